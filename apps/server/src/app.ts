@@ -1,0 +1,189 @@
+import type { Server } from 'node:http';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { errorBody } from '@tokenward/core';
+import { openStore, type Store } from '@tokenward/store';
+import Fastify, { type FastifyHttpOptions, type FastifyInstance, type FastifyReply } from 'fastify';
+import { bootstrapAdmin, type FirstStart } from './bootstrap.js';
+import type { Config } from './config.js';
+import { registerAuth } from './plugins/auth.js';
+import { registerErrorHandling } from './plugins/errors.js';
+import { loggerOptions } from './plugins/logging.js';
+import { registerRoutes } from './routes/index.js';
+import { ErrorSchema } from './schemas/common.js';
+import { IdentitySchema, RoleSchema } from './schemas/identity.js';
+import { TokenViewSchema } from './schemas/token.js';
+import { AttemptLimiter } from './services/attempt-limiter.js';
+import { AuditService } from './services/audit.service.js';
+import { IdentityService } from './services/identity.service.js';
+import { Invalidator } from './services/invalidator.js';
+import { RoleService } from './services/role.service.js';
+import { RoleCatalog } from './services/role-catalog.js';
+import { SessionService } from './services/session.service.js';
+import { TokenService } from './services/token.service.js';
+import { UsageTracker } from './services/usage-tracker.js';
+import { Verifier } from './services/verifier.js';
+
+export interface BuildOptions {
+  config: Readonly<Config>;
+  /** An open store to use instead of opening one from the config (it is not closed with the app). */
+  store?: Store;
+  /** Where log lines go (tests capture them); stdout when absent. */
+  logStream?: NodeJS.WritableStream;
+  /** Milliseconds since the epoch; tests pass a fake clock. */
+  clock?: () => number;
+}
+
+export interface Services {
+  config: Readonly<Config>;
+  store: Store;
+  clock: () => number;
+  audit: AuditService;
+  roles: RoleCatalog;
+  verifier: Verifier;
+  invalidator: Invalidator;
+  usage: UsageTracker;
+  tokens: TokenService;
+  identities: IdentityService;
+  roleAdmin: RoleService;
+  sessions: SessionService;
+  firstStart: FirstStart;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    tw: Services;
+  }
+}
+
+export type App = FastifyInstance;
+
+/** Builds the Tokenward HTTP application: store, services, plugins, routes. Does not listen. */
+export async function buildApp(opts: BuildOptions): Promise<App> {
+  const { config } = opts;
+  const clock = opts.clock ?? Date.now;
+  const options: FastifyHttpOptions<Server> = {
+    logger: opts.logStream
+      ? { ...loggerOptions(config.logLevel), stream: opts.logStream }
+      : loggerOptions(config.logLevel),
+    bodyLimit: config.bodyLimitBytes,
+    // proxy-addr takes a hop count too; Fastify's types list only the other forms.
+    trustProxy: config.trustProxy as boolean | string[],
+    // Node's own limits on headers and URLs: 16 KiB of headers, connection timeouts below.
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    keepAliveTimeout: 72_000,
+    return503OnClosing: true,
+    routerOptions: {
+      maxParamLength: 200,
+      caseSensitive: true,
+      ignoreTrailingSlash: true,
+      ignoreDuplicateSlashes: true,
+    },
+    ajv: {
+      customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false },
+    },
+    frameworkErrors(_error, _req, reply) {
+      (reply as unknown as FastifyReply)
+        .code(400)
+        .send(errorBody('invalid_request', 'The request URL or headers are malformed.'));
+    },
+  };
+  const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>();
+
+  const ownStore = !opts.store;
+  const store = opts.store ?? (await openStore(config.store));
+  try {
+    await store.migrate();
+  } catch (err) {
+    if (ownStore) await store.close();
+    throw err;
+  }
+  const firstStart = await bootstrapAdmin(store, config.adminPassword, clock());
+
+  const roles = new RoleCatalog(store);
+  await roles.reload();
+  const usage = new UsageTracker(store, app.log, config.usageFlushSeconds * 1000);
+  const verifier = new Verifier({
+    store,
+    roles,
+    usage,
+    clock,
+    tokenPrefix: config.tokenPrefix,
+    cacheSize: config.cacheSize,
+    cacheTtlMs: config.cacheTtlSeconds * 1000,
+    sessionIdleMs: config.sessionIdleSeconds * 1000,
+  });
+  const invalidator = new Invalidator(store, verifier, () => roles.reload());
+  await store.subscribe((message) => void invalidator.receive(message));
+  const audit = new AuditService(store, clock, app.log);
+  const limiter = new AttemptLimiter(config.signinMaxAttempts, config.signinWindowSeconds * 1000, clock);
+  const services: Services = {
+    config,
+    store,
+    clock,
+    audit,
+    roles,
+    verifier,
+    invalidator,
+    usage,
+    tokens: new TokenService(store, roles, audit, invalidator, usage, clock, config.tokenPrefix, {
+      defaultTtlSeconds: config.appTokenTtlSeconds,
+      maxTtlSeconds: config.appTokenMaxTtlSeconds,
+    }),
+    identities: new IdentityService(store, roles, audit, invalidator, clock),
+    roleAdmin: new RoleService(store, roles, audit, invalidator, clock),
+    sessions: new SessionService(store, audit, invalidator, limiter, clock, config.sessionMaxSeconds * 1000),
+    firstStart,
+  };
+  app.decorate('tw', services);
+  usage.start();
+
+  app.addHook('onClose', async () => {
+    await usage.close();
+    if (ownStore) await store.close();
+  });
+
+  registerErrorHandling(app);
+  app.addHook('onRoute', (route) => {
+    // The interactive docs are public.
+    if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), auth: 'none' };
+  });
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: config.bodyLimitBytes });
+  app.addSchema(ErrorSchema);
+  app.addSchema(TokenViewSchema);
+  app.addSchema(IdentitySchema);
+  app.addSchema(RoleSchema);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Tokenward API',
+        version: '0.1.0',
+        description: 'Grant, verify and revoke API tokens for identities with roles.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          authtoken: { type: 'apiKey', in: 'header', name: 'Authtoken' },
+          session: { type: 'apiKey', in: 'cookie', name: 'tw_session' },
+        },
+      },
+      security: [{ bearer: [] }, { authtoken: [] }, { session: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+
+  registerAuth(app, {
+    authenticateHeader: (credential) => verifier.authenticateToken(credential),
+    authenticateSession: (secret) => verifier.authenticateSession(secret),
+    csrfMatches: (principal, presented) => services.sessions.csrfMatches(principal, presented),
+  });
+  await app.register(registerRoutes);
+  return app;
+}

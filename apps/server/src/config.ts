@@ -1,0 +1,154 @@
+import { resolve } from 'node:path';
+import { PREFIX_PATTERN } from '@tokenward/core';
+import type { StoreConfig } from '@tokenward/store';
+
+/** The validated configuration, built once at start and frozen. */
+export interface Config {
+  port: number;
+  host: string;
+  /** Folder of the SQLite file and generated secrets. */
+  dataDir: string;
+  store: StoreConfig;
+  /** First-start password of `admin`; generated when absent. */
+  adminPassword: string | undefined;
+  /** 32-byte master key as given (hex or base64); generated into the data folder when absent. */
+  masterKey: string | undefined;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  tokenPrefix: string;
+  appTokenTtlSeconds: number;
+  appTokenMaxTtlSeconds: number;
+  sessionIdleSeconds: number;
+  sessionMaxSeconds: number;
+  /** Mark cookies `Secure`; also on automatically for requests that arrived over HTTPS. */
+  cookieSecure: boolean;
+  /** Entries in each verify cache (tokens, identities, sessions). */
+  cacheSize: number;
+  /** Longest time a cached verification is trusted before it is read again. */
+  cacheTtlSeconds: number;
+  /** How often batched `lastUsed` updates are written. */
+  usageFlushSeconds: number;
+  bodyLimitBytes: number;
+  /** Fastify `trustProxy`: false, true, a hop count or a list of addresses/CIDRs. */
+  trustProxy: boolean | number | string[];
+  /** Sign-in attempts allowed per username and per client address within the window. */
+  signinMaxAttempts: number;
+  signinWindowSeconds: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number, got "${raw}".`);
+  const value = Number(raw);
+  if (value < min || value > max)
+    throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}.`);
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}".`);
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const DAY = 86400;
+
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const dataDir = resolve(env.TOKENWARD_DATA_DIR?.trim() || './data');
+  const databaseUrl = env.DATABASE_URL?.trim();
+  let store: StoreConfig;
+  if (databaseUrl) {
+    if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
+      throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL.');
+    }
+    const schema = env.TOKENWARD_DATABASE_SCHEMA?.trim();
+    if (schema !== undefined && schema !== '' && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+      throw new ConfigError('TOKENWARD_DATABASE_SCHEMA must be a lowercase SQL identifier.');
+    }
+    store = { dialect: 'postgres', url: databaseUrl, ...(schema ? { schema } : {}) };
+  } else {
+    store = { dialect: 'sqlite', file: resolve(dataDir, 'tokenward.db') };
+  }
+
+  const logLevel = (env.LOG_LEVEL?.trim().toLowerCase() || 'info') as Config['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}".`);
+  }
+
+  const tokenPrefix = env.TOKENWARD_TOKEN_PREFIX?.trim() || 'tw_';
+  if (!PREFIX_PATTERN.test(tokenPrefix)) {
+    throw new ConfigError(
+      `TOKENWARD_TOKEN_PREFIX must be lowercase letters/digits ending in "_" (e.g. "acme_"), got "${tokenPrefix}".`,
+    );
+  }
+
+  const masterKey = env.TOKENWARD_MASTER_KEY?.trim() || undefined;
+  if (masterKey !== undefined && parseMasterKey(masterKey) === null) {
+    throw new ConfigError('TOKENWARD_MASTER_KEY must be 32 bytes written as 64 hex characters or as base64.');
+  }
+
+  const adminPassword = env.TOKENWARD_ADMIN_PASSWORD || undefined;
+  if (adminPassword !== undefined && (adminPassword.length < 8 || adminPassword.length > 1024)) {
+    throw new ConfigError('TOKENWARD_ADMIN_PASSWORD must be 8 to 1024 characters long.');
+  }
+
+  const appTokenTtlDays = integer(env, 'TOKENWARD_APP_TOKEN_TTL_DAYS', 365, 1, 3650);
+  const appTokenMaxTtlDays = integer(env, 'TOKENWARD_APP_TOKEN_MAX_TTL_DAYS', 730, 1, 3650);
+  if (appTokenTtlDays > appTokenMaxTtlDays) {
+    throw new ConfigError('TOKENWARD_APP_TOKEN_TTL_DAYS cannot exceed TOKENWARD_APP_TOKEN_MAX_TTL_DAYS.');
+  }
+
+  const config: Config = {
+    port: integer(env, 'PORT', 5000, 0, 65535),
+    host: env.HOST?.trim() || '127.0.0.1',
+    dataDir,
+    store,
+    adminPassword,
+    masterKey,
+    logLevel,
+    tokenPrefix,
+    appTokenTtlSeconds: appTokenTtlDays * DAY,
+    appTokenMaxTtlSeconds: appTokenMaxTtlDays * DAY,
+    sessionIdleSeconds: integer(env, 'TOKENWARD_SESSION_IDLE_MINUTES', 60, 1, 7 * 24 * 60) * 60,
+    sessionMaxSeconds: integer(env, 'TOKENWARD_SESSION_MAX_HOURS', 12, 1, 30 * 24) * 3600,
+    cookieSecure: boolean(env, 'TOKENWARD_COOKIE_SECURE', false),
+    cacheSize: integer(env, 'TOKENWARD_CACHE_SIZE', 100_000, 100, 10_000_000),
+    cacheTtlSeconds: integer(env, 'TOKENWARD_CACHE_TTL_SECONDS', 60, 1, 3600),
+    usageFlushSeconds: integer(env, 'TOKENWARD_USAGE_FLUSH_SECONDS', 10, 1, 3600),
+    bodyLimitBytes: integer(env, 'TOKENWARD_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
+    trustProxy: parseTrustProxy(env.TOKENWARD_TRUST_PROXY),
+    signinMaxAttempts: integer(env, 'TOKENWARD_SIGNIN_MAX_ATTEMPTS', 10, 1, 10_000),
+    signinWindowSeconds: integer(env, 'TOKENWARD_SIGNIN_WINDOW_SECONDS', 900, 1, 86_400),
+  };
+  return Object.freeze(config);
+}
+
+function parseTrustProxy(raw: string | undefined): boolean | number | string[] {
+  const v = raw?.trim();
+  if (!v || ['0', 'false', 'no', 'off'].includes(v.toLowerCase())) return false;
+  if (['true', 'yes', 'on'].includes(v.toLowerCase())) return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** Decodes a 32-byte key from 64 hex characters or base64; null when it is neither. */
+export function parseMasterKey(text: string): Buffer | null {
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, 'hex');
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(text)) {
+    const buf = Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    return buf.length === 32 ? buf : null;
+  }
+  return null;
+}

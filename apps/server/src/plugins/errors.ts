@@ -1,0 +1,103 @@
+import { AppError, type ErrorCode, errorBody } from '@tokenward/core';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+const STATUS_CODES: Record<number, ErrorCode> = {
+  400: 'invalid_request',
+  401: 'unauthenticated',
+  403: 'permission_denied',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+};
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_request',
+  FST_ERR_BAD_URL: 'invalid_request',
+  FST_ERR_ASYNC_CONSTRAINT: 'invalid_request',
+};
+
+/** Maps any error to the SPEC §4 body. Public messages only; causes go to the log. */
+export function toErrorResponse(err: unknown): {
+  status: number;
+  body: ReturnType<typeof errorBody>;
+  headers: Record<string, string>;
+} {
+  if (err instanceof AppError) return { status: err.status, body: err.toBody(), headers: err.headers };
+  const fe = err as Partial<FastifyError> & {
+    validation?: Array<{ instancePath?: string; message?: string }>;
+  };
+  if (fe.validation && fe.validation.length > 0) {
+    const first = fe.validation[0]!;
+    const where = `${fe.validationContext ?? 'body'}${first.instancePath ?? ''}`.replace(/\//g, '.');
+    // Ajv's message names the field and the rule, never the value sent.
+    return {
+      status: 400,
+      body: errorBody('invalid_request', `Invalid ${where}: ${first.message ?? 'not valid'}.`),
+      headers: {},
+    };
+  }
+  if (fe instanceof SyntaxError || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+    return { status: 400, body: errorBody('invalid_json'), headers: {} };
+  }
+  const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
+  if (mapped) {
+    const status = mapped === 'invalid_json' || mapped === 'invalid_request' ? 400 : (fe.statusCode ?? 400);
+    return { status, body: errorBody(mapped), headers: {} };
+  }
+  const status = fe.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return { status, body: errorBody(STATUS_CODES[status] ?? 'invalid_request'), headers: {} };
+  }
+  return { status: 500, body: errorBody('internal_error'), headers: {} };
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const { status, body, headers } = toErrorResponse(err);
+    if (status >= 500) {
+      const storeDown = isStoreUnavailable(err);
+      request.log.error({ err }, storeDown ? 'store unavailable' : 'unhandled error');
+      if (storeDown) {
+        const e = new AppError('store_unavailable');
+        return reply.code(503).header('retry-after', '1').send(e.toBody());
+      }
+    }
+    return reply.code(status).headers(headers).send(body);
+  });
+
+  app.setNotFoundHandler((_request, reply) => {
+    reply.code(404).send(errorBody('route_not_found'));
+  });
+}
+
+/** Connection-level failures of either store: the request may be retried. */
+export function isStoreUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | null;
+  if (!e) return false;
+  const code = e.code ?? '';
+  return (
+    [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'ETIMEDOUT',
+      'EPIPE',
+      '57P01',
+      '57P02',
+      '57P03',
+      '08006',
+      '08001',
+      '08003',
+      'SQLITE_BUSY',
+    ].includes(code) ||
+    /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
+      e.message ?? '',
+    )
+  );
+}

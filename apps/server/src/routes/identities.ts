@@ -1,0 +1,104 @@
+import type { FastifyInstance } from 'fastify';
+import { type Static, Type } from 'typebox';
+import { caller } from '../plugins/auth.js';
+import { errors, IdParams } from '../schemas/common.js';
+import {
+  CreateIdentityBody,
+  IdentityListQuery,
+  IdentityListSchema,
+  UpdateIdentityBody,
+} from '../schemas/identity.js';
+import { meta } from './meta.js';
+
+export async function identityRoutes(app: FastifyInstance): Promise<void> {
+  app.get(
+    '/identity',
+    {
+      schema: {
+        tags: ['identities'],
+        summary: 'Lists identities (identities:read).',
+        querystring: IdentityListQuery,
+        response: { 200: IdentityListSchema, ...errors(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const q = request.query as Static<typeof IdentityListQuery>;
+      return app.tw.identities.list(caller(request), {
+        ...(q.search ? { search: q.search } : {}),
+        ...(q.role ? { role: q.role } : {}),
+        ...(q.enabled === undefined ? {} : { enabled: q.enabled }),
+        limit: q.limit ?? 50,
+        offset: q.offset ?? 0,
+      });
+    },
+  );
+
+  app.post(
+    '/identity',
+    {
+      schema: {
+        tags: ['identities'],
+        summary: 'Creates an identity (identities:write).',
+        body: CreateIdentityBody,
+        response: { 201: Type.Ref('Identity'), ...errors(400, 401, 403, 409) },
+      },
+    },
+    async (request, reply) => {
+      const view = await app.tw.identities.create(
+        caller(request),
+        request.body as Static<typeof CreateIdentityBody>,
+        meta(request),
+      );
+      return reply.code(201).send(view);
+    },
+  );
+
+  app.get(
+    '/identity/:id',
+    {
+      schema: {
+        tags: ['identities'],
+        summary: 'One identity (your own, or any with identities:read).',
+        params: IdParams,
+        response: { 200: Type.Ref('Identity'), ...errors(401, 403, 404) },
+      },
+    },
+    async (request) => app.tw.identities.get(caller(request), Number((request.params as IdParams).id)),
+  );
+
+  app.put(
+    '/identity/:id',
+    {
+      schema: {
+        tags: ['identities'],
+        summary: 'Changes an identity: fields given are replaced (identities:write).',
+        params: IdParams,
+        body: UpdateIdentityBody,
+        response: { 200: Type.Ref('Identity'), ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) =>
+      app.tw.identities.update(
+        caller(request),
+        Number((request.params as IdParams).id),
+        request.body as Static<typeof UpdateIdentityBody>,
+        meta(request),
+      ),
+  );
+
+  app.delete(
+    '/identity/:id',
+    {
+      schema: {
+        tags: ['identities'],
+        summary: 'Deletes an identity with its tokens and sessions (identities:write).',
+        params: IdParams,
+        response: { 204: Type.Null(), ...errors(401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      await app.tw.identities.remove(caller(request), Number((request.params as IdParams).id), meta(request));
+      return reply.code(204).send();
+    },
+  );
+}

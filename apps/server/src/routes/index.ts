@@ -1,0 +1,16 @@
+import type { FastifyInstance } from 'fastify';
+import { appTokenRoutes } from './app-tokens.js';
+import { auditRoutes } from './audit.js';
+import { healthRoutes } from './health.js';
+import { identityRoutes } from './identities.js';
+import { roleRoutes } from './roles.js';
+import { sessionRoutes } from './sessions.js';
+
+export async function registerRoutes(app: FastifyInstance): Promise<void> {
+  await app.register(healthRoutes);
+  await app.register(sessionRoutes, { prefix: '/api/v1' });
+  await app.register(appTokenRoutes, { prefix: '/api/v1' });
+  await app.register(identityRoutes, { prefix: '/api/v1' });
+  await app.register(roleRoutes, { prefix: '/api/v1' });
+  await app.register(auditRoutes, { prefix: '/api/v1' });
+}

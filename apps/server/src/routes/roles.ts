@@ -1,0 +1,94 @@
+import type { FastifyInstance } from 'fastify';
+import { type Static, Type } from 'typebox';
+import { caller } from '../plugins/auth.js';
+import { errors } from '../schemas/common.js';
+import { CreateRoleBody, RoleParams, UpdateRoleBody } from '../schemas/identity.js';
+import { meta } from './meta.js';
+
+export async function roleRoutes(app: FastifyInstance): Promise<void> {
+  app.get(
+    '/role',
+    {
+      schema: {
+        tags: ['roles'],
+        summary: 'Lists built-in and custom roles (identities:read).',
+        response: { 200: Type.Array(Type.Ref('Role')), ...errors(401, 403) },
+      },
+    },
+    async (request) => app.tw.roleAdmin.list(caller(request)),
+  );
+
+  app.post(
+    '/role',
+    {
+      schema: {
+        tags: ['roles'],
+        summary: 'Creates a custom role (roles:write).',
+        body: CreateRoleBody,
+        response: { 201: Type.Ref('Role'), ...errors(400, 401, 403, 409) },
+      },
+    },
+    async (request, reply) => {
+      const role = await app.tw.roleAdmin.create(
+        caller(request),
+        request.body as Static<typeof CreateRoleBody>,
+        meta(request),
+      );
+      return reply.code(201).send(role);
+    },
+  );
+
+  app.get(
+    '/role/:name',
+    {
+      schema: {
+        tags: ['roles'],
+        summary: 'One role (identities:read).',
+        params: RoleParams,
+        response: { 200: Type.Ref('Role'), ...errors(401, 403, 404) },
+      },
+    },
+    async (request) =>
+      app.tw.roleAdmin.get(caller(request), (request.params as Static<typeof RoleParams>).name),
+  );
+
+  app.put(
+    '/role/:name',
+    {
+      schema: {
+        tags: ['roles'],
+        summary: 'Changes a custom role (roles:write); built-ins are read-only.',
+        params: RoleParams,
+        body: UpdateRoleBody,
+        response: { 200: Type.Ref('Role'), ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) =>
+      app.tw.roleAdmin.update(
+        caller(request),
+        (request.params as Static<typeof RoleParams>).name,
+        request.body as Static<typeof UpdateRoleBody>,
+        meta(request),
+      ),
+  );
+
+  app.delete(
+    '/role/:name',
+    {
+      schema: {
+        tags: ['roles'],
+        summary: 'Deletes a custom role that nobody holds (roles:write).',
+        params: RoleParams,
+        response: { 204: Type.Null(), ...errors(401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      await app.tw.roleAdmin.remove(
+        caller(request),
+        (request.params as Static<typeof RoleParams>).name,
+        meta(request),
+      );
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,142 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { CSRF_COOKIE, caller, SESSION_COOKIE } from '../plugins/auth.js';
+import { errors, IdParams, Pagination } from '../schemas/common.js';
+import { meta } from './meta.js';
+
+const SignInBody = Type.Object({
+  username: Type.String({ minLength: 1, maxLength: 256 }),
+  password: Type.String({ minLength: 1, maxLength: 1024 }),
+});
+
+const SessionSchema = Type.Object({
+  id: Type.Integer(),
+  identityId: Type.Integer(),
+  created: Type.String({ format: 'date-time' }),
+  lastSeen: Type.String({ format: 'date-time' }),
+  expires: Type.String({ format: 'date-time' }),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  userAgent: Type.Union([Type.String(), Type.Null()]),
+  current: Type.Boolean(),
+});
+
+function cookieSecure(app: FastifyInstance, request: FastifyRequest): boolean {
+  return app.tw.config.cookieSecure || request.protocol === 'https';
+}
+
+function clearCookies(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply): void {
+  const secure = cookieSecure(app, request);
+  reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure });
+  reply.clearCookie(CSRF_COOKIE, { path: '/', sameSite: 'strict', secure });
+}
+
+export async function sessionRoutes(app: FastifyInstance): Promise<void> {
+  app.post(
+    '/signin',
+    {
+      config: { auth: 'none' },
+      schema: {
+        tags: ['sessions'],
+        summary: 'Sign in with a username (or email) and password; sets the session cookie.',
+        body: SignInBody,
+        response: {
+          200: Type.Object({
+            identity: Type.Ref('Identity'),
+            csrfToken: Type.String({ description: 'Send as X-CSRF-Token on cookie-authenticated writes.' }),
+            expires: Type.String({ format: 'date-time' }),
+          }),
+          ...errors(400, 401, 429),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { username, password } = request.body as { username: string; password: string };
+      const result = await app.tw.sessions.signIn(username, password, {
+        ...meta(request),
+        userAgent: request.headers['user-agent'] ?? null,
+      });
+      const secure = cookieSecure(app, request);
+      const maxAge = Math.floor(app.tw.config.sessionMaxSeconds);
+      reply.setCookie(SESSION_COOKIE, result.secret, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'strict',
+        secure,
+        maxAge,
+      });
+      reply.setCookie(CSRF_COOKIE, result.csrfToken, {
+        path: '/',
+        httpOnly: false,
+        sameSite: 'strict',
+        secure,
+        maxAge,
+      });
+      return {
+        identity: result.identity,
+        csrfToken: result.csrfToken,
+        expires: new Date(result.session.expires_at_ms).toISOString(),
+      };
+    },
+  );
+
+  app.post(
+    '/signout',
+    {
+      config: { auth: 'optional' },
+      schema: {
+        tags: ['sessions'],
+        summary: 'Ends the current session and clears its cookies.',
+        response: { 200: Type.Object({ signedOut: Type.Boolean() }), ...errors(403) },
+      },
+    },
+    async (request, reply) => {
+      const p = request.principal;
+      if (p?.session) await app.tw.sessions.end(p, p.session.id, meta(request));
+      clearCookies(app, request, reply);
+      return { signedOut: true };
+    },
+  );
+
+  app.get(
+    '/usersession',
+    {
+      schema: {
+        tags: ['sessions'],
+        summary: "Lists sessions: your own, or everyone's with sessions:read (filter with identityId).",
+        querystring: Type.Object({ identityId: Type.Optional(Type.Integer({ minimum: 1 })), ...Pagination }),
+        response: {
+          200: Type.Object({
+            items: Type.Array(SessionSchema),
+            total: Type.Integer(),
+            limit: Type.Integer(),
+            offset: Type.Integer(),
+          }),
+          ...errors(401, 403),
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query as { identityId?: number; limit: number; offset: number };
+      return app.tw.sessions.list(caller(request), { all: true, ...q });
+    },
+  );
+
+  app.delete(
+    '/usersession/:id',
+    {
+      schema: {
+        tags: ['sessions'],
+        summary: "Ends a session: your own, or anyone's with sessions:revoke.",
+        params: IdParams,
+        response: { 204: Type.Null(), ...errors(401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as IdParams;
+      const p = caller(request);
+      await app.tw.sessions.end(p, Number(id), meta(request));
+      if (p.session?.id === Number(id)) clearCookies(app, request, reply);
+      return reply.code(204).send();
+    },
+  );
+}

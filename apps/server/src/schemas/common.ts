@@ -1,0 +1,49 @@
+import { type Static, Type } from 'typebox';
+
+export const ErrorSchema = Type.Object(
+  {
+    errorCode: Type.Integer(),
+    errorMessage: Type.String(),
+    code: Type.String(),
+  },
+  { $id: 'Error', description: 'Every error response (SPEC §4).' },
+);
+
+export const IdParams = Type.Object({
+  id: Type.String({ pattern: '^[0-9]{1,15}$', description: 'Numeric id.' }),
+});
+export type IdParams = Static<typeof IdParams>;
+
+export const Pagination = {
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 })),
+};
+
+/** Standard error responses for the OpenAPI document. */
+export function errors(...statuses: number[]) {
+  const out: Record<number, typeof ErrorSchema> = {};
+  for (const s of statuses) out[s] = ErrorSchema;
+  return out;
+}
+
+export const Name = Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\x00-\\x1f\\x7f]+$' });
+export const Text = Type.String({ maxLength: 2000 });
+export const RoleList = Type.Union([
+  Type.String({ maxLength: 2000 }),
+  Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 50 }),
+]);
+/** ISO 8601, `/Date(ms)/`, epoch seconds, or the object PowerShell writes for a DateTime. */
+export const DateInput = Type.Union([
+  Type.String({ maxLength: 64 }),
+  Type.Number(),
+  Type.Object({}, { additionalProperties: true }),
+  Type.Null(),
+]);
+export const EndpointList = Type.Array(Type.String({ minLength: 1, maxLength: 600 }), { maxItems: 100 });
+
+/** Splits a role field given as a list or as "A, B". */
+export function roleNames(value: string | string[] | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const list = Array.isArray(value) ? value : value.split(',');
+  return list.map((r) => r.trim()).filter((r) => r.length > 0);
+}

@@ -1,0 +1,86 @@
+import { Type } from 'typebox';
+import { Name, Pagination } from './common.js';
+
+export const IdentitySchema = Type.Object(
+  {
+    id: Type.Integer(),
+    name: Type.String(),
+    email: Type.Union([Type.String(), Type.Null()]),
+    firstName: Type.Union([Type.String(), Type.Null()]),
+    lastName: Type.Union([Type.String(), Type.Null()]),
+    fullName: Type.String(),
+    source: Type.String(),
+    roles: Type.Array(Type.String()),
+    enabled: Type.Boolean(),
+    hasPassword: Type.Boolean(),
+    created: Type.String({ format: 'date-time' }),
+    updated: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'Identity' },
+);
+
+const Email = Type.Union([Type.String({ maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+$' }), Type.Null()]);
+const PersonName = Type.Union([Type.String({ maxLength: 128 }), Type.Null()]);
+const Password = Type.Union([Type.String({ minLength: 8, maxLength: 1024 }), Type.Null()]);
+const Roles = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 50 });
+
+export const CreateIdentityBody = Type.Object({
+  name: Name,
+  email: Type.Optional(Email),
+  firstName: Type.Optional(PersonName),
+  lastName: Type.Optional(PersonName),
+  roles: Type.Optional(Roles),
+  enabled: Type.Optional(Type.Boolean()),
+  password: Type.Optional(Password),
+  source: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_-]{0,31}$' })),
+});
+
+export const UpdateIdentityBody = Type.Object({
+  name: Type.Optional(Name),
+  email: Type.Optional(Email),
+  firstName: Type.Optional(PersonName),
+  lastName: Type.Optional(PersonName),
+  roles: Type.Optional(Roles),
+  enabled: Type.Optional(Type.Boolean()),
+  password: Type.Optional(Password),
+});
+
+export const IdentityListQuery = Type.Object({
+  search: Type.Optional(Type.String({ maxLength: 128 })),
+  role: Type.Optional(Type.String({ maxLength: 64 })),
+  enabled: Type.Optional(Type.Boolean()),
+  ...Pagination,
+});
+
+export const IdentityListSchema = Type.Object({
+  items: Type.Array(Type.Ref('Identity')),
+  total: Type.Integer(),
+  limit: Type.Integer(),
+  offset: Type.Integer(),
+});
+
+export const RoleSchema = Type.Object(
+  {
+    name: Type.String(),
+    description: Type.String(),
+    permissions: Type.Array(Type.String()),
+    builtin: Type.Boolean(),
+  },
+  { $id: 'Role' },
+);
+
+export const CreateRoleBody = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 64 }),
+  description: Type.Optional(Type.String({ maxLength: 2000 })),
+  permissions: Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 200 }),
+});
+
+export const UpdateRoleBody = Type.Object(
+  {
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    permissions: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 200 })),
+  },
+  { minProperties: 1 },
+);
+
+export const RoleParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) });

@@ -1,0 +1,67 @@
+import {
+  BUILTIN_ROLE_NAMES,
+  BUILTIN_ROLES,
+  builtinRoleName,
+  type PermissionSet,
+  permissionsOfRoles,
+  roleKey,
+} from '@tokenward/core';
+import { listRoles, type Store } from '@tokenward/store';
+
+export interface RoleInfo {
+  name: string;
+  description: string;
+  permissions: string[];
+  builtin: boolean;
+}
+
+/**
+ * Every role definition in memory: the verify path resolves permissions without a store read.
+ * Reloaded when any instance changes a role (invalidation "r").
+ */
+export class RoleCatalog {
+  private custom = new Map<string, RoleInfo>();
+
+  constructor(private readonly store: Store) {}
+
+  async reload(): Promise<void> {
+    const rows = await listRoles(this.store.db);
+    const next = new Map<string, RoleInfo>();
+    for (const r of rows) {
+      next.set(r.name_key, {
+        name: r.name,
+        description: r.description,
+        permissions: JSON.parse(r.permissions) as string[],
+        builtin: false,
+      });
+    }
+    this.custom = next;
+  }
+
+  /** Canonical name of a role, or undefined when no such role exists. */
+  canonical(name: string): string | undefined {
+    return builtinRoleName(name) ?? this.custom.get(roleKey(name))?.name;
+  }
+
+  get(name: string): RoleInfo | undefined {
+    const b = builtinRoleName(name);
+    if (b) {
+      return {
+        name: b,
+        description: BUILTIN_ROLES[b].description,
+        permissions: [...BUILTIN_ROLES[b].grants],
+        builtin: true,
+      };
+    }
+    return this.custom.get(roleKey(name));
+  }
+
+  all(): RoleInfo[] {
+    const builtins = BUILTIN_ROLE_NAMES.map((n) => this.get(n)!);
+    return [...builtins, ...[...this.custom.values()].sort((a, b) => a.name.localeCompare(b.name))];
+  }
+
+  permissionsOf(roles: readonly string[]): PermissionSet {
+    return permissionsOfRoles(roles, (name) => this.custom.get(roleKey(name))?.permissions);
+  }
+}

@@ -1,0 +1,154 @@
+import {
+  AppError,
+  isBuiltinRole,
+  isValidPermission,
+  PermissionSet,
+  ROLE_NAME_PATTERN,
+  roleKey,
+} from '@tokenward/core';
+import {
+  deleteRole,
+  findRole,
+  hasLiveTokenWithRole,
+  insertRole,
+  listAllIdentities,
+  type Store,
+  updateRole,
+} from '@tokenward/store';
+import type { AuditService } from './audit.service.js';
+import { callerCovers, requirePermission } from './authorization.js';
+import type { Invalidator } from './invalidator.js';
+import type { RoleCatalog, RoleInfo } from './role-catalog.js';
+import type { RequestMeta } from './token.service.js';
+import type { Principal } from './verifier.js';
+
+export class RoleService {
+  constructor(
+    private readonly store: Store,
+    private readonly catalog: RoleCatalog,
+    private readonly audit: AuditService,
+    private readonly invalidator: Invalidator,
+    private readonly clock: () => number,
+  ) {}
+
+  list(caller: Principal): RoleInfo[] {
+    requirePermission(caller, 'identities:read');
+    return this.catalog.all();
+  }
+
+  get(caller: Principal, name: string): RoleInfo {
+    requirePermission(caller, 'identities:read');
+    const role = this.catalog.get(name);
+    if (!role) throw new AppError('not_found', 'The role was not found.');
+    return role;
+  }
+
+  private validPermissions(caller: Principal, permissions: readonly string[]): string[] {
+    const unique = [...new Set(permissions.map((p) => p.trim()))];
+    const bad = unique.find((p) => !isValidPermission(p));
+    if (bad !== undefined) {
+      throw new AppError('invalid_permission', `"${bad.slice(0, 80)}" is not a valid permission string.`);
+    }
+    if (!callerCovers(caller, new PermissionSet(unique))) {
+      throw new AppError('permission_denied', 'A role cannot hold permissions you do not have.');
+    }
+    return unique;
+  }
+
+  async create(
+    caller: Principal,
+    input: { name: string; description?: string; permissions: string[] },
+    meta: RequestMeta,
+  ): Promise<RoleInfo> {
+    requirePermission(caller, 'roles:write');
+    const name = input.name.trim();
+    if (!ROLE_NAME_PATTERN.test(name)) throw new AppError('invalid_role_name');
+    if (this.catalog.canonical(name) || isBuiltinRole(name) || (await findRole(this.store.db, name))) {
+      throw new AppError('role_name_taken');
+    }
+    const permissions = this.validPermissions(caller, input.permissions);
+    const now = this.clock();
+    try {
+      await insertRole(this.store.db, {
+        name,
+        name_key: roleKey(name),
+        description: input.description ?? '',
+        permissions: JSON.stringify(permissions),
+        created_at_ms: now,
+        updated_at_ms: now,
+      });
+    } catch (err) {
+      if (await findRole(this.store.db, name)) throw new AppError('role_name_taken');
+      throw err;
+    }
+    await this.invalidator.roles();
+    await this.audit.record({
+      action: 'role.create',
+      actor: caller.identity,
+      targetType: 'role',
+      targetId: name,
+      ip: meta.ip,
+      details: { permissions },
+    });
+    return this.catalog.get(name)!;
+  }
+
+  async update(
+    caller: Principal,
+    name: string,
+    input: { description?: string; permissions?: string[] },
+    meta: RequestMeta,
+  ): Promise<RoleInfo> {
+    requirePermission(caller, 'roles:write');
+    if (isBuiltinRole(this.catalog.canonical(name) ?? '')) throw new AppError('role_read_only');
+    const existing = await findRole(this.store.db, name);
+    if (!existing) throw new AppError('not_found', 'The role was not found.');
+    const patch: { description?: string; permissions?: string; updated_at_ms: number } = {
+      updated_at_ms: this.clock(),
+    };
+    if (input.description !== undefined) patch.description = input.description;
+    let permissions: string[] | undefined;
+    if (input.permissions !== undefined) {
+      permissions = this.validPermissions(caller, input.permissions);
+      patch.permissions = JSON.stringify(permissions);
+    }
+    await updateRole(this.store.db, name, patch);
+    await this.invalidator.roles();
+    await this.audit.record({
+      action: 'role.update',
+      actor: caller.identity,
+      targetType: 'role',
+      targetId: existing.name,
+      ip: meta.ip,
+      details: { from: JSON.parse(existing.permissions), ...(permissions ? { to: permissions } : {}) },
+    });
+    return this.catalog.get(name)!;
+  }
+
+  async remove(caller: Principal, name: string, meta: RequestMeta): Promise<void> {
+    requirePermission(caller, 'roles:write');
+    if (isBuiltinRole(this.catalog.canonical(name) ?? '')) throw new AppError('role_read_only');
+    const existing = await findRole(this.store.db, name);
+    if (!existing) throw new AppError('not_found', 'The role was not found.');
+    const key = roleKey(name);
+    const holders = (await listAllIdentities(this.store.db)).filter((r) =>
+      (JSON.parse(r.roles) as string[]).some((x) => roleKey(x) === key),
+    );
+    const liveTokens = await hasLiveTokenWithRole(this.store.db, key, this.clock());
+    if (holders.length > 0 || liveTokens) {
+      throw new AppError(
+        'role_in_use',
+        `The role is held by ${holders.length} identit${holders.length === 1 ? 'y' : 'ies'}${liveTokens ? ' and by live tokens' : ''}; remove it from them first.`,
+      );
+    }
+    await deleteRole(this.store.db, name);
+    await this.invalidator.roles();
+    await this.audit.record({
+      action: 'role.delete',
+      actor: caller.identity,
+      targetType: 'role',
+      targetId: existing.name,
+      ip: meta.ip,
+    });
+  }
+}

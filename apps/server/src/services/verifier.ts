@@ -1,0 +1,247 @@
+import {
+  type EndpointPattern,
+  hashToken,
+  IntersectionPermissionSet,
+  type PermissionChecker,
+  type PermissionSet,
+  parseEndpointPatterns,
+  parseToken,
+  roleKey,
+} from '@tokenward/core';
+import {
+  findIdentityById,
+  findSessionBySecretHash,
+  findTokenByHash,
+  type IdentityRow,
+  type SessionRow,
+  type Store,
+  type TokenRow,
+} from '@tokenward/store';
+import { LRUCache } from 'lru-cache';
+import type { RoleCatalog } from './role-catalog.js';
+import type { UsageTracker } from './usage-tracker.js';
+
+export interface IdentityEntry {
+  id: number;
+  name: string;
+  email: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  source: string;
+  roles: string[];
+  roleKeys: ReadonlySet<string>;
+  enabled: boolean;
+  permissions: PermissionSet;
+}
+
+export interface TokenEntry {
+  id: number;
+  kind: string;
+  subtype: string | null;
+  hash: string;
+  identityId: number;
+  roles: string[];
+  permissions: PermissionSet;
+  endpoints: EndpointPattern[] | null;
+  expiresAtMs: number;
+  revoked: boolean;
+  spent: boolean;
+}
+
+/** Who is calling and what they may do, attached to every authenticated request. */
+export interface Principal {
+  via: 'token' | 'session' | 'access';
+  identity: IdentityEntry;
+  /** The long-lived token presented (or that an access token came from). */
+  token: TokenEntry | null;
+  session: SessionEntry | null;
+  /** Token roles the identity still holds (session: the identity's roles). */
+  roles: string[];
+  permissions: PermissionChecker;
+  /** Endpoint allow-list, or null for no restriction. */
+  endpoints: EndpointPattern[] | null;
+}
+
+export interface SessionEntry {
+  id: number;
+  secretHash: string;
+  csrfHash: string;
+  identityId: number;
+  createdAtMs: number;
+  expiresAtMs: number;
+  lastSeenAtMs: number;
+}
+
+const NOT_FOUND = Symbol('not-found');
+type Cached<T> = T | typeof NOT_FOUND;
+
+export interface VerifierOptions {
+  store: Store;
+  roles: RoleCatalog;
+  usage: UsageTracker;
+  clock: () => number;
+  tokenPrefix: string;
+  cacheSize: number;
+  cacheTtlMs: number;
+  sessionIdleMs: number;
+}
+
+/** Kinds that may be presented as a bearer credential. Refresh tokens only buy access tokens. */
+const BEARER_KINDS = new Set(['app', 'personal', 'access-opaque']);
+
+/**
+ * The verify path. A presented token costs: a checksum check (no store read when wrong), one
+ * SHA-256, one LRU look-up; a store read only on a cache miss. Nothing here writes to the store.
+ */
+export class Verifier {
+  private readonly tokens: LRUCache<string, Cached<TokenEntry>>;
+  private readonly identities: LRUCache<number, Cached<IdentityEntry>>;
+  private readonly sessions: LRUCache<string, Cached<SessionEntry>>;
+  /** Bumped on every invalidation: a look-up started before one must not fill the cache. */
+  private generation = 0;
+
+  constructor(private readonly o: VerifierOptions) {
+    const ttl = o.cacheTtlMs;
+    this.tokens = new LRUCache({ max: o.cacheSize, ttl, ttlAutopurge: false });
+    this.identities = new LRUCache({ max: Math.max(100, Math.floor(o.cacheSize / 10)), ttl });
+    this.sessions = new LRUCache({ max: Math.max(100, Math.floor(o.cacheSize / 10)), ttl });
+  }
+
+  /** Applies an invalidation message: `t:<hash>`, `i:<id>`, `s:<hash>`, `r` (roles) or `*`. */
+  invalidate(message: string): void {
+    this.generation++;
+    const kind = message.slice(0, 2);
+    if (kind === 't:') this.tokens.delete(message.slice(2));
+    else if (kind === 'i:') this.identities.delete(Number(message.slice(2)));
+    else if (kind === 's:') this.sessions.delete(message.slice(2));
+    else {
+      // Roles changed or everything: derived permissions are stale everywhere.
+      this.tokens.clear();
+      this.identities.clear();
+      this.sessions.clear();
+    }
+  }
+
+  async identity(id: number): Promise<IdentityEntry | null> {
+    const hit = this.identities.get(id);
+    if (hit !== undefined) return hit === NOT_FOUND ? null : hit;
+    const gen = this.generation;
+    const row = await findIdentityById(this.o.store.db, id);
+    const entry = row ? this.identityEntry(row) : NOT_FOUND;
+    if (gen === this.generation) this.identities.set(id, entry);
+    return entry === NOT_FOUND ? null : entry;
+  }
+
+  identityEntry(row: IdentityRow): IdentityEntry {
+    const roles = JSON.parse(row.roles) as string[];
+    return {
+      id: row.id,
+      name: row.name,
+      email: row.email,
+      firstName: row.first_name,
+      lastName: row.last_name,
+      source: row.source,
+      roles,
+      roleKeys: new Set(roles.map(roleKey)),
+      enabled: row.enabled === 1,
+      permissions: this.o.roles.permissionsOf(roles),
+    };
+  }
+
+  tokenEntry(row: TokenRow): TokenEntry {
+    const roles = JSON.parse(row.roles) as string[];
+    return {
+      id: row.id,
+      kind: row.kind,
+      subtype: row.subtype,
+      hash: row.token_hash,
+      identityId: row.identity_id,
+      roles,
+      permissions: this.o.roles.permissionsOf(roles),
+      endpoints: row.api_endpoints ? parseEndpointPatterns(JSON.parse(row.api_endpoints) as string[]) : null,
+      expiresAtMs: row.expires_at_ms,
+      revoked: row.revoked === 1,
+      spent: row.spent_at_ms !== null,
+    };
+  }
+
+  /** Finds a stored token by its value (any kind), through the cache. Null when unknown. */
+  async lookup(value: string): Promise<TokenEntry | null> {
+    const parsed = parseToken(value, this.o.tokenPrefix);
+    if (parsed.format === 'bad_checksum') return null;
+    const hash = hashToken(value);
+    const hit = this.tokens.get(hash);
+    if (hit !== undefined) return hit === NOT_FOUND ? null : hit;
+    const gen = this.generation;
+    const row = await findTokenByHash(this.o.store.db, hash);
+    const entry = row ? this.tokenEntry(row) : NOT_FOUND;
+    if (gen === this.generation) this.tokens.set(hash, entry);
+    return entry === NOT_FOUND ? null : entry;
+  }
+
+  /** Verifies a bearer token value. Null for anything not usable right now. */
+  async authenticateToken(value: string): Promise<Principal | null> {
+    const token = await this.lookup(value);
+    if (!token || !BEARER_KINDS.has(token.kind)) return null;
+    const now = this.o.clock();
+    if (token.revoked || token.expiresAtMs <= now || token.spent) return null;
+    const principal = await this.principalFor(token, 'token');
+    if (principal) this.o.usage.tokenUsed(token.id, now);
+    return principal;
+  }
+
+  /** Builds the principal of a (live) token: effective permissions = token ∩ identity now. */
+  async principalFor(token: TokenEntry, via: Principal['via']): Promise<Principal | null> {
+    const identity = await this.identity(token.identityId);
+    if (!identity || !identity.enabled) return null;
+    return {
+      via,
+      identity,
+      token,
+      session: null,
+      roles: token.roles.filter((r) => identity.roleKeys.has(roleKey(r))),
+      permissions: new IntersectionPermissionSet(token.permissions, identity.permissions),
+      endpoints: token.endpoints,
+    };
+  }
+
+  async authenticateSession(secret: string): Promise<Principal | null> {
+    if (secret.length !== 43) return null;
+    const hash = hashToken(secret);
+    let entry = this.sessions.get(hash);
+    if (entry === undefined) {
+      const gen = this.generation;
+      const row = await findSessionBySecretHash(this.o.store.db, hash);
+      entry = row ? sessionEntry(row) : NOT_FOUND;
+      if (gen === this.generation) this.sessions.set(hash, entry);
+    }
+    if (entry === NOT_FOUND) return null;
+    const now = this.o.clock();
+    if (entry.expiresAtMs <= now || entry.lastSeenAtMs + this.o.sessionIdleMs <= now) return null;
+    const identity = await this.identity(entry.identityId);
+    if (!identity || !identity.enabled) return null;
+    entry.lastSeenAtMs = now;
+    this.o.usage.sessionSeen(entry.id, now);
+    return {
+      via: 'session',
+      identity,
+      token: null,
+      session: entry,
+      roles: identity.roles,
+      permissions: identity.permissions,
+      endpoints: null,
+    };
+  }
+}
+
+function sessionEntry(row: SessionRow): SessionEntry {
+  return {
+    id: row.id,
+    secretHash: row.secret_hash,
+    csrfHash: row.csrf_hash,
+    identityId: row.identity_id,
+    createdAtMs: row.created_at_ms,
+    expiresAtMs: row.expires_at_ms,
+    lastSeenAtMs: row.last_seen_at_ms,
+  };
+}

@@ -1,0 +1,191 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { DialectName, StoreConfig } from '@tokenward/store';
+import pg from 'pg';
+import { type App, buildApp } from '../src/app.js';
+import { type Config, loadConfig } from '../src/config.js';
+
+export const ADMIN_PASSWORD = 'correct horse battery staple';
+
+/** The stores every suite runs against: SQLite always, PostgreSQL when configured. */
+export const DIALECTS: DialectName[] = process.env.TOKENWARD_TEST_DATABASE_URL
+  ? ['sqlite', 'postgres']
+  : ['sqlite'];
+
+export interface StoreHandle {
+  config: StoreConfig;
+  /** Removes the store (temp folder or PostgreSQL schema). */
+  drop(): Promise<void>;
+  dataDir: string;
+}
+
+/** A fresh, empty store of the given dialect. */
+export function freshStore(dialect: DialectName): StoreHandle {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tokenward-test-'));
+  if (dialect === 'sqlite') {
+    return {
+      config: { dialect: 'sqlite', file: join(dataDir, 'tokenward.db') },
+      dataDir,
+      async drop() {
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  }
+  const url = process.env.TOKENWARD_TEST_DATABASE_URL!;
+  const schema = `tw_test_${randomBytes(6).toString('hex')}`;
+  return {
+    config: { dialect: 'postgres', url, schema, poolMax: 5 },
+    dataDir,
+    async drop() {
+      rmSync(dataDir, { recursive: true, force: true });
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await client.end();
+    },
+  };
+}
+
+export interface TestServer {
+  app: App;
+  url: string;
+  store: StoreHandle;
+  /** Every log line the server wrote. */
+  logs: string[];
+  /** Stops the server (the store stays unless dropStore is called). */
+  stop(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function testConfig(store: StoreHandle, overrides: Partial<Config> = {}): Config {
+  const base = loadConfig({ TOKENWARD_DATA_DIR: store.dataDir, LOG_LEVEL: 'info' });
+  return { ...base, store: store.config, adminPassword: ADMIN_PASSWORD, port: 0, ...overrides };
+}
+
+/** A real Tokenward listening on 127.0.0.1 with an ephemeral port. */
+export async function startServer(
+  store: StoreHandle,
+  options: { config?: Partial<Config>; clock?: () => number } = {},
+): Promise<TestServer> {
+  const logs: string[] = [];
+  const logStream = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(...String(chunk).split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  const app = await buildApp({
+    config: testConfig(store, options.config),
+    logStream,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await app.close();
+  };
+  return {
+    app,
+    url: `http://127.0.0.1:${port}`,
+    store,
+    logs,
+    stop,
+    async close() {
+      await stop();
+      await store.drop();
+    },
+  };
+}
+
+export interface Json {
+  status: number;
+  headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: test convenience over arbitrary JSON.
+  body: any;
+  text: string;
+}
+
+/** A small HTTP client over fetch that returns parsed JSON and never throws on 4xx/5xx. */
+export async function http(
+  base: string,
+  method: string,
+  path: string,
+  opts: {
+    token?: string;
+    headers?: Record<string, string>;
+    json?: unknown;
+    body?: string;
+    cookie?: string;
+  } = {},
+): Promise<Json> {
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  if (opts.cookie) headers.cookie = opts.cookie;
+  let body: string | undefined = opts.body;
+  if (opts.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(opts.json);
+  }
+  const res = await fetch(base + path, { method, headers, ...(body === undefined ? {} : { body }) });
+  const text = await res.text();
+  let parsed: unknown = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = null;
+  }
+  return { status: res.status, headers: res.headers, body: parsed, text };
+}
+
+export interface SignedIn {
+  cookie: string;
+  csrf: string;
+}
+
+export async function signIn(base: string, username: string, password: string): Promise<SignedIn> {
+  const res = await fetch(`${base}/api/v1/signin`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (res.status !== 200) throw new Error(`sign-in failed: ${res.status} ${await res.text()}`);
+  const cookies = res.headers.getSetCookie().map((c) => c.split(';')[0]!);
+  const body = (await res.json()) as { csrfToken: string };
+  return { cookie: cookies.join('; '), csrf: body.csrfToken };
+}
+
+/** Signs in as admin and grants an Administrator app token. */
+export async function adminToken(base: string): Promise<string> {
+  const s = await signIn(base, 'admin', ADMIN_PASSWORD);
+  const res = await http(base, 'GET', '/api/v1/apptoken/grant', { cookie: s.cookie });
+  if (res.status !== 200) throw new Error(`grant failed: ${res.status} ${res.text}`);
+  return res.body.token as string;
+}
+
+/** Creates an identity with roles and a password, and returns it with an app token. */
+export async function makeIdentity(
+  base: string,
+  admin: string,
+  name: string,
+  roles: string[],
+): Promise<{ id: number; token: string; password: string }> {
+  const password = `pw-${name}-${randomBytes(4).toString('hex')}`;
+  const created = await http(base, 'POST', '/api/v1/identity', {
+    token: admin,
+    json: { name, roles, password, email: `${name}@example.com` },
+  });
+  if (created.status !== 201) throw new Error(`identity create failed: ${created.status} ${created.text}`);
+  const granted = await http(base, 'POST', `/api/v1/apptoken/grant/${created.body.id}`, {
+    token: admin,
+    json: {},
+  });
+  if (granted.status !== 200) throw new Error(`grant failed: ${granted.status} ${granted.text}`);
+  return { id: created.body.id, token: granted.body.token, password };
+}

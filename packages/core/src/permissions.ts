@@ -1,0 +1,163 @@
+/**
+ * Roles, permissions and the effective-permission rule of SPEC §1:
+ * effective = permissions(token roles) ∩ permissions(identity's current roles).
+ */
+
+/** The management API's own permissions. */
+export const MANAGEMENT_PERMISSIONS = [
+  'tokens:grant',
+  'tokens:grant-any',
+  'tokens:read',
+  'tokens:read-any',
+  'tokens:revoke',
+  'tokens:revoke-any',
+  'identities:read',
+  'identities:write',
+  'roles:write',
+  'sessions:read',
+  'sessions:revoke',
+  'audit:read',
+  'keys:rotate',
+] as const;
+export type ManagementPermission = (typeof MANAGEMENT_PERMISSIONS)[number];
+
+const MANAGEMENT_SET: ReadonlySet<string> = new Set(MANAGEMENT_PERMISSIONS);
+
+/** Permission strings: `resource:action`, lowercase letters, digits, `-`, `_`, `.`; `*` wildcards. */
+export const PERMISSION_PATTERN = /^(\*|[a-z0-9][a-z0-9._-]{0,62}:(\*|[a-z0-9][a-z0-9._*-]{0,62}))$/;
+
+export function isValidPermission(value: string): boolean {
+  return PERMISSION_PATTERN.test(value);
+}
+
+export function isManagementPermission(value: string): boolean {
+  return MANAGEMENT_SET.has(value);
+}
+
+/**
+ * Grants of a built-in role. Besides literal permissions a grant may be:
+ * `*` every permission; `custom:*` every permission that is not the management API's own;
+ * `custom:*:read` every custom permission whose action is `read`.
+ */
+export const BUILTIN_ROLES = {
+  Administrator: {
+    description: 'Every permission, including security administration.',
+    grants: ['*'],
+  },
+  Operator: {
+    description:
+      'Manages its own tokens, reads identities and roles, and reads and uses everything that is not security administration.',
+    grants: ['tokens:grant', 'tokens:read', 'tokens:revoke', 'identities:read', 'custom:*'],
+  },
+  Reader: {
+    description: 'Read-only: its own tokens, identities and roles, and custom read permissions.',
+    grants: ['tokens:read', 'identities:read', 'custom:*:read'],
+  },
+} as const;
+export type BuiltinRoleName = keyof typeof BUILTIN_ROLES;
+export const BUILTIN_ROLE_NAMES = Object.keys(BUILTIN_ROLES) as BuiltinRoleName[];
+
+export function isBuiltinRole(name: string): name is BuiltinRoleName {
+  return Object.hasOwn(BUILTIN_ROLES, name);
+}
+
+/** Returns the canonical built-in role name for a case-insensitive match, or undefined. */
+export function builtinRoleName(name: string): BuiltinRoleName | undefined {
+  const lower = name.toLowerCase();
+  return BUILTIN_ROLE_NAMES.find((n) => n.toLowerCase() === lower);
+}
+
+function grantMatches(grant: string, permission: string): boolean {
+  if (grant === '*' || grant === permission) return true;
+  if (grant === 'custom:*') return !MANAGEMENT_SET.has(permission);
+  if (grant === 'custom:*:read') return !MANAGEMENT_SET.has(permission) && permission.endsWith(':read');
+  if (grant.endsWith('*')) return permission.startsWith(grant.slice(0, -1));
+  return false;
+}
+
+/** Whether grant `a` allows everything grant `b` allows (a conservative answer is fine). */
+function grantCovers(a: string, b: string): boolean {
+  if (a === '*' || a === b) return true;
+  if (b === '*' || b === 'custom:*') return false;
+  const bIsPattern = b.includes('*');
+  if (a === 'custom:*') {
+    if (b === 'custom:*:read') return true;
+    return bIsPattern ? !managementPrefix(b.slice(0, -1)) : !MANAGEMENT_SET.has(b);
+  }
+  if (a === 'custom:*:read') return !bIsPattern && grantMatches(a, b);
+  if (b === 'custom:*:read') return false;
+  if (a.endsWith('*')) return b.startsWith(a.slice(0, -1));
+  return false;
+}
+
+function managementPrefix(prefix: string): boolean {
+  return MANAGEMENT_PERMISSIONS.some((p) => p.startsWith(prefix));
+}
+
+/** A set of grants, answering `has(permission)`. Immutable. */
+export class PermissionSet {
+  readonly grants: readonly string[];
+  private readonly literal: ReadonlySet<string>;
+  private readonly patterns: readonly string[];
+
+  constructor(grants: Iterable<string>) {
+    const unique = [...new Set(grants)].sort();
+    this.grants = unique;
+    this.literal = new Set(unique.filter((g) => !g.includes('*')));
+    this.patterns = unique.filter((g) => g.includes('*'));
+  }
+
+  has(permission: string): boolean {
+    if (this.literal.has(permission)) return true;
+    for (const p of this.patterns) if (grantMatches(p, permission)) return true;
+    return false;
+  }
+
+  /** Whether this set allows everything `other` allows. */
+  covers(other: PermissionSet): boolean {
+    return other.grants.every((b) => this.grants.some((a) => grantCovers(a, b)));
+  }
+
+  /** The management permissions this set holds, for display. */
+  managementPermissions(): string[] {
+    return MANAGEMENT_PERMISSIONS.filter((p) => this.has(p));
+  }
+
+  static readonly EMPTY = new PermissionSet([]);
+}
+
+/** Permissions = intersection of two sets: a permission is held when both hold it. */
+export class IntersectionPermissionSet {
+  constructor(
+    readonly a: PermissionSet,
+    readonly b: PermissionSet,
+  ) {}
+  has(permission: string): boolean {
+    return this.a.has(permission) && this.b.has(permission);
+  }
+}
+
+export interface PermissionChecker {
+  has(permission: string): boolean;
+}
+
+/** Union of the grants of several roles. `lookup` returns a custom role's grants or undefined. */
+export function permissionsOfRoles(
+  roles: readonly string[],
+  lookup: (name: string) => readonly string[] | undefined,
+): PermissionSet {
+  const grants: string[] = [];
+  for (const role of roles) {
+    const builtin = builtinRoleName(role);
+    if (builtin) grants.push(...BUILTIN_ROLES[builtin].grants);
+    else grants.push(...(lookup(role) ?? []));
+  }
+  return new PermissionSet(grants);
+}
+
+/** Role names are case-insensitive; this is the form compared and indexed. */
+export function roleKey(name: string): string {
+  return name.toLowerCase();
+}
+
+export const ROLE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/;

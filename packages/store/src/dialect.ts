@@ -1,0 +1,65 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { type Dialect, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+export type StoreConfig =
+  | { dialect: 'sqlite'; file: string }
+  | {
+      dialect: 'postgres';
+      url: string;
+      /** Schema to use (created when missing); tests give each suite its own. */
+      schema?: string;
+      poolMax?: number;
+    };
+
+/** BIGINT (int8, OID 20) as a JS number: epoch milliseconds and counts fit comfortably. */
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+export const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export function pgPoolConfig(config: Extract<StoreConfig, { dialect: 'postgres' }>): pg.PoolConfig {
+  if (config.schema !== undefined && !SCHEMA_PATTERN.test(config.schema)) {
+    throw new Error(`Invalid PostgreSQL schema name: ${config.schema}`);
+  }
+  return {
+    connectionString: config.url,
+    max: config.poolMax ?? 10,
+    types: pgTypes,
+    connectionTimeoutMillis: 5000,
+    ...(config.schema ? { options: `-c search_path=${config.schema}` } : {}),
+  };
+}
+
+export interface CreatedDialect {
+  dialect: Dialect;
+  /** The pool or database handle, for closing and for listen/notify. */
+  sqlite?: SQLite.Database;
+  pool?: pg.Pool;
+}
+
+/** createDialect(config) → SQLite (better-sqlite3, WAL) or PostgreSQL (pg). */
+export function createDialect(config: StoreConfig): CreatedDialect {
+  if (config.dialect === 'sqlite') {
+    mkdirSync(dirname(config.file), { recursive: true });
+    const sqlite = new SQLite(config.file);
+    sqlite.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode survives a process crash (SIGKILL) without losing a committed write.
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('foreign_keys = ON');
+    return { dialect: new SqliteDialect({ database: sqlite }), sqlite };
+  }
+  const pool = new pg.Pool(pgPoolConfig(config));
+  // An idle client losing its connection (e.g. the server restarting) must not crash the process.
+  pool.on('error', () => {});
+  return { dialect: new PostgresDialect({ pool }), pool };
+}

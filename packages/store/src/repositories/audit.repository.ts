@@ -1,0 +1,50 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { AuditEventRow, Database, NewAuditEventRow } from '../schema.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export async function insertAuditEvent(db: Db, row: NewAuditEventRow): Promise<void> {
+  await db.insertInto('audit_events').values(row).execute();
+}
+
+export interface AuditFilter {
+  actor?: string;
+  action?: string;
+  outcome?: string;
+  targetType?: string;
+  targetId?: string;
+  sinceMs?: number;
+  untilMs?: number;
+  limit: number;
+  offset: number;
+}
+
+export async function listAuditEvents(
+  db: Db,
+  f: AuditFilter,
+): Promise<{ rows: AuditEventRow[]; total: number }> {
+  let q = db.selectFrom('audit_events');
+  if (f.actor !== undefined) {
+    const asId = /^\d+$/.test(f.actor) ? Number(f.actor) : undefined;
+    q = q.where((eb) =>
+      asId === undefined
+        ? eb(eb.fn('lower', ['actor_name']), '=', f.actor!.toLowerCase())
+        : eb.or([eb('actor_id', '=', asId), eb(eb.fn('lower', ['actor_name']), '=', f.actor!.toLowerCase())]),
+    );
+  }
+  if (f.action !== undefined) {
+    q = f.action.endsWith('*')
+      ? q.where('action', 'like', `${f.action.slice(0, -1).replace(/[\\%]/g, '')}%`)
+      : q.where('action', '=', f.action);
+  }
+  if (f.outcome !== undefined) q = q.where('outcome', '=', f.outcome);
+  if (f.targetType !== undefined) q = q.where('target_type', '=', f.targetType);
+  if (f.targetId !== undefined) q = q.where('target_id', '=', f.targetId);
+  if (f.sinceMs !== undefined) q = q.where('at_ms', '>=', f.sinceMs);
+  if (f.untilMs !== undefined) q = q.where('at_ms', '<', f.untilMs);
+  const [rows, count] = await Promise.all([
+    q.selectAll().orderBy('id', 'desc').limit(f.limit).offset(f.offset).execute(),
+    q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(count.n) };
+}

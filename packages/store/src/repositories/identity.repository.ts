@@ -1,0 +1,88 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, IdentityRow, IdentityUpdate, NewIdentityRow } from '../schema.js';
+import { containsPattern } from './like.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export async function insertIdentity(db: Db, row: NewIdentityRow): Promise<IdentityRow> {
+  return db.insertInto('identities').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findIdentityById(db: Db, id: number): Promise<IdentityRow | undefined> {
+  return db.selectFrom('identities').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findIdentityByName(db: Db, name: string): Promise<IdentityRow | undefined> {
+  return db
+    .selectFrom('identities')
+    .selectAll()
+    .where('name_key', '=', name.toLowerCase())
+    .executeTakeFirst();
+}
+
+/** Matches the name first, then the email, both case-insensitively (seed 003's `username`). */
+export async function findIdentityByNameOrEmail(db: Db, username: string): Promise<IdentityRow | undefined> {
+  const key = username.toLowerCase();
+  const byName = await db.selectFrom('identities').selectAll().where('name_key', '=', key).executeTakeFirst();
+  if (byName) return byName;
+  const byEmail = await db
+    .selectFrom('identities')
+    .selectAll()
+    .where('email_key', '=', key)
+    .orderBy('id')
+    .limit(2)
+    .execute();
+  // An email shared by two identities is ambiguous: match neither.
+  return byEmail.length === 1 ? byEmail[0] : undefined;
+}
+
+export interface IdentityFilter {
+  search?: string;
+  role?: string;
+  enabled?: boolean;
+  limit: number;
+  offset: number;
+}
+
+export async function listIdentities(
+  db: Db,
+  f: IdentityFilter,
+): Promise<{ rows: IdentityRow[]; total: number }> {
+  let q = db.selectFrom('identities');
+  if (f.search) {
+    const like = containsPattern(f.search);
+    q = q.where((eb) => eb.or([eb('name_key', 'like', like), eb('email_key', 'like', like)]));
+  }
+  if (f.enabled !== undefined) q = q.where('enabled', '=', f.enabled ? 1 : 0);
+  if (f.role) q = q.where('roles', 'like', `%${JSON.stringify(f.role).replace(/[\\%]/g, '')}%`);
+  const [rows, count] = await Promise.all([
+    q.selectAll().orderBy('id').limit(f.limit).offset(f.offset).execute(),
+    q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(count.n) };
+}
+
+export async function listAllIdentities(db: Db): Promise<IdentityRow[]> {
+  return db.selectFrom('identities').selectAll().orderBy('id').execute();
+}
+
+export async function updateIdentity(
+  db: Db,
+  id: number,
+  patch: IdentityUpdate,
+): Promise<IdentityRow | undefined> {
+  return db.updateTable('identities').set(patch).where('id', '=', id).returningAll().executeTakeFirst();
+}
+
+export async function deleteIdentity(db: Db, id: number): Promise<boolean> {
+  const r = await db.deleteFrom('identities').where('id', '=', id).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}
+
+export async function countIdentities(db: Db): Promise<number> {
+  const r = await db
+    .selectFrom('identities')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}

@@ -1,0 +1,34 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, NewRoleRow, RoleRow } from '../schema.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export async function listRoles(db: Db): Promise<RoleRow[]> {
+  return db.selectFrom('roles').selectAll().orderBy('name_key').execute();
+}
+
+export async function findRole(db: Db, name: string): Promise<RoleRow | undefined> {
+  return db.selectFrom('roles').selectAll().where('name_key', '=', name.toLowerCase()).executeTakeFirst();
+}
+
+export async function insertRole(db: Db, row: NewRoleRow): Promise<RoleRow> {
+  return db.insertInto('roles').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function updateRole(
+  db: Db,
+  name: string,
+  patch: { description?: string; permissions?: string; updated_at_ms: number },
+): Promise<RoleRow | undefined> {
+  return db
+    .updateTable('roles')
+    .set(patch)
+    .where('name_key', '=', name.toLowerCase())
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function deleteRole(db: Db, name: string): Promise<boolean> {
+  const r = await db.deleteFrom('roles').where('name_key', '=', name.toLowerCase()).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}

@@ -1,0 +1,122 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, NewTokenRow, TokenRow } from '../schema.js';
+import { containsPattern } from './like.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export async function insertToken(db: Db, row: NewTokenRow): Promise<TokenRow> {
+  return db.insertInto('tokens').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+/** One indexed look-up by hash: the only way a presented token is found. */
+export async function findTokenByHash(db: Db, tokenHash: string): Promise<TokenRow | undefined> {
+  return db.selectFrom('tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+}
+
+export async function findTokenById(db: Db, id: number): Promise<TokenRow | undefined> {
+  return db.selectFrom('tokens').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export interface TokenFilter {
+  identityId?: number;
+  kinds?: readonly string[];
+  /** Active, Revoked or Expired, evaluated at `nowMs`. */
+  status?: 'Active' | 'Revoked' | 'Expired';
+  /** Only tokens expiring before this instant (and not yet expired). */
+  expiringBeforeMs?: number;
+  search?: string;
+  nowMs: number;
+  limit: number;
+  offset: number;
+}
+
+export async function listTokens(db: Db, f: TokenFilter): Promise<{ rows: TokenRow[]; total: number }> {
+  let q = db.selectFrom('tokens');
+  if (f.identityId !== undefined) q = q.where('identity_id', '=', f.identityId);
+  if (f.kinds && f.kinds.length > 0) q = q.where('kind', 'in', [...f.kinds]);
+  if (f.status === 'Revoked') q = q.where('revoked', '=', 1);
+  if (f.status === 'Active') q = q.where('revoked', '=', 0).where('expires_at_ms', '>', f.nowMs);
+  if (f.status === 'Expired') q = q.where('revoked', '=', 0).where('expires_at_ms', '<=', f.nowMs);
+  if (f.expiringBeforeMs !== undefined) {
+    q = q.where('expires_at_ms', '<=', f.expiringBeforeMs).where('expires_at_ms', '>', f.nowMs);
+  }
+  if (f.search) {
+    const like = containsPattern(f.search);
+    q = q.where((eb) =>
+      eb.or([eb(eb.fn('lower', ['name']), 'like', like), eb(eb.fn('lower', ['description']), 'like', like)]),
+    );
+  }
+  const [rows, count] = await Promise.all([
+    q.selectAll().orderBy('id', 'desc').limit(f.limit).offset(f.offset).execute(),
+    q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(count.n) };
+}
+
+export async function updateTokenMeta(
+  db: Db,
+  id: number,
+  patch: { name?: string; description?: string },
+): Promise<TokenRow | undefined> {
+  return db.updateTable('tokens').set(patch).where('id', '=', id).returningAll().executeTakeFirst();
+}
+
+/** Revokes a token; returns the row whether or not it was already revoked. */
+export async function revokeToken(db: Db, id: number, atMs: number): Promise<TokenRow | undefined> {
+  await db
+    .updateTable('tokens')
+    .set({ revoked: 1, revoked_at_ms: atMs })
+    .where('id', '=', id)
+    .where('revoked', '=', 0)
+    .execute();
+  return findTokenById(db, id);
+}
+
+/** Revokes every live token of an identity (identity disabled or deleted); returns their hashes. */
+export async function revokeTokensOfIdentity(db: Db, identityId: number, atMs: number): Promise<string[]> {
+  const rows = await db
+    .updateTable('tokens')
+    .set({ revoked: 1, revoked_at_ms: atMs })
+    .where('identity_id', '=', identityId)
+    .where('revoked', '=', 0)
+    .returning('token_hash')
+    .execute();
+  return rows.map((r) => r.token_hash);
+}
+
+/**
+ * Applies batched usage: one statement per token, in one transaction, keeping the latest time
+ * and adding the count observed since the last flush.
+ */
+export async function recordTokenUsage(
+  db: Kysely<Database>,
+  usage: ReadonlyArray<{ id: number; lastUsedAtMs: number; count: number }>,
+): Promise<void> {
+  if (usage.length === 0) return;
+  await db.transaction().execute(async (trx) => {
+    for (const u of usage) {
+      await trx
+        .updateTable('tokens')
+        .set((eb) => ({
+          last_used_at_ms: u.lastUsedAtMs,
+          use_count: eb('use_count', '+', u.count),
+        }))
+        .where('id', '=', u.id)
+        .execute();
+    }
+  });
+}
+
+/** Whether any live token still carries the role (compared case-insensitively). */
+export async function hasLiveTokenWithRole(db: Db, roleName: string, nowMs: number): Promise<boolean> {
+  const needle = `%${JSON.stringify(roleName.toLowerCase()).replace(/[\\%]/g, '')}%`;
+  const row = await db
+    .selectFrom('tokens')
+    .select('id')
+    .where('revoked', '=', 0)
+    .where('expires_at_ms', '>', nowMs)
+    .where((eb) => eb(eb.fn('lower', ['roles']), 'like', needle))
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}

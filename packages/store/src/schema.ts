@@ -1,0 +1,116 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/*
+ * One schema for both dialects. Times are epoch milliseconds in BIGINT columns (read back as
+ * numbers), flags are 0/1 integers and lists are JSON text, so rows look the same whichever
+ * store produced them and no code above this package branches on the dialect.
+ */
+
+export interface IdentityTable {
+  id: Generated<number>;
+  name: string;
+  /** lower(name): unique, so names are unique case-insensitively. */
+  name_key: string;
+  email: string | null;
+  email_key: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  source: string;
+  /** JSON array of role names. */
+  roles: string;
+  enabled: number;
+  password_hash: string | null;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+export interface RoleTable {
+  name: string;
+  name_key: string;
+  description: string;
+  /** JSON array of permission strings. */
+  permissions: string;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+export interface TokenTable {
+  id: Generated<number>;
+  kind: string;
+  /** SHA-256 hex of the token value: the only form in which a token is kept. */
+  token_hash: string;
+  hint: string;
+  name: string;
+  description: string;
+  identity_id: number;
+  /** JSON array of role names. */
+  roles: string;
+  /** `all` or `custom`. */
+  scope: string;
+  /** JSON array of `METHOD /path` entries when scope is custom, else null. */
+  api_endpoints: string | null;
+  created_at_ms: number;
+  expires_at_ms: number;
+  revoked: ColumnType<number, number | undefined, number>;
+  revoked_at_ms: number | null;
+  last_used_at_ms: number | null;
+  use_count: ColumnType<number, number | undefined, number>;
+  /** Token this one was issued from (refresh chains, derived tokens). */
+  parent_id: number | null;
+  /** First token of a refresh family. */
+  family_id: number | null;
+  /** Set once when a single-use or rotating token is spent. */
+  spent_at_ms: number | null;
+  /** Free-form sub-type (seed-004 token types). */
+  subtype: string | null;
+  created_by: number | null;
+  imported: ColumnType<number, number | undefined, number>;
+}
+
+export interface SessionTable {
+  id: Generated<number>;
+  /** SHA-256 hex of the session secret held in the cookie. */
+  secret_hash: string;
+  /** SHA-256 hex of the CSRF token bound to this session. */
+  csrf_hash: string;
+  identity_id: number;
+  created_at_ms: number;
+  last_seen_at_ms: number;
+  expires_at_ms: number;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface AuditEventTable {
+  id: Generated<number>;
+  at_ms: number;
+  actor_id: number | null;
+  actor_name: string | null;
+  action: string;
+  outcome: string;
+  target_type: string | null;
+  target_id: string | null;
+  ip: string | null;
+  /** JSON object; never contains token values or passwords. */
+  details: string | null;
+}
+
+export interface Database {
+  identities: IdentityTable;
+  roles: RoleTable;
+  tokens: TokenTable;
+  sessions: SessionTable;
+  audit_events: AuditEventTable;
+}
+
+export type IdentityRow = Selectable<IdentityTable>;
+export type NewIdentityRow = Insertable<IdentityTable>;
+export type IdentityUpdate = Updateable<IdentityTable>;
+export type RoleRow = Selectable<RoleTable>;
+export type NewRoleRow = Insertable<RoleTable>;
+export type TokenRow = Selectable<TokenTable>;
+export type NewTokenRow = Insertable<TokenTable>;
+export type SessionRow = Selectable<SessionTable>;
+export type NewSessionRow = Insertable<SessionTable>;
+export type AuditEventRow = Selectable<AuditEventTable>;
+export type NewAuditEventRow = Insertable<AuditEventTable>;

@@ -1,0 +1,23 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    // Tests run against the TypeScript sources, so `npm test` needs no build first.
+    alias: {
+      '@tokenward/core': src('./packages/core/src/index.ts'),
+      '@tokenward/store': src('./packages/store/src/index.ts'),
+      '@tokenward/server': src('./apps/server/src/app.ts'),
+    },
+  },
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'apps/*/src/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    reporters: ['default'],
+    globalSetup: ['./test/global-setup.ts'],
+  },
+});
