@@ -6,8 +6,8 @@ import { errors, IdParams, roleNames } from '../schemas/common.js';
 import { GrantBody, ImportBody, PatchTokenBody, TokenListQuery, TokenListSchema } from '../schemas/token.js';
 import { durationMs, meta } from './meta.js';
 
-type GrantBody = Static<typeof GrantBody>;
-type ImportBody = Static<typeof ImportBody>;
+type GrantInputBody = Static<typeof GrantBody>;
+type ImportInputBody = Static<typeof ImportBody>;
 
 const GrantParams = Type.Object({ identityId: Type.String({ pattern: '^[0-9]{1,15}$' }) });
 
@@ -62,7 +62,7 @@ const grantSchema = (summary: string, withParams: boolean) => ({
 
 export async function appTokenRoutes(app: FastifyInstance): Promise<void> {
   const grant = async (request: FastifyRequest) => {
-    const body = (request.body ?? {}) as GrantBody;
+    const body = (request.body ?? {}) as GrantInputBody;
     const params = request.params as { identityId?: string };
     if (body.scope === 'custom' && (!body.apiEndpoints || body.apiEndpoints.length === 0)) {
       throw new AppError('invalid_endpoint_pattern', 'A custom scope needs at least one API endpoint.');
@@ -126,7 +126,7 @@ export async function appTokenRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const body = request.body as ImportBody;
+      const body = request.body as ImportInputBody;
       const identity =
         typeof body.identity === 'string'
           ? /^\d+$/.test(body.identity)

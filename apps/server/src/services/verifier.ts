@@ -193,7 +193,7 @@ export class Verifier {
   /** Builds the principal of a (live) token: effective permissions = token ∩ identity now. */
   async principalFor(token: TokenEntry, via: Principal['via']): Promise<Principal | null> {
     const identity = await this.identity(token.identityId);
-    if (!identity || !identity.enabled) return null;
+    if (!identity?.enabled) return null;
     return {
       via,
       identity,
@@ -219,7 +219,7 @@ export class Verifier {
     const now = this.o.clock();
     if (entry.expiresAtMs <= now || entry.lastSeenAtMs + this.o.sessionIdleMs <= now) return null;
     const identity = await this.identity(entry.identityId);
-    if (!identity || !identity.enabled) return null;
+    if (!identity?.enabled) return null;
     entry.lastSeenAtMs = now;
     this.o.usage.sessionSeen(entry.id, now);
     return {
