@@ -10,6 +10,7 @@ import Fastify, { type FastifyHttpOptions, type FastifyInstance, type FastifyRep
 import { bootstrapAdmin, type FirstStart } from './bootstrap.js';
 import type { Config } from './config.js';
 import { registerAuth } from './plugins/auth.js';
+import { registerConsole } from './plugins/console.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { loggerOptions } from './plugins/logging.js';
 import { registerRoutes } from './routes/index.js';
@@ -185,5 +186,6 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     csrfMatches: (principal, presented) => services.sessions.csrfMatches(principal, presented),
   });
   await app.register(registerRoutes);
+  await app.register(registerConsole);
   return app;
 }
