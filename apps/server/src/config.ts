@@ -17,6 +17,8 @@ export interface Config {
   tokenPrefix: string;
   appTokenTtlSeconds: number;
   appTokenMaxTtlSeconds: number;
+  personalTokenTtlSeconds: number;
+  personalTokenMaxTtlSeconds: number;
   sessionIdleSeconds: number;
   sessionMaxSeconds: number;
   /** Mark cookies `Secure`; also on automatically for requests that arrived over HTTPS. */
@@ -107,6 +109,14 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     throw new ConfigError('TOKENWARD_APP_TOKEN_TTL_DAYS cannot exceed TOKENWARD_APP_TOKEN_MAX_TTL_DAYS.');
   }
 
+  const patTtlDays = integer(env, 'TOKENWARD_PERSONAL_TOKEN_TTL_DAYS', 90, 1, 3650);
+  const patMaxTtlDays = integer(env, 'TOKENWARD_PERSONAL_TOKEN_MAX_TTL_DAYS', 365, 1, 3650);
+  if (patTtlDays > patMaxTtlDays) {
+    throw new ConfigError(
+      'TOKENWARD_PERSONAL_TOKEN_TTL_DAYS cannot exceed TOKENWARD_PERSONAL_TOKEN_MAX_TTL_DAYS.',
+    );
+  }
+
   const config: Config = {
     port: integer(env, 'PORT', 5000, 0, 65535),
     host: env.HOST?.trim() || '127.0.0.1',
@@ -118,6 +128,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     tokenPrefix,
     appTokenTtlSeconds: appTokenTtlDays * DAY,
     appTokenMaxTtlSeconds: appTokenMaxTtlDays * DAY,
+    personalTokenTtlSeconds: patTtlDays * DAY,
+    personalTokenMaxTtlSeconds: patMaxTtlDays * DAY,
     sessionIdleSeconds: integer(env, 'TOKENWARD_SESSION_IDLE_MINUTES', 60, 1, 7 * 24 * 60) * 60,
     sessionMaxSeconds: integer(env, 'TOKENWARD_SESSION_MAX_HOURS', 12, 1, 30 * 24) * 3600,
     cookieSecure: boolean(env, 'TOKENWARD_COOKIE_SECURE', false),

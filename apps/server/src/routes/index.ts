@@ -3,6 +3,7 @@ import { appTokenRoutes } from './app-tokens.js';
 import { auditRoutes } from './audit.js';
 import { healthRoutes } from './health.js';
 import { identityRoutes } from './identities.js';
+import { meRoutes } from './me.js';
 import { roleRoutes } from './roles.js';
 import { sessionRoutes } from './sessions.js';
 
@@ -13,4 +14,5 @@ export async function registerRoutes(app: FastifyInstance): Promise<void> {
   await app.register(identityRoutes, { prefix: '/api/v1' });
   await app.register(roleRoutes, { prefix: '/api/v1' });
   await app.register(auditRoutes, { prefix: '/api/v1' });
+  await app.register(meRoutes, { prefix: '/api/v1' });
 }

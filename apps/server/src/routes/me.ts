@@ -1,0 +1,62 @@
+import { MANAGEMENT_PERMISSIONS } from '@tokenward/core';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { caller } from '../plugins/auth.js';
+import { errors } from '../schemas/common.js';
+
+const Limits = Type.Object({ defaultTtlSeconds: Type.Integer(), maxTtlSeconds: Type.Integer() });
+
+export async function meRoutes(app: FastifyInstance): Promise<void> {
+  app.get(
+    '/me',
+    {
+      schema: {
+        tags: ['sessions'],
+        summary: 'Who the caller is and what it may do with this credential.',
+        response: {
+          200: Type.Object({
+            identity: Type.Ref('Identity'),
+            via: Type.String(),
+            roles: Type.Array(Type.String()),
+            permissions: Type.Array(Type.String({ description: 'Management permissions held.' })),
+            tokenId: Type.Union([Type.Integer(), Type.Null()]),
+            apiEndpoints: Type.Union([Type.Array(Type.String()), Type.Null()]),
+          }),
+          ...errors(401),
+        },
+      },
+    },
+    async (request) => {
+      const p = caller(request);
+      return {
+        identity: await app.tw.identities.get(p, p.identity.id),
+        via: p.via,
+        roles: p.roles,
+        permissions: MANAGEMENT_PERMISSIONS.filter((perm) => p.permissions.has(perm)),
+        tokenId: p.token?.id ?? null,
+        apiEndpoints: p.endpoints ? p.endpoints.map((e) => e.source) : null,
+      };
+    },
+  );
+
+  app.get(
+    '/settings/limits',
+    {
+      schema: {
+        tags: ['sessions'],
+        summary: 'Token lifetime policy of this instance (default and maximum per kind).',
+        response: { 200: Type.Object({ appToken: Limits, personal: Limits }), ...errors(401) },
+      },
+    },
+    async () => ({
+      appToken: {
+        defaultTtlSeconds: app.tw.config.appTokenTtlSeconds,
+        maxTtlSeconds: app.tw.config.appTokenMaxTtlSeconds,
+      },
+      personal: {
+        defaultTtlSeconds: app.tw.config.personalTokenTtlSeconds,
+        maxTtlSeconds: app.tw.config.personalTokenMaxTtlSeconds,
+      },
+    }),
+  );
+}
