@@ -10,6 +10,7 @@ import Fastify, { type FastifyHttpOptions, type FastifyInstance, type FastifyRep
 import { bootstrapAdmin, type FirstStart } from './bootstrap.js';
 import type { Config } from './config.js';
 import { registerAuth } from './plugins/auth.js';
+import { rewriteCompatUrl } from './plugins/compat-paths.js';
 import { registerConsole } from './plugins/console.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { loggerOptions } from './plugins/logging.js';
@@ -17,10 +18,15 @@ import { registerRoutes } from './routes/index.js';
 import { ErrorSchema } from './schemas/common.js';
 import { IdentitySchema, RoleSchema } from './schemas/identity.js';
 import { TokenViewSchema } from './schemas/token.js';
+import { AccessIssuer } from './services/access-issuer.js';
 import { AttemptLimiter } from './services/attempt-limiter.js';
 import { AuditService } from './services/audit.service.js';
 import { IdentityService } from './services/identity.service.js';
 import { Invalidator } from './services/invalidator.js';
+import { KeyRing } from './services/key-ring.js';
+import { resolveMasterKey, Sealer } from './services/master-key.js';
+import { PersonalTokenService } from './services/personal-token.service.js';
+import { ProtocolService } from './services/protocol.service.js';
 import { RoleService } from './services/role.service.js';
 import { RoleCatalog } from './services/role-catalog.js';
 import { SessionService } from './services/session.service.js';
@@ -47,7 +53,10 @@ export interface Services {
   verifier: Verifier;
   invalidator: Invalidator;
   usage: UsageTracker;
+  keys: KeyRing;
   tokens: TokenService;
+  personalTokens: PersonalTokenService;
+  protocol: ProtocolService;
   identities: IdentityService;
   roleAdmin: RoleService;
   sessions: SessionService;
@@ -87,6 +96,7 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     ajv: {
       customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false },
     },
+    rewriteUrl: (req) => rewriteCompatUrl(req.url ?? '/'),
     frameworkErrors(_error, _req, reply) {
       (reply as unknown as FastifyReply)
         .code(400)
@@ -107,21 +117,46 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
 
   const roles = new RoleCatalog(store);
   await roles.reload();
+  const keys = new KeyRing(
+    store,
+    new Sealer(resolveMasterKey(config.masterKey, config.dataDir, app.log), 'signing-keys'),
+    clock,
+    config.issuer,
+    config.audience,
+    Math.max(config.accessTokenTtlSeconds, config.delegationTtlSeconds) * 1000,
+  );
+  await keys.init();
   const usage = new UsageTracker(store, app.log, config.usageFlushSeconds * 1000);
   const verifier = new Verifier({
     store,
     roles,
     usage,
+    keys,
     clock,
     tokenPrefix: config.tokenPrefix,
     cacheSize: config.cacheSize,
     cacheTtlMs: config.cacheTtlSeconds * 1000,
     sessionIdleMs: config.sessionIdleSeconds * 1000,
   });
-  const invalidator = new Invalidator(store, verifier, () => roles.reload());
+  const invalidator = new Invalidator(
+    store,
+    verifier,
+    () => roles.reload(),
+    () => keys.reload(),
+  );
   await store.subscribe((message) => void invalidator.receive(message));
   const audit = new AuditService(store, clock, app.log);
-  const limiter = new AttemptLimiter(config.signinMaxAttempts, config.signinWindowSeconds * 1000, clock);
+  const limiter = new AttemptLimiter(
+    store,
+    config.signinMaxAttempts,
+    config.signinWindowSeconds * 1000,
+    clock,
+  );
+  const tokens = new TokenService(store, roles, audit, invalidator, usage, clock, config.tokenPrefix, {
+    defaultTtlSeconds: config.appTokenTtlSeconds,
+    maxTtlSeconds: config.appTokenMaxTtlSeconds,
+  });
+  const issuer = new AccessIssuer(store, keys, clock, config.tokenPrefix);
   const services: Services = {
     config,
     store,
@@ -131,9 +166,24 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     verifier,
     invalidator,
     usage,
-    tokens: new TokenService(store, roles, audit, invalidator, usage, clock, config.tokenPrefix, {
-      defaultTtlSeconds: config.appTokenTtlSeconds,
-      maxTtlSeconds: config.appTokenMaxTtlSeconds,
+    keys,
+    tokens,
+    personalTokens: new PersonalTokenService(
+      store,
+      tokens,
+      verifier,
+      issuer,
+      audit,
+      limiter,
+      clock,
+      { defaultTtlSeconds: config.personalTokenTtlSeconds, maxTtlSeconds: config.personalTokenMaxTtlSeconds },
+      config.accessTokenTtlSeconds * 1000,
+    ),
+    protocol: new ProtocolService(store, tokens, verifier, issuer, keys, roles, audit, clock, {
+      accessTtlMs: config.accessTokenTtlSeconds * 1000,
+      delegationTtlMs: config.delegationTtlSeconds * 1000,
+      refreshDefaultMs: config.refreshTokenTtlSeconds * 1000,
+      refreshMaxMs: config.refreshTokenMaxTtlSeconds * 1000,
     }),
     identities: new IdentityService(store, roles, audit, invalidator, clock),
     roleAdmin: new RoleService(store, roles, audit, invalidator, clock),
@@ -184,6 +234,10 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     authenticateHeader: (credential) => verifier.authenticateToken(credential),
     authenticateSession: (secret) => verifier.authenticateSession(secret),
     csrfMatches: (principal, presented) => services.sessions.csrfMatches(principal, presented),
+  });
+  // A POST without a body (PowerShell's `Invoke-RestMethod -Method Post`, curl -X POST) is an empty object.
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined && request.routeOptions.schema?.body) request.body = {};
   });
   await app.register(registerRoutes);
   await app.register(registerConsole);

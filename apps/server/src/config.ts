@@ -19,6 +19,15 @@ export interface Config {
   appTokenMaxTtlSeconds: number;
   personalTokenTtlSeconds: number;
   personalTokenMaxTtlSeconds: number;
+  /** `iss` of access tokens. */
+  issuer: string;
+  /** `aud` of access tokens. */
+  audience: string;
+  accessTokenTtlSeconds: number;
+  /** Lifetime of tokens obtained by token exchange (delegation). */
+  delegationTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  refreshTokenMaxTtlSeconds: number;
   sessionIdleSeconds: number;
   sessionMaxSeconds: number;
   /** Mark cookies `Secure`; also on automatically for requests that arrived over HTTPS. */
@@ -117,6 +126,16 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     );
   }
 
+  const refreshDays = integer(env, 'TOKENWARD_REFRESH_TOKEN_TTL_DAYS', 90, 1, 3650);
+  const refreshMaxDays = integer(env, 'TOKENWARD_REFRESH_TOKEN_MAX_TTL_DAYS', 365, 1, 3650);
+  if (refreshDays > refreshMaxDays) {
+    throw new ConfigError(
+      'TOKENWARD_REFRESH_TOKEN_TTL_DAYS cannot exceed TOKENWARD_REFRESH_TOKEN_MAX_TTL_DAYS.',
+    );
+  }
+  const issuer = env.TOKENWARD_ISSUER?.trim() || 'tokenward';
+  const audience = env.TOKENWARD_AUDIENCE?.trim() || 'tokenward';
+
   const config: Config = {
     port: integer(env, 'PORT', 5000, 0, 65535),
     host: env.HOST?.trim() || '127.0.0.1',
@@ -130,6 +149,12 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     appTokenMaxTtlSeconds: appTokenMaxTtlDays * DAY,
     personalTokenTtlSeconds: patTtlDays * DAY,
     personalTokenMaxTtlSeconds: patMaxTtlDays * DAY,
+    issuer,
+    audience,
+    accessTokenTtlSeconds: integer(env, 'TOKENWARD_ACCESS_TOKEN_TTL_MINUTES', 30, 1, 24 * 60) * 60,
+    delegationTtlSeconds: integer(env, 'TOKENWARD_DELEGATION_TTL_MINUTES', 15, 1, 24 * 60) * 60,
+    refreshTokenTtlSeconds: refreshDays * DAY,
+    refreshTokenMaxTtlSeconds: refreshMaxDays * DAY,
     sessionIdleSeconds: integer(env, 'TOKENWARD_SESSION_IDLE_MINUTES', 60, 1, 7 * 24 * 60) * 60,
     sessionMaxSeconds: integer(env, 'TOKENWARD_SESSION_MAX_HOURS', 12, 1, 30 * 24) * 3600,
     cookieSecure: boolean(env, 'TOKENWARD_COOKIE_SECURE', false),

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  IntersectionPermissionSet,
-  MANAGEMENT_PERMISSIONS,
-  PermissionSet,
-  permissionsOfRoles,
-} from './permissions.js';
+import { AllOf, MANAGEMENT_PERMISSIONS, PermissionSet, permissionsOfRoles } from './permissions.js';
 
 const custom: Record<string, string[]> = {
   Billing: ['billing:read', 'billing:write'],
@@ -54,7 +49,7 @@ describe('built-in roles', () => {
 
 describe('effective permissions', () => {
   it('are the intersection of the token roles and the identity roles', () => {
-    const eff = new IntersectionPermissionSet(perms('Administrator'), perms('Reader'));
+    const eff = new AllOf([perms('Administrator'), perms('Reader')]);
     expect(eff.has('tokens:read')).toBe(true);
     expect(eff.has('tokens:grant')).toBe(false);
   });

@@ -126,19 +126,28 @@ export class PermissionSet {
   static readonly EMPTY = new PermissionSet([]);
 }
 
-/** Permissions = intersection of two sets: a permission is held when both hold it. */
-export class IntersectionPermissionSet {
-  constructor(
-    readonly a: PermissionSet,
-    readonly b: PermissionSet,
-  ) {}
+/**
+ * Permissions held only when every one of several sets holds them: the effective permissions
+ * of a request (token roles ∩ identity's current roles ∩ any further limit on the token).
+ */
+export class AllOf {
+  readonly sets: readonly PermissionSet[];
+  constructor(sets: ReadonlyArray<PermissionSet | AllOf>) {
+    this.sets = sets.flatMap((s) => (s instanceof AllOf ? s.sets : [s]));
+  }
   has(permission: string): boolean {
-    return this.a.has(permission) && this.b.has(permission);
+    for (const s of this.sets) if (!s.has(permission)) return false;
+    return true;
+  }
+  /** Whether every set allows everything `other` allows. */
+  covers(other: PermissionSet): boolean {
+    return this.sets.every((s) => s.covers(other));
   }
 }
 
 export interface PermissionChecker {
   has(permission: string): boolean;
+  covers(other: PermissionSet): boolean;
 }
 
 /** Union of the grants of several roles. `lookup` returns a custom role's grants or undefined. */

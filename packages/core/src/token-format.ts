@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 
 /** Kinds of opaque long-lived token and the tag that appears in their value. */
-export const TOKEN_TAGS = { app: 'app', personal: 'pat', refresh: 'rt' } as const;
+export const TOKEN_TAGS = { app: 'app', personal: 'pat', refresh: 'rt', access: 'at' } as const;
 export type OpaqueTokenKind = keyof typeof TOKEN_TAGS;
 
 const RANDOM_BYTES = 32; // 256 bits from the CSPRNG
@@ -37,7 +37,12 @@ export type ParsedToken =
   /** Anything else: possibly an imported foreign token, looked up by hash. */
   | { format: 'foreign' };
 
-const TAG_TO_KIND: Record<string, OpaqueTokenKind> = { app: 'app', pat: 'personal', rt: 'refresh' };
+const TAG_TO_KIND: Record<string, OpaqueTokenKind> = {
+  app: 'app',
+  pat: 'personal',
+  rt: 'refresh',
+  at: 'access',
+};
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /** Classifies a presented credential. Pure string work, no store access, never throws. */

@@ -65,6 +65,8 @@ export interface TokenTable {
   subtype: string | null;
   created_by: number | null;
   imported: ColumnType<number, number | undefined, number>;
+  /** JSON array of permission grants further limiting the token, or null. */
+  permissions: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface SessionTable {
@@ -95,12 +97,36 @@ export interface AuditEventTable {
   details: string | null;
 }
 
+export interface SigningKeyTable {
+  kid: string;
+  alg: string;
+  /** Public JWK (JSON). */
+  public_jwk: string;
+  /** Private JWK encrypted with the master key (AES-256-GCM). */
+  private_jwk_enc: string;
+  created_at_ms: number;
+  /** When a newer key took over signing; null while this key signs. */
+  retired_at_ms: number | null;
+  /** Retired keys stay published until every token they signed has expired. */
+  publish_until_ms: number | null;
+}
+
+/** Failed-attempt counters shared by every instance (sign-in, personal-token authentication). */
+export interface RateLimitTable {
+  key: string;
+  failures: number;
+  window_start_ms: number;
+  blocked_until_ms: number;
+}
+
 export interface Database {
   identities: IdentityTable;
   roles: RoleTable;
   tokens: TokenTable;
   sessions: SessionTable;
   audit_events: AuditEventTable;
+  signing_keys: SigningKeyTable;
+  rate_limits: RateLimitTable;
 }
 
 export type IdentityRow = Selectable<IdentityTable>;
@@ -114,3 +140,6 @@ export type SessionRow = Selectable<SessionTable>;
 export type NewSessionRow = Insertable<SessionTable>;
 export type AuditEventRow = Selectable<AuditEventTable>;
 export type NewAuditEventRow = Insertable<AuditEventTable>;
+export type SigningKeyRow = Selectable<SigningKeyTable>;
+export type NewSigningKeyRow = Insertable<SigningKeyTable>;
+export type RateLimitRow = Selectable<RateLimitTable>;

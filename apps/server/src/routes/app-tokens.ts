@@ -93,7 +93,7 @@ export async function appTokenRoutes(app: FastifyInstance): Promise<void> {
   );
   app.post(
     '/apptoken/grant',
-    { schema: { ...grantSchema('Grants the caller an app token.', false), body: Type.Optional(GrantBody) } },
+    { schema: { ...grantSchema('Grants the caller an app token.', false), body: GrantBody } },
     grant,
   );
   app.get(
@@ -106,7 +106,7 @@ export async function appTokenRoutes(app: FastifyInstance): Promise<void> {
     {
       schema: {
         ...grantSchema('Grants an app token to another identity (tokens:grant-any).', true),
-        body: Type.Optional(GrantBody),
+        body: GrantBody,
       },
     },
     grant,

@@ -1,57 +1,51 @@
-import { LRUCache } from 'lru-cache';
-
-interface Window {
-  failures: number;
-  windowStartMs: number;
-  blockedUntilMs: number;
-}
+import { deleteRateLimits, findRateLimits, type Store, upsertRateLimit } from '@tokenward/store';
 
 /**
- * Counts failed attempts per key (username, client address) in a sliding window. After
- * `maxAttempts` failures the key is blocked, with a back-off that doubles on every further
- * failure. Bounded: the least recently used keys are forgotten first.
+ * Counts failed attempts per key (a username, a client address) in a window, in the store, so
+ * every instance sharing it sees the same counts and spreading attempts over instances gains
+ * nothing. After `maxAttempts` failures a key is blocked, with a back-off that doubles on every
+ * further failure (capped at the window).
  */
 export class AttemptLimiter {
-  private readonly windows: LRUCache<string, Window>;
-
   constructor(
+    private readonly store: Store,
     private readonly maxAttempts: number,
     private readonly windowMs: number,
     private readonly clock: () => number,
-    maxKeys = 100_000,
-  ) {
-    this.windows = new LRUCache({ max: maxKeys });
-  }
+  ) {}
 
   /** Seconds to wait before the next attempt for any of the keys, or 0 when allowed. */
-  retryAfterSeconds(keys: readonly string[]): number {
+  async retryAfterSeconds(keys: readonly string[]): Promise<number> {
     const now = this.clock();
     let wait = 0;
-    for (const k of keys) {
-      const w = this.windows.get(k);
-      if (w && w.blockedUntilMs > now) wait = Math.max(wait, Math.ceil((w.blockedUntilMs - now) / 1000));
+    for (const r of await findRateLimits(this.store.db, keys)) {
+      if (r.blocked_until_ms > now) wait = Math.max(wait, Math.ceil((r.blocked_until_ms - now) / 1000));
     }
     return wait;
   }
 
-  fail(keys: readonly string[]): void {
+  async fail(keys: readonly string[]): Promise<void> {
     const now = this.clock();
-    for (const k of keys) {
-      let w = this.windows.get(k);
-      if (!w || now - w.windowStartMs > this.windowMs) {
-        w = { failures: 0, windowStartMs: now, blockedUntilMs: 0 };
+    const existing = new Map((await findRateLimits(this.store.db, keys)).map((r) => [r.key, r]));
+    for (const key of keys) {
+      const prev = existing.get(key);
+      const fresh = !prev || now - prev.window_start_ms > this.windowMs;
+      const failures = fresh ? 1 : prev.failures + 1;
+      let blockedUntil = fresh ? 0 : prev.blocked_until_ms;
+      if (failures >= this.maxAttempts) {
+        const over = failures - this.maxAttempts;
+        blockedUntil = now + Math.min(this.windowMs, 1000 * 2 ** Math.min(over, 20));
       }
-      w.failures++;
-      if (w.failures >= this.maxAttempts) {
-        const over = w.failures - this.maxAttempts;
-        const backoffMs = Math.min(this.windowMs, 1000 * 2 ** Math.min(over, 20));
-        w.blockedUntilMs = now + backoffMs;
-      }
-      this.windows.set(k, w);
+      await upsertRateLimit(this.store.db, {
+        key,
+        failures,
+        window_start_ms: fresh ? now : prev.window_start_ms,
+        blocked_until_ms: blockedUntil,
+      });
     }
   }
 
-  succeed(keys: readonly string[]): void {
-    for (const k of keys) this.windows.delete(k);
+  async succeed(keys: readonly string[]): Promise<void> {
+    await deleteRateLimits(this.store.db, keys);
   }
 }

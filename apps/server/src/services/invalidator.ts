@@ -10,11 +10,17 @@ export class Invalidator {
     private readonly store: Store,
     private readonly verifier: Verifier,
     private readonly onRoles: () => Promise<void>,
+    private readonly onKeys: () => Promise<void>,
   ) {}
 
   /** Handles a message from any instance, this one included. */
   async receive(message: string): Promise<void> {
+    if (message === 'k') {
+      await this.onKeys().catch(() => {});
+      return;
+    }
     if (message === 'r' || message === '*') await this.onRoles().catch(() => {});
+    if (message === '*') await this.onKeys().catch(() => {});
     this.verifier.invalidate(message);
   }
 
@@ -36,6 +42,12 @@ export class Invalidator {
   session(secretHash: string): Promise<void> {
     return this.send(`s:${secretHash}`);
   }
+  /** Signing keys changed: other instances reload them (they also do on an unknown kid). */
+  async keys(): Promise<void> {
+    await this.onKeys();
+    if (this.store.dialect === 'postgres') await this.store.notify('k').catch(() => {});
+  }
+
   async roles(): Promise<void> {
     await this.onRoles();
     await this.send('r');

@@ -51,7 +51,7 @@ export class SessionService {
     meta: RequestMeta & { userAgent: string | null },
   ): Promise<SignInResult> {
     const keys = [`u:${username.toLowerCase()}`, `ip:${meta.ip ?? ''}`];
-    const wait = this.limiter.retryAfterSeconds(keys);
+    const wait = await this.limiter.retryAfterSeconds(keys);
     if (wait > 0) {
       await this.audit.record({
         action: 'signin',
@@ -66,7 +66,7 @@ export class SessionService {
     // Unknown users cost one scrypt too, so timing does not reveal which names exist.
     const ok = await verifyPassword(password, identity?.password_hash ?? DUMMY_PASSWORD_HASH);
     if (!identity || !ok || identity.password_hash === null || identity.enabled !== 1) {
-      this.limiter.fail(keys);
+      await this.limiter.fail(keys);
       await this.audit.record({
         action: 'signin',
         outcome: 'failure',
@@ -76,7 +76,7 @@ export class SessionService {
       });
       throw new AppError('invalid_credentials');
     }
-    this.limiter.succeed([keys[0]!]);
+    await this.limiter.succeed([keys[0]!]);
     const secret = randomBytes(32).toString('base64url');
     const csrfToken = randomBytes(32).toString('base64url');
     const now = this.clock();

@@ -21,13 +21,13 @@ import {
   type IdentityRow,
   insertToken,
   listTokens,
-  revokeToken,
+  revokeTokenTree,
   type Store,
   type TokenFilter,
   type TokenRow,
   updateTokenMeta,
 } from '@tokenward/store';
-import type { AuditService } from './audit.service.js';
+import type { AuditActor, AuditService } from './audit.service.js';
 import { callerCovers, hasPermission, requirePermission } from './authorization.js';
 import type { Invalidator } from './invalidator.js';
 import type { RoleCatalog } from './role-catalog.js';
@@ -147,7 +147,7 @@ export class TokenService {
    * Roles for a new token of `target`: the requested ones (or, by default, every role of the
    * target the caller could grant), each held by the target and covered by the caller.
    */
-  private tokenRoles(caller: Principal, target: IdentityRow, requested: string[] | undefined): string[] {
+  tokenRoles(caller: Principal, target: IdentityRow, requested: string[] | undefined): string[] {
     const targetRoles = JSON.parse(target.roles) as string[];
     const targetKeys = new Set(targetRoles.map(roleKey));
     const self = target.id === caller.identity.id;
@@ -173,7 +173,7 @@ export class TokenService {
     return roles;
   }
 
-  private endpoints(caller: Principal, requested: string[] | undefined): string[] | null {
+  endpoints(caller: Principal, requested: string[] | undefined): string[] | null {
     let list: string[] | null = null;
     if (requested !== undefined && requested.length > 0) {
       if (requested.length > 100)
@@ -196,13 +196,13 @@ export class TokenService {
     return list;
   }
 
-  private expiry(expiration: unknown): number {
+  expiry(expiration: unknown, policy: LifetimePolicy = this.appPolicy): number {
     let requested: number | null = null;
     if (expiration !== undefined && expiration !== null && expiration !== '') {
       requested = parseDateInput(expiration);
       if (requested === null) throw new AppError('invalid_date', 'The expiration is not a valid date.');
     }
-    return resolveExpiry(this.appPolicy, this.clock(), requested);
+    return resolveExpiry(policy, this.clock(), requested);
   }
 
   private async loadTarget(
@@ -218,6 +218,75 @@ export class TokenService {
     return target;
   }
 
+  /** Creates an opaque long-lived token: only its hash is stored, the value is returned once. */
+  async createOpaque(
+    kind: 'app' | 'personal' | 'refresh',
+    t: {
+      identityId: number;
+      roles: string[];
+      endpoints: string[] | null;
+      expiresAtMs: number;
+      name: string;
+      description: string;
+      createdBy: number | null;
+      parentId?: number | null;
+      familyId?: number | null;
+      subtype?: string | null;
+    },
+  ): Promise<{ value: string; row: TokenRow }> {
+    const value = generateToken(kind, this.prefix);
+    const row = await insertToken(this.store.db, {
+      kind,
+      token_hash: hashToken(value),
+      hint: tokenHint(value),
+      name: t.name,
+      description: t.description,
+      identity_id: t.identityId,
+      roles: JSON.stringify(t.roles),
+      scope: t.endpoints ? 'custom' : 'all',
+      api_endpoints: t.endpoints ? JSON.stringify(t.endpoints) : null,
+      created_at_ms: this.clock(),
+      expires_at_ms: t.expiresAtMs,
+      revoked_at_ms: null,
+      last_used_at_ms: null,
+      parent_id: t.parentId ?? null,
+      family_id: t.familyId ?? null,
+      spent_at_ms: null,
+      subtype: t.subtype ?? null,
+      created_by: t.createdBy,
+    });
+    return { value, row };
+  }
+
+  /** Revokes a token and everything issued from it; every instance forgets them at once. */
+  async revokeTree(
+    row: TokenRow,
+    actor: AuditActor | null,
+    meta: RequestMeta,
+    action = 'token.revoke',
+  ): Promise<TokenRow> {
+    const revoked = await revokeTokenTree(this.store.db, row.id, this.clock());
+    for (const r of revoked) await this.invalidator.token(r.token_hash);
+    if (revoked.length > 0) {
+      await this.audit.record({
+        action,
+        actor,
+        targetType: 'token',
+        targetId: row.id,
+        ip: meta.ip,
+        details: {
+          kind: row.kind,
+          identityId: row.identity_id,
+          hint: row.hint,
+          ...(revoked.length > 1
+            ? { alsoRevoked: revoked.filter((r) => r.id !== row.id).map((r) => r.id) }
+            : {}),
+        },
+      });
+    }
+    return (await findTokenById(this.store.db, row.id)) ?? row;
+  }
+
   async grant(caller: Principal, input: GrantInput, meta: RequestMeta): Promise<TokenView> {
     if (!hasPermission(caller, 'tokens:grant') && !hasPermission(caller, 'tokens:grant-any')) {
       throw new AppError('permission_denied');
@@ -226,27 +295,14 @@ export class TokenService {
     const roles = this.tokenRoles(caller, target, input.roles);
     const endpoints = this.endpoints(caller, input.apiEndpoints);
     const expiresAtMs = this.expiry(input.expiration);
-    const value = generateToken('app', this.prefix);
-    const now = this.clock();
-    const row = await insertToken(this.store.db, {
-      kind: 'app',
-      token_hash: hashToken(value),
-      hint: tokenHint(value),
+    const { value, row } = await this.createOpaque('app', {
+      identityId: target.id,
+      roles,
+      endpoints,
+      expiresAtMs,
       name: input.name ?? '',
       description: input.description ?? '',
-      identity_id: target.id,
-      roles: JSON.stringify(roles),
-      scope: endpoints ? 'custom' : 'all',
-      api_endpoints: endpoints ? JSON.stringify(endpoints) : null,
-      created_at_ms: now,
-      expires_at_ms: expiresAtMs,
-      revoked_at_ms: null,
-      last_used_at_ms: null,
-      parent_id: null,
-      family_id: null,
-      spent_at_ms: null,
-      subtype: null,
-      created_by: caller.identity.id,
+      createdBy: caller.identity.id,
     });
     await this.audit.record({
       action: 'token.grant',
@@ -401,18 +457,7 @@ export class TokenService {
   async revoke(caller: Principal, id: number, meta: RequestMeta): Promise<TokenView> {
     const row = await this.visible(caller, id);
     requirePermission(caller, row.identity_id === caller.identity.id ? 'tokens:revoke' : 'tokens:revoke-any');
-    const revoked = (await revokeToken(this.store.db, id, this.clock())) ?? row;
-    await this.invalidator.token(row.token_hash);
-    if (row.revoked === 0) {
-      await this.audit.record({
-        action: 'token.revoke',
-        actor: caller.identity,
-        targetType: 'token',
-        targetId: id,
-        ip: meta.ip,
-        details: { kind: row.kind, identityId: row.identity_id, hint: row.hint },
-      });
-    }
+    const revoked = await this.revokeTree(row, caller.identity, meta);
     return this.view(revoked, await findIdentityById(this.store.db, row.identity_id));
   }
 }

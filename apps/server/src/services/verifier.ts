@@ -1,9 +1,8 @@
 import {
+  AllOf,
   type EndpointPattern,
   hashToken,
-  IntersectionPermissionSet,
-  type PermissionChecker,
-  type PermissionSet,
+  PermissionSet,
   parseEndpointPatterns,
   parseToken,
   roleKey,
@@ -15,9 +14,11 @@ import {
   type IdentityRow,
   type SessionRow,
   type Store,
+  spendToken,
   type TokenRow,
 } from '@tokenward/store';
 import { LRUCache } from 'lru-cache';
+import type { KeyRing } from './key-ring.js';
 import type { RoleCatalog } from './role-catalog.js';
 import type { UsageTracker } from './usage-tracker.js';
 
@@ -41,11 +42,16 @@ export interface TokenEntry {
   hash: string;
   identityId: number;
   roles: string[];
-  permissions: PermissionSet;
+  /** Permissions of the token's roles, further limited by its own permission list if any. */
+  permissions: AllOf;
   endpoints: EndpointPattern[] | null;
   expiresAtMs: number;
   revoked: boolean;
   spent: boolean;
+  parentId: number | null;
+  familyId: number | null;
+  name: string;
+  createdAtMs: number;
 }
 
 /** Who is calling and what they may do, attached to every authenticated request. */
@@ -57,7 +63,7 @@ export interface Principal {
   session: SessionEntry | null;
   /** Token roles the identity still holds (session: the identity's roles). */
   roles: string[];
-  permissions: PermissionChecker;
+  permissions: AllOf;
   /** Endpoint allow-list, or null for no restriction. */
   endpoints: EndpointPattern[] | null;
 }
@@ -79,6 +85,7 @@ export interface VerifierOptions {
   store: Store;
   roles: RoleCatalog;
   usage: UsageTracker;
+  keys: KeyRing;
   clock: () => number;
   tokenPrefix: string;
   cacheSize: number;
@@ -87,7 +94,7 @@ export interface VerifierOptions {
 }
 
 /** Kinds that may be presented as a bearer credential. Refresh tokens only buy access tokens. */
-const BEARER_KINDS = new Set(['app', 'personal', 'access-opaque']);
+const BEARER_KINDS = new Set(['app', 'personal', 'access']);
 
 /**
  * The verify path. A presented token costs: a checksum check (no store read when wrong), one
@@ -150,6 +157,7 @@ export class Verifier {
 
   tokenEntry(row: TokenRow): TokenEntry {
     const roles = JSON.parse(row.roles) as string[];
+    const rolePermissions = this.o.roles.permissionsOf(roles);
     return {
       id: row.id,
       kind: row.kind,
@@ -157,12 +165,26 @@ export class Verifier {
       hash: row.token_hash,
       identityId: row.identity_id,
       roles,
-      permissions: this.o.roles.permissionsOf(roles),
+      permissions: new AllOf(
+        row.permissions
+          ? [rolePermissions, new PermissionSet(JSON.parse(row.permissions) as string[])]
+          : [rolePermissions],
+      ),
       endpoints: row.api_endpoints ? parseEndpointPatterns(JSON.parse(row.api_endpoints) as string[]) : null,
       expiresAtMs: row.expires_at_ms,
       revoked: row.revoked === 1,
       spent: row.spent_at_ms !== null,
+      parentId: row.parent_id,
+      familyId: row.family_id,
+      name: row.name,
+      createdAtMs: row.created_at_ms,
     };
+  }
+
+  /** Drops a token's cache entry on this instance (after a change only this request made). */
+  forget(hash: string): void {
+    this.generation++;
+    this.tokens.delete(hash);
   }
 
   /** Finds a stored token by its value (any kind), through the cache. Null when unknown. */
@@ -174,7 +196,17 @@ export class Verifier {
     if (hit !== undefined) return hit === NOT_FOUND ? null : hit;
     const gen = this.generation;
     const row = await findTokenByHash(this.o.store.db, hash);
-    const entry = row ? this.tokenEntry(row) : NOT_FOUND;
+    let entry: Cached<TokenEntry> = row ? this.tokenEntry(row) : NOT_FOUND;
+    // An access JWT is checked cryptographically the first time this instance sees it
+    // (signature, kid, alg, iss, aud, nbf, exp); the cached entry then stands for that check.
+    if (
+      entry !== NOT_FOUND &&
+      parsed.format === 'jwt' &&
+      entry.kind === 'access' &&
+      !(await this.o.keys.verify(value))
+    ) {
+      entry = NOT_FOUND;
+    }
     if (gen === this.generation) this.tokens.set(hash, entry);
     return entry === NOT_FOUND ? null : entry;
   }
@@ -185,8 +217,15 @@ export class Verifier {
     if (!token || !BEARER_KINDS.has(token.kind)) return null;
     const now = this.o.clock();
     if (token.revoked || token.expiresAtMs <= now || token.spent) return null;
-    const principal = await this.principalFor(token, 'token');
-    if (principal) this.o.usage.tokenUsed(token.id, now);
+    const principal = await this.principalFor(token, token.kind === 'access' ? 'access' : 'token');
+    if (!principal) return null;
+    if (token.subtype === 'OneTouch') {
+      // Single use: one atomic conditional update decides, whatever any cache says.
+      const spent = await spendToken(this.o.store.db, token.id, now);
+      this.tokens.delete(token.hash);
+      if (!spent) return null;
+    }
+    this.o.usage.tokenUsed(token.id, now);
     return principal;
   }
 
@@ -200,7 +239,7 @@ export class Verifier {
       token,
       session: null,
       roles: token.roles.filter((r) => identity.roleKeys.has(roleKey(r))),
-      permissions: new IntersectionPermissionSet(token.permissions, identity.permissions),
+      permissions: new AllOf([token.permissions, identity.permissions]),
       endpoints: token.endpoints,
     };
   }
@@ -228,7 +267,7 @@ export class Verifier {
       token: null,
       session: entry,
       roles: identity.roles,
-      permissions: identity.permissions,
+      permissions: new AllOf([identity.permissions]),
       endpoints: null,
     };
   }

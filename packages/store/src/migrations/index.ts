@@ -1,6 +1,7 @@
 import type { ColumnDefinitionBuilder, Kysely, Migration, MigrationProvider } from 'kysely';
 import type { DialectName } from '../dialect.js';
 import * as initial from './2026-11-22T00-00-00_initial.js';
+import * as signingKeys from './2026-11-22T01-00-00_signing-keys.js';
 
 /** What a migration may know about the dialect: only how to declare an auto-increment key. */
 export interface MigrationContext {
@@ -17,6 +18,7 @@ interface MigrationModule {
 // Timestamp-named and applied in name order.
 const MIGRATIONS: Record<string, MigrationModule> = {
   '2026-11-22T00-00-00_initial': initial,
+  '2026-11-22T01-00-00_signing-keys': signingKeys,
 };
 
 export function migrationProvider(dialect: DialectName): MigrationProvider {

@@ -25,6 +25,10 @@ export interface TokenFilter {
   /** Only tokens expiring before this instant (and not yet expired). */
   expiringBeforeMs?: number;
   search?: string;
+  /** Only tokens of these sub-types (seed-004 token types). */
+  subtypes?: readonly string[];
+  /** Only tokens that start a family (not rotated or derived members). */
+  familyRootsOnly?: boolean;
   nowMs: number;
   limit: number;
   offset: number;
@@ -33,6 +37,8 @@ export interface TokenFilter {
 export async function listTokens(db: Db, f: TokenFilter): Promise<{ rows: TokenRow[]; total: number }> {
   let q = db.selectFrom('tokens');
   if (f.identityId !== undefined) q = q.where('identity_id', '=', f.identityId);
+  if (f.subtypes && f.subtypes.length > 0) q = q.where('subtype', 'in', [...f.subtypes]);
+  if (f.familyRootsOnly) q = q.where('family_id', 'is', null);
   if (f.kinds && f.kinds.length > 0) q = q.where('kind', 'in', [...f.kinds]);
   if (f.status === 'Revoked') q = q.where('revoked', '=', 1);
   if (f.status === 'Active') q = q.where('revoked', '=', 0).where('expires_at_ms', '>', f.nowMs);
@@ -119,4 +125,87 @@ export async function hasLiveTokenWithRole(db: Db, roleName: string, nowMs: numb
     .limit(1)
     .executeTakeFirst();
   return row !== undefined;
+}
+
+/** Marks a token spent if it was not: the one atomic step behind single use and rotation. */
+export async function spendToken(db: Db, id: number, atMs: number): Promise<boolean> {
+  const r = await db
+    .updateTable('tokens')
+    .set({ spent_at_ms: atMs })
+    .where('id', '=', id)
+    .where('spent_at_ms', 'is', null)
+    .where('revoked', '=', 0)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/** Revokes every live token of a refresh family; returns the ids and hashes revoked. */
+export async function revokeFamily(
+  db: Db,
+  familyId: number,
+  atMs: number,
+): Promise<Array<{ id: number; token_hash: string }>> {
+  return db
+    .updateTable('tokens')
+    .set({ revoked: 1, revoked_at_ms: atMs })
+    .where((eb) => eb.or([eb('family_id', '=', familyId), eb('id', '=', familyId)]))
+    .where('revoked', '=', 0)
+    .returning(['id', 'token_hash'])
+    .execute();
+}
+
+/** Revokes every live token issued from a parent token (e.g. access tokens of a PAT). */
+export async function revokeChildren(
+  db: Db,
+  parentId: number,
+  atMs: number,
+): Promise<Array<{ id: number; token_hash: string }>> {
+  return db
+    .updateTable('tokens')
+    .set({ revoked: 1, revoked_at_ms: atMs })
+    .where('parent_id', '=', parentId)
+    .where('revoked', '=', 0)
+    .returning(['id', 'token_hash'])
+    .execute();
+}
+
+/**
+ * Revokes a token together with everything issued from it, in one transaction: tokens whose
+ * parent it is, the members of families it roots or belongs to, and so on down. Returns what
+ * was revoked (ids and hashes, so caches can forget them).
+ */
+export async function revokeTokenTree(
+  db: Kysely<Database>,
+  id: number,
+  atMs: number,
+): Promise<Array<{ id: number; token_hash: string }>> {
+  return db.transaction().execute(async (trx) => {
+    const row = await findTokenById(trx, id);
+    if (!row) return [];
+    const out = await trx
+      .updateTable('tokens')
+      .set({ revoked: 1, revoked_at_ms: atMs })
+      .where('id', '=', id)
+      .where('revoked', '=', 0)
+      .returning(['id', 'token_hash'])
+      .execute();
+    // Revoking a family member revokes the whole family (refresh rotation chains).
+    if (row.family_id !== null) out.push(...(await revokeFamily(trx, row.family_id, atMs)));
+    let frontier = [id, ...out.map((r) => r.id)];
+    const seen = new Set(frontier);
+    for (let depth = 0; depth < 16 && frontier.length > 0; depth++) {
+      const next = await trx
+        .updateTable('tokens')
+        .set({ revoked: 1, revoked_at_ms: atMs })
+        .where((eb) => eb.or([eb('parent_id', 'in', frontier), eb('family_id', 'in', frontier)]))
+        .where('revoked', '=', 0)
+        .returning(['id', 'token_hash'])
+        .execute();
+      const fresh = next.filter((r) => !seen.has(r.id));
+      for (const r of fresh) seen.add(r.id);
+      out.push(...fresh);
+      frontier = fresh.map((r) => r.id);
+    }
+    return out;
+  });
 }

@@ -1,0 +1,97 @@
+import type { FastifyInstance } from 'fastify';
+import { type Static, Type } from 'typebox';
+import { caller } from '../plugins/auth.js';
+import { errors, IdParams, Pagination } from '../schemas/common.js';
+import { TOKEN_TYPES } from '../services/protocol.service.js';
+import { meta } from './meta.js';
+
+const Body = Type.Object({
+  tokenName: Type.String({ minLength: 1, maxLength: 128 }),
+  tokenType: Type.Optional(
+    Type.Union([
+      Type.String({ maxLength: 16, description: `${TOKEN_TYPES.join(', ')} (case-insensitive)` }),
+      Type.Integer({
+        minimum: 0,
+        maximum: 4,
+        description: '0 DEFAULT, 1 MS_SCIM, 2 ALL, 3 CUSTOM, 4 OneTouch',
+      }),
+    ]),
+  ),
+  renewableUntilTimestamp: Type.Optional(Type.Integer({ minimum: 0, maximum: 253402300799 })),
+  apiEndpoints: Type.Optional(Type.Array(Type.String({ maxLength: 600 }), { maxItems: 100 })),
+  tokenExpiryTimestamp: Type.Optional(Type.Integer({ minimum: 0, maximum: 253402300799 })),
+});
+
+const ErrorPart = Type.Object({ errorMessage: Type.String(), errorCode: Type.Integer() });
+const TokenInfo = Type.Object({
+  accessTokenId: Type.Integer(),
+  tokenName: Type.String(),
+  userId: Type.Integer(),
+  tokenExpiryTimestamp: Type.Integer(),
+  accessToken: Type.String(),
+  refreshToken: Type.String(),
+  refreshTokenExpiryTimestamp: Type.Integer(),
+  renewableUntilTimestamp: Type.Integer(),
+});
+
+/** Seed 004: the access-token API, at `/api/v4/accesstoken` (matched case-insensitively). */
+export async function accessTokenV4Routes(app: FastifyInstance): Promise<void> {
+  app.post(
+    '/api/v4/accesstoken',
+    {
+      schema: {
+        tags: ['access tokens (seed 004)'],
+        summary:
+          'Creates an access token for the caller. Also at /api/V4/AccessToken and /commandcenter/api/V4/AccessToken. Timestamps are epoch seconds.',
+        body: Body,
+        response: { 200: Type.Object({ error: ErrorPart, tokenInfo: TokenInfo }), ...errors(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const tokenInfo = await app.tw.protocol.createAccessToken(
+        caller(request),
+        request.body as Static<typeof Body>,
+        meta(request),
+      );
+      return { error: { errorMessage: '', errorCode: 0 }, tokenInfo };
+    },
+  );
+
+  app.get(
+    '/api/v4/accesstoken',
+    {
+      schema: {
+        tags: ['access tokens (seed 004)'],
+        summary: 'Your access tokens: one entry per grant (with its rotating refresh token family).',
+        querystring: Type.Object(Pagination),
+      },
+    },
+    async (request) => {
+      const q = request.query as { limit?: number; offset?: number };
+      return app.tw.protocol.listAccessTokens(caller(request), {
+        limit: q.limit ?? 50,
+        offset: q.offset ?? 0,
+      });
+    },
+  );
+
+  app.delete(
+    '/api/v4/accesstoken/:id',
+    {
+      schema: {
+        tags: ['access tokens (seed 004)'],
+        summary: 'Deletes (revokes) one of your access tokens with its refresh tokens.',
+        params: IdParams,
+        response: { 204: Type.Null(), ...errors(401, 404) },
+      },
+    },
+    async (request, reply) => {
+      await app.tw.protocol.deleteAccessToken(
+        caller(request),
+        Number((request.params as IdParams).id),
+        meta(request),
+      );
+      return reply.code(204).send();
+    },
+  );
+}

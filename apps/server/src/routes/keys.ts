@@ -1,0 +1,73 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { caller } from '../plugins/auth.js';
+import { errors } from '../schemas/common.js';
+import { requirePermission } from '../services/authorization.js';
+import { meta } from './meta.js';
+
+const KeySchema = Type.Object({
+  kid: Type.String(),
+  alg: Type.String(),
+  created: Type.String({ format: 'date-time' }),
+  status: Type.String({ description: 'active (signs), published (retired, still verifies) or retired' }),
+  retired: Type.Union([Type.String(), Type.Null()]),
+  publishedUntil: Type.Union([Type.String(), Type.Null()]),
+});
+
+export async function keyRoutes(app: FastifyInstance): Promise<void> {
+  app.get(
+    '/.well-known/jwks.json',
+    {
+      config: { auth: 'none' },
+      schema: {
+        tags: ['keys'],
+        summary: 'Public signing keys (JWK set) for verifying access tokens offline.',
+      },
+    },
+    async (_request, reply) => {
+      reply.header('cache-control', 'public, max-age=60');
+      return app.tw.keys.jwks();
+    },
+  );
+
+  app.get(
+    '/api/v1/keys',
+    {
+      schema: {
+        tags: ['keys'],
+        summary: 'Signing keys and their state (keys:rotate).',
+        response: { 200: Type.Object({ items: Type.Array(KeySchema) }), ...errors(401, 403) },
+      },
+    },
+    async (request) => {
+      requirePermission(caller(request), 'keys:rotate');
+      return { items: await app.tw.keys.allViews() };
+    },
+  );
+
+  app.post(
+    '/api/v1/keys/rotate',
+    {
+      schema: {
+        tags: ['keys'],
+        summary:
+          'Adds a new signing key; new tokens use it, the old key stays published until its tokens expire.',
+        response: { 200: KeySchema, ...errors(401, 403) },
+      },
+    },
+    async (request) => {
+      const p = caller(request);
+      requirePermission(p, 'keys:rotate');
+      const key = await app.tw.keys.rotate();
+      await app.tw.invalidator.keys();
+      await app.tw.audit.record({
+        action: 'keys.rotate',
+        actor: p.identity,
+        targetType: 'key',
+        targetId: key.kid,
+        ip: meta(request).ip,
+      });
+      return key;
+    },
+  );
+}

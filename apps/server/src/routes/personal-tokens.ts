@@ -1,0 +1,129 @@
+import { AppError } from '@tokenward/core';
+import type { FastifyInstance } from 'fastify';
+import { type Static, Type } from 'typebox';
+import { caller } from '../plugins/auth.js';
+import { DateInput, errors, IdParams, Pagination } from '../schemas/common.js';
+import { PatchTokenBody, StatusFilter, TokenListSchema } from '../schemas/token.js';
+import { meta } from './meta.js';
+
+const CreateBody = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 128 }),
+  description: Type.Optional(Type.String({ maxLength: 2000 })),
+  expiration: Type.Optional(DateInput),
+});
+
+const AuthParams = Type.Object({
+  username: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  personalToken: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+});
+
+export async function personalTokenRoutes(app: FastifyInstance): Promise<void> {
+  app.get(
+    '/PersonalTokens',
+    {
+      schema: {
+        tags: ['personal tokens'],
+        summary: 'Your own personal access tokens (never their values).',
+        querystring: Type.Object({ status: Type.Optional(StatusFilter), ...Pagination }),
+        response: { 200: TokenListSchema, ...errors(400, 401) },
+      },
+    },
+    async (request) => {
+      const q = request.query as { status?: string; limit?: number; offset?: number };
+      const status = q.status
+        ? ((q.status[0]!.toUpperCase() + q.status.slice(1).toLowerCase()) as 'Active')
+        : undefined;
+      return app.tw.personalTokens.list(caller(request), {
+        ...(status ? { status } : {}),
+        limit: q.limit ?? 50,
+        offset: q.offset ?? 0,
+      });
+    },
+  );
+
+  app.post(
+    '/PersonalTokens',
+    {
+      schema: {
+        tags: ['personal tokens'],
+        summary: 'Creates a personal access token; the value is in this response only.',
+        body: CreateBody,
+        response: { 200: Type.Ref('Token'), ...errors(400, 401, 403) },
+      },
+    },
+    async (request) =>
+      app.tw.personalTokens.create(caller(request), request.body as Static<typeof CreateBody>, meta(request)),
+  );
+
+  app.patch(
+    '/PersonalTokens/:id',
+    {
+      schema: {
+        tags: ['personal tokens'],
+        summary: 'Renames one of your personal tokens or changes its description.',
+        params: IdParams,
+        body: PatchTokenBody,
+        response: { 200: Type.Ref('Token'), ...errors(400, 401, 404) },
+      },
+    },
+    async (request) =>
+      app.tw.personalTokens.update(
+        caller(request),
+        Number((request.params as IdParams).id),
+        request.body as Static<typeof PatchTokenBody>,
+        meta(request),
+      ),
+  );
+
+  app.delete(
+    '/PersonalTokens/:id',
+    {
+      schema: {
+        tags: ['personal tokens'],
+        summary: 'Revokes one of your personal tokens and every access token obtained with it.',
+        params: IdParams,
+        response: { 200: Type.Ref('Token'), ...errors(401, 404) },
+      },
+    },
+    async (request) =>
+      app.tw.personalTokens.revoke(caller(request), Number((request.params as IdParams).id), meta(request)),
+  );
+
+  app.post(
+    '/PersonalTokens/authenticate',
+    {
+      config: { auth: 'none' },
+      schema: {
+        tags: ['personal tokens'],
+        summary:
+          'Exchanges a username (or email) and personal token for a short-lived bearer token (seed 003). Parameters in the query string, a JSON body or a form body.',
+        querystring: AuthParams,
+        body: AuthParams,
+        response: {
+          200: Type.Object({
+            token: Type.String(),
+            user: Type.Object({
+              userId: Type.String(),
+              email: Type.Union([Type.String(), Type.Null()]),
+              firstName: Type.Union([Type.String(), Type.Null()]),
+              lastName: Type.Union([Type.String(), Type.Null()]),
+              fullName: Type.String(),
+              enabled: Type.Boolean(),
+            }),
+            tokenExpires: Type.String({ format: 'date-time' }),
+          }),
+          ...errors(400, 401, 429),
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query as Static<typeof AuthParams>;
+      const b = (request.body ?? {}) as Static<typeof AuthParams>;
+      const username = q.username ?? b.username;
+      const personalToken = q.personalToken ?? b.personalToken;
+      if (!username || !personalToken)
+        throw new AppError('invalid_request', 'username and personalToken are required.');
+      return app.tw.personalTokens.authenticate(username, personalToken, meta(request));
+    },
+  );
+}

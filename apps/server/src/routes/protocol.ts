@@ -1,0 +1,190 @@
+import { AppError, endpointAllowed, MANAGEMENT_PERMISSIONS } from '@tokenward/core';
+import type { FastifyInstance } from 'fastify';
+import { type Static, Type } from 'typebox';
+import { caller } from '../plugins/auth.js';
+import { errors } from '../schemas/common.js';
+import { meta } from './meta.js';
+
+const TokenParam = Type.String({ minLength: 1, maxLength: 8192 });
+
+const IntrospectBody = Type.Object({
+  token: TokenParam,
+  token_type_hint: Type.Optional(Type.String({ maxLength: 64 })),
+});
+const RefreshBody = Type.Object({
+  grant_type: Type.Optional(Type.Literal('refresh_token')),
+  refresh_token: Type.Optional(TokenParam),
+  refreshToken: Type.Optional(TokenParam),
+});
+const ExchangeBody = Type.Object({
+  grant_type: Type.Literal('urn:ietf:params:oauth:grant-type:token-exchange'),
+  subject_token: TokenParam,
+  subject_token_type: Type.Optional(Type.String({ maxLength: 128 })),
+  actor_token: Type.Optional(TokenParam),
+  actor_token_type: Type.Optional(Type.String({ maxLength: 128 })),
+  scope: Type.Optional(Type.String({ maxLength: 2000 })),
+  requested_token_type: Type.Optional(Type.String({ maxLength: 128 })),
+  audience: Type.Optional(Type.String({ maxLength: 256 })),
+  resource: Type.Optional(Type.String({ maxLength: 1024 })),
+});
+
+export async function protocolRoutes(app: FastifyInstance): Promise<void> {
+  app.post(
+    '/token/introspect',
+    {
+      schema: {
+        tags: ['token protocol'],
+        summary:
+          'RFC 7662 introspection (caller must be authenticated): {active:false} for anything not active.',
+        body: IntrospectBody,
+        response: {
+          200: Type.Object({ active: Type.Boolean() }, { additionalProperties: true }),
+          ...errors(400, 401),
+        },
+      },
+    },
+    async (request, reply) => {
+      caller(request);
+      reply.header('cache-control', 'no-store');
+      return app.tw.protocol.introspect((request.body as Static<typeof IntrospectBody>).token);
+    },
+  );
+
+  app.post(
+    '/token/revoke',
+    {
+      config: { auth: 'optional' },
+      schema: {
+        tags: ['token protocol'],
+        summary:
+          'RFC 7009 revocation: 200 whether or not the token was known. Holding a token is the right to revoke it.',
+        body: IntrospectBody,
+        response: { 200: Type.Object({}), ...errors(400) },
+      },
+    },
+    async (request) => {
+      await app.tw.protocol.revoke(
+        request.principal,
+        (request.body as Static<typeof IntrospectBody>).token,
+        meta(request),
+      );
+      return {};
+    },
+  );
+
+  app.post(
+    '/token/refresh',
+    {
+      config: { auth: 'none' },
+      schema: {
+        tags: ['token protocol'],
+        summary:
+          'Exchanges a refresh token for a new access token and a new refresh token (rotation). Reusing a spent refresh token revokes its whole family.',
+        body: RefreshBody,
+        response: {
+          200: Type.Object({
+            access_token: Type.String(),
+            token_type: Type.String(),
+            expires_in: Type.Integer(),
+            refresh_token: Type.String(),
+            accessToken: Type.String(),
+            refreshToken: Type.String(),
+            tokenExpiryTimestamp: Type.Integer(),
+            refreshTokenExpiryTimestamp: Type.Integer(),
+          }),
+          ...errors(400, 401),
+        },
+      },
+    },
+    async (request, reply) => {
+      const b = request.body as Static<typeof RefreshBody>;
+      const value = b.refresh_token ?? b.refreshToken;
+      if (!value) throw new AppError('invalid_request', 'refresh_token is required.');
+      reply.header('cache-control', 'no-store');
+      return app.tw.protocol.refresh(value, meta(request));
+    },
+  );
+
+  app.post(
+    '/token/exchange',
+    {
+      config: { auth: 'optional' },
+      schema: {
+        tags: ['token protocol'],
+        summary:
+          'RFC 8693 token exchange: an app (the caller, or actor_token) obtains a short-lived, down-scoped access token for the user whose token is subject_token. scope: role names and/or permissions.',
+        body: ExchangeBody,
+        response: {
+          200: Type.Object({
+            access_token: Type.String(),
+            issued_token_type: Type.String(),
+            token_type: Type.String(),
+            expires_in: Type.Integer(),
+            scope: Type.String(),
+          }),
+          ...errors(400, 401, 403),
+        },
+      },
+    },
+    async (request, reply) => {
+      const b = request.body as Static<typeof ExchangeBody>;
+      let actor = request.principal;
+      if (b.actor_token) {
+        actor = await app.tw.verifier.authenticateToken(b.actor_token);
+        if (!actor) throw new AppError('unauthenticated', 'The actor token is not valid.');
+      }
+      reply.header('cache-control', 'no-store');
+      return app.tw.protocol.exchange(
+        actor,
+        {
+          subjectToken: b.subject_token,
+          ...(b.subject_token_type ? { subjectTokenType: b.subject_token_type } : {}),
+          ...(b.scope ? { scope: b.scope } : {}),
+        },
+        meta(request),
+        (secret) => app.tw.verifier.authenticateSession(secret),
+        (value) => app.tw.verifier.authenticateToken(value),
+      );
+    },
+  );
+
+  /**
+   * For gateways (nginx `auth_request`): 204 with the caller's identity and roles, 401 or 403.
+   * The endpoint allow-list is checked against X-Original-Method / X-Original-URI.
+   */
+  app.get(
+    '/auth/verify',
+    {
+      config: { skipEndpointCheck: true },
+      schema: {
+        tags: ['token protocol'],
+        summary:
+          'Gateway check: 204 with X-Tokenward-Identity, X-Tokenward-Identity-Name, X-Tokenward-Roles, X-Tokenward-Permissions; 401/403 otherwise. ?permission=x requires a permission.',
+        querystring: Type.Object({ permission: Type.Optional(Type.String({ maxLength: 128 })) }),
+        response: { 204: Type.Null(), ...errors(401, 403) },
+      },
+    },
+    async (request, reply) => {
+      const p = caller(request);
+      if (p.endpoints) {
+        const method = request.headers['x-original-method'];
+        const uri = request.headers['x-original-uri'];
+        const m = typeof method === 'string' ? method : request.method;
+        const u = typeof uri === 'string' ? uri : request.url;
+        if (!endpointAllowed(p.endpoints, m, u)) throw new AppError('endpoint_not_allowed');
+      }
+      const wanted = (request.query as { permission?: string }).permission;
+      if (wanted && !p.permissions.has(wanted)) throw new AppError('permission_denied');
+      return reply
+        .code(204)
+        .header('x-tokenward-identity', String(p.identity.id))
+        .header('x-tokenward-identity-name', encodeURIComponent(p.identity.name))
+        .header('x-tokenward-roles', p.roles.join(','))
+        .header(
+          'x-tokenward-permissions',
+          MANAGEMENT_PERMISSIONS.filter((x) => p.permissions.has(x)).join(','),
+        )
+        .send();
+    },
+  );
+}

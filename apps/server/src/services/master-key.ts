@@ -1,0 +1,64 @@
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
+import { ConfigError, parseMasterKey } from '../config.js';
+
+/**
+ * The master key encrypts signing keys at rest. From TOKENWARD_MASTER_KEY, or generated once
+ * into `<data dir>/master.key` (mode 0600) with a warning: instances sharing a store must
+ * share this key.
+ */
+export function resolveMasterKey(
+  configured: string | undefined,
+  dataDir: string,
+  log: FastifyBaseLogger,
+): Buffer {
+  if (configured) return parseMasterKey(configured)!;
+  const file = join(dataDir, 'master.key');
+  if (existsSync(file)) {
+    const key = parseMasterKey(readFileSync(file, 'utf8').trim());
+    if (!key) throw new ConfigError(`${file} does not hold a valid master key (64 hex characters).`);
+    return key;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32);
+  writeFileSync(file, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  log.warn(
+    { file },
+    'TOKENWARD_MASTER_KEY is not set: generated a master key into the data folder. Back it up, and give every instance sharing this store the same TOKENWARD_MASTER_KEY.',
+  );
+  return key;
+}
+
+/** Encrypts with AES-256-GCM under a key derived from the master key for this purpose. */
+export class Sealer {
+  private readonly key: Buffer;
+
+  constructor(masterKey: Buffer, purpose: string) {
+    this.key = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `tokenward:${purpose}`, 32));
+  }
+
+  seal(plaintext: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    return `v1.${iv.toString('base64url')}.${cipher.getAuthTag().toString('base64url')}.${ct.toString('base64url')}`;
+  }
+
+  /** Null when the value was sealed under another master key or was tampered with. */
+  open(sealed: string): string | null {
+    const [v, iv, tag, ct] = sealed.split('.');
+    if (v !== 'v1' || !iv || !tag || ct === undefined) return null;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
+      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+      return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]).toString(
+        'utf8',
+      );
+    } catch {
+      return null;
+    }
+  }
+}
