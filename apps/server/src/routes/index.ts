@@ -10,11 +10,13 @@ import { personalTokenRoutes } from './personal-tokens.js';
 import { protocolRoutes } from './protocol.js';
 import { roleRoutes } from './roles.js';
 import { sessionRoutes } from './sessions.js';
+import { tokenTransferRoutes } from './token-transfer.js';
 
 export async function registerRoutes(app: FastifyInstance): Promise<void> {
   await app.register(healthRoutes);
   await app.register(sessionRoutes, { prefix: '/api/v1' });
   await app.register(appTokenRoutes, { prefix: '/api/v1' });
+  await app.register(tokenTransferRoutes, { prefix: '/api/v1' });
   await app.register(identityRoutes, { prefix: '/api/v1' });
   await app.register(roleRoutes, { prefix: '/api/v1' });
   await app.register(auditRoutes, { prefix: '/api/v1' });

@@ -4,7 +4,8 @@ import { deleteRateLimits, findRateLimits, type Store, upsertRateLimit } from '@
  * Counts failed attempts per key (a username, a client address) in a window, in the store, so
  * every instance sharing it sees the same counts and spreading attempts over instances gains
  * nothing. After `maxAttempts` failures a key is blocked, with a back-off that doubles on every
- * further failure (capped at the window).
+ * further failure (capped at the window). Keys naming a client address (`…ip:…`) allow five
+ * times as many, since several people may share one address.
  */
 export class AttemptLimiter {
   constructor(
@@ -32,8 +33,9 @@ export class AttemptLimiter {
       const fresh = !prev || now - prev.window_start_ms > this.windowMs;
       const failures = fresh ? 1 : prev.failures + 1;
       let blockedUntil = fresh ? 0 : prev.blocked_until_ms;
-      if (failures >= this.maxAttempts) {
-        const over = failures - this.maxAttempts;
+      const max = key.includes('ip:') ? this.maxAttempts * 5 : this.maxAttempts;
+      if (failures >= max) {
+        const over = failures - max;
         blockedUntil = now + Math.min(this.windowMs, 1000 * 2 ** Math.min(over, 20));
       }
       await upsertRateLimit(this.store.db, {

@@ -295,6 +295,13 @@ export class ProtocolService {
       subtype: row.subtype,
       createdBy: row.created_by,
     });
+    // A replay of the same refresh token may have revoked the family while this rotation was
+    // issuing: then the new tokens die with it (a replay after this point revokes them anyway).
+    const root = await findTokenById(this.store.db, familyId);
+    if (!root || root.revoked === 1) {
+      await this.tokens.revokeTree(next.row, null, meta, 'token.refresh_reuse');
+      throw new AppError('unauthenticated', 'The refresh token is not valid.');
+    }
     await this.audit.record({
       action: 'token.refresh',
       actor: { id: identity.id, name: identity.name },

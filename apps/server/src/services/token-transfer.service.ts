@@ -1,0 +1,244 @@
+import { AppError, type LifetimePolicy, parseDateInput } from '@tokenward/core';
+import {
+  countTokensForExport,
+  type ExportTokenRow,
+  findExistingTokenHashes,
+  findIdentityByName,
+  type IdentityRow,
+  insertTokensIfAbsent,
+  listTokensForExport,
+  type NewTokenRow,
+  type Store,
+} from '@tokenward/store';
+import type { AuditService } from './audit.service.js';
+import { requirePermission } from './authorization.js';
+import type { Invalidator } from './invalidator.js';
+import type { RequestMeta, TokenService } from './token.service.js';
+import type { Principal } from './verifier.js';
+
+/** Kinds that move between instances: long-lived bearer tokens whose value the holder keeps. */
+export const TRANSFER_KINDS = ['app', 'personal'] as const;
+export type TransferKind = (typeof TRANSFER_KINDS)[number];
+
+/**
+ * One token as exported: its SHA-256 hash and metadata, never a value (Tokenward never has
+ * one after the response that created it).
+ */
+export interface TokenRecord {
+  id: number;
+  kind: string;
+  token_hash: string;
+  hint: string;
+  name: string;
+  description: string;
+  identity: string;
+  roles: string[];
+  scope: string;
+  apiEndpoints: string[] | null;
+  created: string;
+  expiration: string;
+  revoked: boolean;
+  revokedDate: string | null;
+}
+
+export interface ImportResult {
+  imported: number;
+  skipped: Array<{ id?: number; hint: string; reason: string }>;
+}
+
+const HASH_PATTERN = /^[0-9a-f]{64}$/;
+/** More imported hashes than this in one batch flush every cache instead of one by one. */
+const PER_HASH_INVALIDATION_LIMIT = 20;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * Export and import of whole token tables, hashes only (SPEC §2, seed 001's high-availability
+ * move): the same token values become valid on another instance without sharing a signing key.
+ * Import is idempotent: a hash already present is skipped, never duplicated or changed.
+ */
+export class TokenTransferService {
+  constructor(
+    private readonly store: Store,
+    private readonly tokens: TokenService,
+    private readonly audit: AuditService,
+    private readonly invalidator: Invalidator,
+    private readonly clock: () => number,
+    private readonly policies: Readonly<Record<TransferKind, LifetimePolicy>>,
+  ) {}
+
+  toRecord(row: ExportTokenRow): TokenRecord {
+    return {
+      id: row.id,
+      kind: row.kind,
+      token_hash: row.token_hash,
+      hint: row.hint,
+      name: row.name,
+      description: row.description,
+      identity: row.identity_name ?? '',
+      roles: JSON.parse(row.roles) as string[],
+      scope: row.scope,
+      apiEndpoints: row.api_endpoints ? (JSON.parse(row.api_endpoints) as string[]) : null,
+      created: iso(row.created_at_ms),
+      expiration: iso(row.expires_at_ms),
+      revoked: row.revoked === 1,
+      revokedDate: row.revoked_at_ms === null ? null : iso(row.revoked_at_ms),
+    };
+  }
+
+  async exportPage(
+    caller: Principal,
+    f: { kinds: readonly TransferKind[]; afterId: number; limit: number; activeOnly: boolean },
+  ): Promise<{ items: TokenRecord[]; next: number | null; total: number }> {
+    requirePermission(caller, 'tokens:read-any');
+    const nowMs = this.clock();
+    const filter = { kinds: f.kinds, activeOnly: f.activeOnly, nowMs };
+    const [rows, total] = await Promise.all([
+      listTokensForExport(this.store.db, { ...filter, afterId: f.afterId, limit: f.limit }),
+      countTokensForExport(this.store.db, filter),
+    ]);
+    const last = rows.at(-1);
+    return {
+      items: rows.map((r) => this.toRecord(r)),
+      next: rows.length === f.limit && last ? last.id : null,
+      total,
+    };
+  }
+
+  /**
+   * Imports a batch of exported records. Each record is checked as a grant would be: the
+   * identity (by name, case-insensitively) must exist and be enabled on this instance, the
+   * roles must exist, be held by it and be covered by the caller. A record that fails a check
+   * is skipped with the reason; the others are imported. One audit event per batch.
+   */
+  async importHashes(
+    caller: Principal,
+    records: readonly TokenRecord[],
+    meta: RequestMeta,
+  ): Promise<ImportResult> {
+    requirePermission(caller, 'tokens:grant-any');
+    const nowMs = this.clock();
+    const skipped: ImportResult['skipped'] = [];
+    const skip = (r: TokenRecord, reason: string) =>
+      skipped.push({ ...(typeof r.id === 'number' ? { id: r.id } : {}), hint: r.hint ?? '', reason });
+
+    const existing = await findExistingTokenHashes(
+      this.store.db,
+      records.map((r) => r.token_hash).filter((h) => HASH_PATTERN.test(h)),
+    );
+    const identities = new Map<string, IdentityRow | undefined>();
+    const seen = new Set<string>();
+    const rows: NewTokenRow[] = [];
+    const rowRecords: TokenRecord[] = [];
+
+    for (const r of records) {
+      if (!HASH_PATTERN.test(r.token_hash)) {
+        skip(r, 'invalid_hash');
+        continue;
+      }
+      if (existing.has(r.token_hash) || seen.has(r.token_hash)) {
+        skip(r, 'exists');
+        continue;
+      }
+      if (!(TRANSFER_KINDS as readonly string[]).includes(r.kind)) {
+        skip(r, 'unsupported_kind');
+        continue;
+      }
+      const kind = r.kind as TransferKind;
+      const key = r.identity.toLowerCase();
+      if (!identities.has(key)) identities.set(key, await findIdentityByName(this.store.db, r.identity));
+      const identity = identities.get(key);
+      if (!identity) {
+        skip(r, 'unknown_identity');
+        continue;
+      }
+      if (identity.enabled !== 1) {
+        skip(r, 'identity_disabled');
+        continue;
+      }
+      const createdMs = parseDateInput(r.created);
+      const expiresMs = parseDateInput(r.expiration);
+      const revokedMs = r.revokedDate === null ? null : parseDateInput(r.revokedDate);
+      if (createdMs === null || expiresMs === null || (r.revokedDate !== null && revokedMs === null)) {
+        skip(r, 'invalid_date');
+        continue;
+      }
+      // A live token keeps its expiration, within this instance's maximum for its kind.
+      const maxMs = nowMs + this.policies[kind].maxTtlSeconds * 1000 + 60_000;
+      if (!r.revoked && expiresMs > maxMs) {
+        skip(r, 'lifetime_exceeded');
+        continue;
+      }
+      if (r.roles.length === 0) {
+        skip(r, 'no_roles');
+        continue;
+      }
+      let roles: string[];
+      let endpoints: string[] | null;
+      try {
+        roles = this.tokens.tokenRoles(caller, identity, r.roles);
+        endpoints = this.tokens.endpoints(caller, r.scope === 'custom' ? (r.apiEndpoints ?? []) : undefined);
+        if (r.scope === 'custom' && endpoints === null) throw new AppError('invalid_endpoint_pattern');
+        // The caller's own allow-list would silently narrow an unrestricted token: refuse instead.
+        if (r.scope !== 'custom' && endpoints !== null) throw new AppError('endpoint_not_allowed');
+      } catch (err) {
+        if (err instanceof AppError) {
+          skip(r, err.code);
+          continue;
+        }
+        throw err;
+      }
+      seen.add(r.token_hash);
+      rows.push({
+        kind,
+        token_hash: r.token_hash,
+        hint: r.hint,
+        name: r.name,
+        description: r.description,
+        identity_id: identity.id,
+        roles: JSON.stringify(roles),
+        scope: endpoints ? 'custom' : 'all',
+        api_endpoints: endpoints ? JSON.stringify(endpoints) : null,
+        created_at_ms: createdMs,
+        expires_at_ms: expiresMs,
+        revoked: r.revoked ? 1 : 0,
+        revoked_at_ms: r.revoked ? (revokedMs ?? nowMs) : null,
+        last_used_at_ms: null,
+        parent_id: null,
+        family_id: null,
+        spent_at_ms: null,
+        subtype: null,
+        created_by: caller.identity.id,
+        imported: 1,
+      });
+      rowRecords.push(r);
+    }
+
+    const inserted = await insertTokensIfAbsent(this.store.db, rows);
+    const insertedHashes = new Set(inserted.map((row) => row.token_hash));
+    // A concurrent import of the same file may have won the unique index for some rows.
+    for (const r of rowRecords) if (!insertedHashes.has(r.token_hash)) skip(r, 'exists');
+
+    // Values tried before their import may sit in a negative cache entry on any instance. A
+    // large batch sends one "everything changed" message (the role reload clears every cache on
+    // every instance) instead of one message per hash.
+    if (inserted.length > PER_HASH_INVALIDATION_LIMIT) await this.invalidator.roles();
+    else for (const row of inserted) await this.invalidator.token(row.token_hash);
+
+    const reasons: Record<string, number> = {};
+    for (const s of skipped) reasons[s.reason] = (reasons[s.reason] ?? 0) + 1;
+    await this.audit.record({
+      action: 'token.import_hashes',
+      actor: caller.identity,
+      targetType: 'token',
+      ip: meta.ip,
+      details: {
+        received: records.length,
+        imported: inserted.length,
+        skipped: skipped.length,
+        ...(skipped.length > 0 ? { reasons } : {}),
+      },
+    });
+    return { imported: inserted.length, skipped };
+  }
+}
