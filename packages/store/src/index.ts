@@ -6,5 +6,6 @@ export * from './repositories/role.repository.js';
 export * from './repositories/session.repository.js';
 export * from './repositories/signing-key.repository.js';
 export * from './repositories/token.repository.js';
+export * from './repositories/token-transfer.repository.js';
 export type * from './schema.js';
 export { type InvalidationHandler, openStore, type Store } from './store.js';

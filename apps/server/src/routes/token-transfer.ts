@@ -22,14 +22,15 @@ const TokenRecord = Type.Object({
   identity: Type.String({ minLength: 1, maxLength: 128, description: 'Identity name (case-insensitive).' }),
   roles: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 50 }),
   scope: Type.Union([Type.Literal('all'), Type.Literal('custom')]),
+  // Null first: with type coercion on, a string branch tried first would turn null into "".
   apiEndpoints: Type.Union([
-    Type.Array(Type.String({ minLength: 1, maxLength: 600 }), { maxItems: 100 }),
     Type.Null(),
+    Type.Array(Type.String({ minLength: 1, maxLength: 600 }), { maxItems: 100 }),
   ]),
   created: Type.String({ maxLength: 64 }),
   expiration: Type.String({ maxLength: 64 }),
   revoked: Type.Boolean(),
-  revokedDate: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]),
+  revokedDate: Type.Union([Type.Null(), Type.String({ maxLength: 64 })]),
 });
 
 const ExportQuery = Type.Object({

@@ -158,8 +158,8 @@ export class TokenTransferService {
       }
       const createdMs = parseDateInput(r.created);
       const expiresMs = parseDateInput(r.expiration);
-      const revokedMs = r.revokedDate === null ? null : parseDateInput(r.revokedDate);
-      if (createdMs === null || expiresMs === null || (r.revokedDate !== null && revokedMs === null)) {
+      const revokedMs = r.revokedDate ? parseDateInput(r.revokedDate) : null;
+      if (createdMs === null || expiresMs === null || (r.revokedDate && revokedMs === null)) {
         skip(r, 'invalid_date');
         continue;
       }
