@@ -1,10 +1,11 @@
 import type { Server } from 'node:http';
 import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { errorBody } from '@tokenward/core';
+import { AppError, errorBody } from '@tokenward/core';
 import { openStore, type Store } from '@tokenward/store';
 import Fastify, { type FastifyHttpOptions, type FastifyInstance, type FastifyReply } from 'fastify';
 import { bootstrapAdmin, type FirstStart } from './bootstrap.js';
@@ -70,6 +71,9 @@ declare module 'fastify' {
 }
 
 export type App = FastifyInstance;
+
+/** Longest request line accepted (Node also caps all headers at 16 KiB). */
+const MAX_URL_LENGTH = 8192;
 
 /** Builds the Tokenward HTTP application: store, services, plugins, routes. Does not listen. */
 export async function buildApp(opts: BuildOptions): Promise<App> {
@@ -137,6 +141,7 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     cacheSize: config.cacheSize,
     cacheTtlMs: config.cacheTtlSeconds * 1000,
     sessionIdleMs: config.sessionIdleSeconds * 1000,
+    outageGraceMs: config.outageGraceSeconds * 1000,
   });
   const invalidator = new Invalidator(
     store,
@@ -200,9 +205,22 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
 
   registerErrorHandling(app);
   app.addHook('onRoute', (route) => {
-    // The interactive docs are public.
-    if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), auth: 'none' };
+    // The interactive docs and CORS preflights are public.
+    if (route.url.startsWith('/docs') || route.method === 'OPTIONS') route.config = { ...(route.config ?? {}), auth: 'none' };
   });
+  app.addHook('onRequest', async (request) => {
+    if (request.url.length > MAX_URL_LENGTH) throw new AppError('uri_too_long');
+  });
+  // CORS is closed unless origins are configured: browsers on other sites cannot call the API.
+  if (config.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: config.corsOrigins,
+      credentials: true,
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type', 'x-csrf-token', 'x-tokenward-authorization', 'authtoken'],
+      maxAge: 600,
+    });
+  }
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: config.bodyLimitBytes });
   app.addSchema(ErrorSchema);

@@ -36,6 +36,10 @@ export interface Config {
   cacheSize: number;
   /** Longest time a cached verification is trusted before it is read again. */
   cacheTtlSeconds: number;
+  /** How long cached verifications are still trusted once the store's invalidation channel is lost. */
+  outageGraceSeconds: number;
+  /** Origins allowed to call the API from a browser (CORS); empty: none. */
+  corsOrigins: string[];
   /** How often batched `lastUsed` updates are written. */
   usageFlushSeconds: number;
   bodyLimitBytes: number;
@@ -161,12 +165,24 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     cacheSize: integer(env, 'TOKENWARD_CACHE_SIZE', 100_000, 100, 10_000_000),
     cacheTtlSeconds: integer(env, 'TOKENWARD_CACHE_TTL_SECONDS', 60, 1, 3600),
     usageFlushSeconds: integer(env, 'TOKENWARD_USAGE_FLUSH_SECONDS', 10, 1, 3600),
+    outageGraceSeconds: integer(env, 'TOKENWARD_OUTAGE_GRACE_SECONDS', 0, 0, 3600),
+    corsOrigins: parseOrigins(env.TOKENWARD_CORS_ORIGINS),
     bodyLimitBytes: integer(env, 'TOKENWARD_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
     trustProxy: parseTrustProxy(env.TOKENWARD_TRUST_PROXY),
     signinMaxAttempts: integer(env, 'TOKENWARD_SIGNIN_MAX_ATTEMPTS', 10, 1, 10_000),
     signinWindowSeconds: integer(env, 'TOKENWARD_SIGNIN_WINDOW_SECONDS', 900, 1, 86_400),
   };
   return Object.freeze(config);
+}
+
+function parseOrigins(raw: string | undefined): string[] {
+  const list = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const o of list) {
+    if (!/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(o)) {
+      throw new ConfigError(`TOKENWARD_CORS_ORIGINS must list origins like https://app.example.com, got "${o}".`);
+    }
+  }
+  return list;
 }
 
 function parseTrustProxy(raw: string | undefined): boolean | number | string[] {

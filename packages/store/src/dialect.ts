@@ -61,5 +61,10 @@ export function createDialect(config: StoreConfig): CreatedDialect {
   const pool = new pg.Pool(pgPoolConfig(config));
   // An idle client losing its connection (e.g. the server restarting) must not crash the process.
   pool.on('error', () => {});
+  // pg emits 'error' on a checked-out client whose socket dies, besides failing its query; with
+  // no listener that would be an uncaught exception. The failed query carries the error.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   return { dialect: new PostgresDialect({ pool }), pool };
 }

@@ -27,6 +27,11 @@ export interface Store {
   notify(payload: string): Promise<void>;
   /** Subscribes to invalidations from every instance (including this one). */
   subscribe(handler: InvalidationHandler): Promise<void>;
+  /**
+   * Since when this instance may be missing other instances' invalidations (the PostgreSQL
+   * LISTEN connection is down), or null while they arrive. Always null on SQLite.
+   */
+  invalidationsDownSinceMs(): number | null;
   close(): Promise<void>;
 }
 
@@ -38,6 +43,7 @@ export async function openStore(config: StoreConfig): Promise<Store> {
   let listener: pg.Client | null = null;
   let closed = false;
   let reconnectTimer: NodeJS.Timeout | null = null;
+  let downSinceMs: number | null = config.dialect === 'postgres' ? Date.now() : null;
   const schema = config.dialect === 'postgres' ? (config.schema ?? 'public') : 'main';
   const channel = `tokenward_${schema}`.slice(0, 63);
 
@@ -60,7 +66,10 @@ export async function openStore(config: StoreConfig): Promise<Store> {
     const client = new pg.Client(pgPoolConfig(config));
     const retry = () => {
       if (listener === client) listener = null;
+      downSinceMs ??= Date.now();
       client.removeAllListeners();
+      // pg may still emit 'error' on this client (e.g. after 'end'): an unhandled one would crash.
+      client.on('error', () => {});
       client.end().catch(() => {});
       if (!closed && !reconnectTimer) {
         reconnectTimer = setTimeout(() => {
@@ -82,6 +91,7 @@ export async function openStore(config: StoreConfig): Promise<Store> {
       await client.connect();
       await client.query(`LISTEN "${channel}"`);
       listener = client;
+      downSinceMs = null;
     } catch (err) {
       retry();
       throw err;
@@ -118,6 +128,9 @@ export async function openStore(config: StoreConfig): Promise<Store> {
           // The reconnect loop keeps trying; readiness reports the store as down meanwhile.
         });
       }
+    },
+    invalidationsDownSinceMs() {
+      return downSinceMs;
     },
     async close() {
       closed = true;

@@ -91,6 +91,11 @@ export interface VerifierOptions {
   cacheSize: number;
   cacheTtlMs: number;
   sessionIdleMs: number;
+  /**
+   * How long cached verifications stay trusted after this instance lost the invalidation
+   * channel (PostgreSQL outage). 0: at once every request goes to the store (fail closed).
+   */
+  outageGraceMs: number;
 }
 
 /** Kinds that may be presented as a bearer credential. Refresh tokens only buy access tokens. */
@@ -114,6 +119,12 @@ export class Verifier {
     this.sessions = new LRUCache({ max: Math.max(100, Math.floor(o.cacheSize / 10)), ttl });
   }
 
+  /** Whether cached entries may be used: not when invalidations may have been missed for too long. */
+  private cacheTrusted(): boolean {
+    const down = this.o.store.invalidationsDownSinceMs();
+    return down === null || (this.o.outageGraceMs > 0 && Date.now() - down < this.o.outageGraceMs);
+  }
+
   /** Applies an invalidation message: `t:<hash>`, `i:<id>`, `s:<hash>`, `r` (roles) or `*`. */
   invalidate(message: string): void {
     this.generation++;
@@ -130,7 +141,7 @@ export class Verifier {
   }
 
   async identity(id: number): Promise<IdentityEntry | null> {
-    const hit = this.identities.get(id);
+    const hit = this.cacheTrusted() ? this.identities.get(id) : undefined;
     if (hit !== undefined) return hit === NOT_FOUND ? null : hit;
     const gen = this.generation;
     const row = await findIdentityById(this.o.store.db, id);
@@ -192,7 +203,7 @@ export class Verifier {
     const parsed = parseToken(value, this.o.tokenPrefix);
     if (parsed.format === 'bad_checksum') return null;
     const hash = hashToken(value);
-    const hit = this.tokens.get(hash);
+    const hit = this.cacheTrusted() ? this.tokens.get(hash) : undefined;
     if (hit !== undefined) return hit === NOT_FOUND ? null : hit;
     const gen = this.generation;
     const row = await findTokenByHash(this.o.store.db, hash);
@@ -247,7 +258,7 @@ export class Verifier {
   async authenticateSession(secret: string): Promise<Principal | null> {
     if (secret.length !== 43) return null;
     const hash = hashToken(secret);
-    let entry = this.sessions.get(hash);
+    let entry = this.cacheTrusted() ? this.sessions.get(hash) : undefined;
     if (entry === undefined) {
       const gen = this.generation;
       const row = await findSessionBySecretHash(this.o.store.db, hash);

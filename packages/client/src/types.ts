@@ -1,0 +1,327 @@
+/*
+ * Request and response shapes of the Tokenward management API (`/api/v1`), as documented by
+ * its OpenAPI document (`GET /api/openapi.json`). Dates are ISO 8601 strings.
+ */
+
+/** A page of a list. */
+export interface Page<T> {
+  items: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export interface Pagination {
+  limit?: number;
+  offset?: number;
+}
+
+export type TokenStatus = 'Active' | 'Revoked' | 'Expired';
+
+/** A token's metadata. `token` (the value) is present only in the response that creates it. */
+export interface Token {
+  id: number;
+  token?: string;
+  kind: string;
+  identity: { id: number; name: string; source: string; role: string };
+  identityId: number;
+  revoked: boolean;
+  /** Roles, comma-separated (seed 001's field). */
+  role: string;
+  roles: string[];
+  created: string;
+  expiration: string;
+  revokedDate: string | null;
+  name: string;
+  description: string;
+  status: TokenStatus;
+  /** Last four characters of the value. */
+  hint: string;
+  lastUsed: string | null;
+  useCount: number;
+  scope: string;
+  apiEndpoints: string[] | null;
+  imported: boolean;
+}
+
+/** A token whose value was just created. */
+export type NewToken = Token & { token: string };
+
+/** A date: ISO 8601, `/Date(ms)/`, epoch seconds, or a Date. */
+export type DateInput = string | number | Date;
+
+export interface GrantInput {
+  roles?: string[];
+  expiration?: DateInput;
+  name?: string;
+  description?: string;
+  /** Limits the token to these endpoints (`METHOD /path`); scope becomes `custom`. */
+  apiEndpoints?: string[];
+}
+
+export interface ImportValueInput {
+  token: string;
+  identity: { name: string } | { id: number };
+  roles?: string[];
+  expiration?: DateInput;
+  name?: string;
+  description?: string;
+}
+
+export interface TokenListQuery extends Pagination {
+  status?: TokenStatus | Lowercase<TokenStatus>;
+  /** Identity id or name. */
+  identity?: string | number;
+  /** `app` (default), `personal`, `refresh`, `access`, several comma-separated, or `all`. */
+  kind?: string;
+  /** A duration: `7d`, `24h`, `30m`; a bare number is days. */
+  expiringWithin?: string;
+  search?: string;
+}
+
+/** One token as exported for migration: hash and metadata, never a value. */
+export interface TokenRecord {
+  id?: number;
+  kind: string;
+  /** SHA-256 of the value, lowercase hex. */
+  token_hash: string;
+  hint: string;
+  name: string;
+  description: string;
+  /** Identity name, matched case-insensitively on import. */
+  identity: string;
+  roles: string[];
+  scope: 'all' | 'custom';
+  apiEndpoints: string[] | null;
+  created: string;
+  expiration: string;
+  revoked: boolean;
+  revokedDate: string | null;
+}
+
+export interface ExportQuery {
+  /** `app`, `personal` or both comma-separated (default both). */
+  kind?: string;
+  /** `all` (default, for backups) or `active`. */
+  status?: 'all' | 'active';
+  /** Cursor: the previous page's `next`. */
+  after?: number;
+  limit?: number;
+}
+
+export interface ExportPage {
+  items: TokenRecord[];
+  /** Cursor for the next page, null on the last one. */
+  next: number | null;
+  total: number;
+}
+
+export interface ImportResult {
+  imported: number;
+  skipped: Array<{ id?: number; hint: string; reason: string }>;
+}
+
+export interface Identity {
+  id: number;
+  name: string;
+  email: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  fullName: string;
+  source: string;
+  roles: string[];
+  enabled: boolean;
+  hasPassword: boolean;
+  created: string;
+  updated: string;
+}
+
+export interface IdentityInput {
+  name?: string;
+  email?: string | null;
+  firstName?: string | null;
+  lastName?: string | null;
+  roles?: string[];
+  enabled?: boolean;
+  password?: string | null;
+}
+
+export interface CreateIdentityInput extends IdentityInput {
+  name: string;
+  source?: string;
+}
+
+export interface IdentityListQuery extends Pagination {
+  search?: string;
+  role?: string;
+  enabled?: boolean;
+}
+
+export interface Role {
+  name: string;
+  description: string;
+  /** Permission strings and grants (`*`, `custom:*`, `custom:*:read` for built-ins). */
+  permissions: string[];
+  builtin: boolean;
+}
+
+export interface CreateRoleInput {
+  name: string;
+  description?: string;
+  permissions: string[];
+}
+
+export interface UpdateRoleInput {
+  description?: string;
+  permissions?: string[];
+}
+
+export interface Session {
+  id: number;
+  identityId: number;
+  created: string;
+  lastSeen: string;
+  expires: string;
+  ip: string | null;
+  userAgent: string | null;
+  current: boolean;
+}
+
+export interface SignInResult {
+  identity: Identity;
+  csrfToken: string;
+  expires: string;
+}
+
+export interface AuditEvent {
+  id: number;
+  at: string;
+  actor: { id: number | null; name: string | null };
+  action: string;
+  outcome: string;
+  targetType: string | null;
+  targetId: string | null;
+  ip: string | null;
+  details: Record<string, unknown> | null;
+}
+
+export interface AuditQuery extends Pagination {
+  /** Actor name or id. */
+  actor?: string;
+  /** Exact action, or a prefix ending in `*` (`token.*`). */
+  action?: string;
+  outcome?: 'success' | 'failure';
+  targetType?: string;
+  targetId?: string;
+  since?: string;
+  until?: string;
+}
+
+export interface Me {
+  identity: Identity;
+  via: string;
+  roles: string[];
+  permissions: string[];
+  tokenId: number | null;
+  apiEndpoints: string[] | null;
+}
+
+export interface Limits {
+  appToken: { defaultTtlSeconds: number; maxTtlSeconds: number };
+  personal: { defaultTtlSeconds: number; maxTtlSeconds: number };
+}
+
+export interface SigningKey {
+  kid: string;
+  alg: string;
+  created: string;
+  /** `active` (signs), `published` (retired, still verifies) or `retired`. */
+  status: string;
+  retired: string | null;
+  publishedUntil: string | null;
+}
+
+export interface PersonalTokenInput {
+  name: string;
+  description?: string;
+  expiration?: DateInput;
+}
+
+/** Seed 003: the answer to `POST /PersonalTokens/authenticate`. */
+export interface PersonalAuthResult {
+  /** A short-lived access JWT. */
+  token: string;
+  user: {
+    userId: string;
+    email: string | null;
+    firstName: string | null;
+    lastName: string | null;
+    fullName: string;
+    enabled: boolean;
+  };
+  tokenExpires: string;
+}
+
+/** RFC 7662: `{active: false}` alone for anything not active. */
+export interface Introspection {
+  active: boolean;
+  token_type?: string;
+  sub?: string;
+  username?: string;
+  roles?: string[];
+  permissions?: string[];
+  scope?: string;
+  api_endpoints?: string[];
+  exp?: number;
+  iat?: number;
+  iss?: string;
+  aud?: string;
+  jti?: string;
+  tid?: number;
+  [claim: string]: unknown;
+}
+
+export interface RefreshResult {
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+  refresh_token: string;
+  accessToken: string;
+  refreshToken: string;
+  tokenExpiryTimestamp: number;
+  refreshTokenExpiryTimestamp: number;
+}
+
+export interface ExchangeInput {
+  subject_token: string;
+  /** Default `urn:ietf:params:oauth:token-type:access_token`; a session cookie value is `urn:tokenward:params:oauth:token-type:session`. */
+  subject_token_type?: string;
+  /** The acting app's token, when not the client's own credential. */
+  actor_token?: string;
+  actor_token_type?: string;
+  /** Role names and/or permissions, space-separated, narrowing the issued token. */
+  scope?: string;
+  requested_token_type?: string;
+  audience?: string;
+  resource?: string;
+}
+
+export interface ExchangeResult {
+  access_token: string;
+  issued_token_type: string;
+  token_type: string;
+  expires_in: number;
+  scope: string;
+}
+
+/** The answer of `GET /auth/verify` (204 with headers). */
+export interface GatewayVerdict {
+  identityId: number;
+  identityName: string;
+  roles: string[];
+  permissions: string[];
+}
+
+export interface Jwks {
+  keys: Array<Record<string, unknown> & { kid?: string; kty: string }>;
+}
