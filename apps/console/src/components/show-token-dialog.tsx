@@ -1,0 +1,116 @@
+import { useId, useRef, useState } from 'react';
+import type { TokenView } from '../api/types';
+import { formatDateTime } from '../lib/format';
+import { Dialog } from './dialog';
+
+type CopyState = 'idle' | 'copied' | 'failed';
+
+/** Copies text: the Clipboard API where the page may use it, else the selection fallback. */
+async function copyText(text: string, input: HTMLInputElement | null): Promise<boolean> {
+  try {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch {
+    // Permission refused or no focus: try the selection fallback below.
+  }
+  if (!input) return false;
+  input.focus();
+  input.select();
+  try {
+    return document.execCommand('copy');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Shows a new token's value, once. The value lives only in this dialog's props: closing it
+ * drops the last reference the console holds.
+ */
+export function ShowTokenDialog({
+  token,
+  onClose,
+  title = 'Copy your new token',
+}: {
+  token: TokenView & { token: string };
+  onClose: () => void;
+  title?: string;
+}) {
+  const [copy, setCopy] = useState<CopyState>('idle');
+  const inputRef = useRef<HTMLInputElement>(null);
+  const inputId = useId();
+  const warningId = useId();
+
+  return (
+    <Dialog title={title} onClose={onClose} className="show-token-dialog">
+      <div className="dialog-body">
+        <p className="alert alert-warning" id={warningId}>
+          <strong>Copy this token now.</strong> It will not be shown again: Tokenward keeps only a hash of it.
+          If you lose it, revoke it and create a new one.
+        </p>
+        <label htmlFor={inputId}>Token value</label>
+        <div className="copy-row">
+          <input
+            ref={inputRef}
+            id={inputId}
+            className="token-value mono"
+            readOnly
+            value={token.token}
+            aria-describedby={warningId}
+            spellCheck={false}
+            autoComplete="off"
+            onFocus={(e) => e.currentTarget.select()}
+            data-autofocus
+          />
+          <button
+            type="button"
+            className="button button-primary"
+            onClick={async () =>
+              setCopy((await copyText(token.token, inputRef.current)) ? 'copied' : 'failed')
+            }
+          >
+            {copy === 'copied' ? 'Copied' : 'Copy'}
+          </button>
+        </div>
+        <p className="small" role="status" aria-live="polite">
+          {copy === 'copied'
+            ? 'The token is on your clipboard.'
+            : copy === 'failed'
+              ? 'Copying is not allowed here: the value is selected, copy it with Ctrl+C (⌘C).'
+              : ''}
+        </p>
+        <dl className="token-summary">
+          {token.name ? (
+            <>
+              <dt>Name</dt>
+              <dd>{token.name}</dd>
+            </>
+          ) : null}
+          <dt>Identity</dt>
+          <dd>{token.identity.name}</dd>
+          {token.roles.length > 0 ? (
+            <>
+              <dt>Roles</dt>
+              <dd>{token.roles.join(', ')}</dd>
+            </>
+          ) : null}
+          <dt>Expires</dt>
+          <dd>{formatDateTime(token.expiration)}</dd>
+          {token.apiEndpoints && token.apiEndpoints.length > 0 ? (
+            <>
+              <dt>Endpoints</dt>
+              <dd className="mono">{token.apiEndpoints.join(', ')}</dd>
+            </>
+          ) : null}
+        </dl>
+      </div>
+      <div className="dialog-footer">
+        <button type="button" className="button button-primary" onClick={onClose}>
+          Done
+        </button>
+      </div>
+    </Dialog>
+  );
+}

@@ -1,0 +1,527 @@
+import { type FormEvent, useId, useState } from 'react';
+import { createIdentity, deleteIdentity, listIdentities, listRoles, updateIdentity } from '../api/endpoints';
+import type { Identity, Role } from '../api/types';
+import { ConfirmDialog } from '../components/confirm-dialog';
+import { Dialog } from '../components/dialog';
+import { Field } from '../components/field';
+import { DataTable, DateText, Empty, ErrorMessage, Loading, PageHeader, Pagination } from '../components/ui';
+import { useCan, useSession } from '../lib/session';
+import { useDebounced } from '../lib/use-debounced';
+import { useLoader } from '../lib/use-loader';
+
+const PAGE_SIZE = 25;
+
+type Action =
+  | { kind: 'create' }
+  | { kind: 'roles'; identity: Identity }
+  | { kind: 'password'; identity: Identity }
+  | { kind: 'toggle'; identity: Identity }
+  | { kind: 'delete'; identity: Identity };
+
+export function IdentitiesPage() {
+  const { identity: self, refresh } = useSession();
+  const can = useCan();
+  const canWrite = can('identities:write');
+  const [searchInput, setSearchInput] = useState('');
+  const search = useDebounced(searchInput.trim(), 300);
+  const [offset, setOffset] = useState(0);
+  const [action, setAction] = useState<Action | null>(null);
+  const [announce, setAnnounce] = useState('');
+  const searchId = useId();
+  const identities = useLoader(() => listIdentities({ search, limit: PAGE_SIZE, offset }), [search, offset]);
+  const roles = useLoader(() => listRoles(), []);
+  const page = identities.data;
+
+  const done = async (message: string, changed?: Identity) => {
+    setAction(null);
+    setAnnounce(message);
+    identities.reload();
+    // Changing one's own roles changes what the console may offer.
+    if (changed?.id === self.id) await refresh();
+  };
+
+  return (
+    <>
+      <PageHeader
+        title="Identities"
+        context="Security"
+        actions={
+          canWrite ? (
+            <button
+              type="button"
+              className="button button-primary"
+              onClick={() => setAction({ kind: 'create' })}
+            >
+              Create identity
+            </button>
+          ) : null
+        }
+      />
+      <p className="lead">
+        People and programs that hold tokens. A token never does more than its identity’s current roles allow.
+      </p>
+      <search aria-label="Filter identities">
+        <form className="filters" onSubmit={(e) => e.preventDefault()}>
+          <div className="field field-grow">
+            <label htmlFor={searchId}>Search</label>
+            <input
+              id={searchId}
+              type="search"
+              placeholder="Name or email"
+              value={searchInput}
+              onChange={(e) => {
+                setSearchInput(e.currentTarget.value);
+                setOffset(0);
+              }}
+            />
+          </div>
+        </form>
+      </search>
+      <p className="visually-hidden" role="status" aria-live="polite">
+        {announce}
+      </p>
+      <ErrorMessage error={identities.error} onRetry={identities.reload} />
+      {!page && identities.loading ? <Loading what="identities" /> : null}
+      {page && page.items.length === 0 ? <Empty>No identity matches.</Empty> : null}
+      {page && page.items.length > 0 ? (
+        <DataTable caption="Identities" busy={identities.loading}>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Roles</th>
+              <th scope="col">Source</th>
+              <th scope="col">Status</th>
+              <th scope="col">Password</th>
+              <th scope="col">Created</th>
+              {canWrite ? (
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              ) : null}
+            </tr>
+          </thead>
+          <tbody>
+            {page.items.map((i) => (
+              <tr key={i.id} data-identity-id={i.id}>
+                <td data-label="Name">
+                  <strong>{i.name}</strong>
+                  {i.id === self.id ? <span className="muted small"> (you)</span> : null}
+                  {i.fullName && i.fullName !== i.name ? (
+                    <span className="cell-note">{i.fullName}</span>
+                  ) : null}
+                  {i.email && i.email !== i.name ? <span className="cell-note">{i.email}</span> : null}
+                </td>
+                <td data-label="Roles">
+                  {i.roles.length ? (
+                    <span className="chips">
+                      {i.roles.map((r) => (
+                        <span key={r} className="chip">
+                          {r}
+                        </span>
+                      ))}
+                    </span>
+                  ) : (
+                    <span className="muted">None</span>
+                  )}
+                </td>
+                <td data-label="Source">{i.source}</td>
+                <td data-label="Status">
+                  <span className={`badge ${i.enabled ? 'badge-active' : 'badge-disabled'}`}>
+                    {i.enabled ? 'Enabled' : 'Disabled'}
+                  </span>
+                </td>
+                <td data-label="Password">{i.hasPassword ? 'Set' : <span className="muted">None</span>}</td>
+                <td data-label="Created">
+                  <DateText iso={i.created} />
+                </td>
+                {canWrite ? (
+                  <td data-label="Actions" className="actions">
+                    <button
+                      type="button"
+                      className="button button-small"
+                      aria-label={`Edit roles of ${i.name}`}
+                      onClick={() => setAction({ kind: 'roles', identity: i })}
+                    >
+                      Roles
+                    </button>
+                    <button
+                      type="button"
+                      className="button button-small"
+                      aria-label={`Reset password of ${i.name}`}
+                      onClick={() => setAction({ kind: 'password', identity: i })}
+                    >
+                      Password
+                    </button>
+                    {i.id !== self.id ? (
+                      <>
+                        <button
+                          type="button"
+                          className="button button-small"
+                          aria-label={`${i.enabled ? 'Disable' : 'Enable'} ${i.name}`}
+                          onClick={() => setAction({ kind: 'toggle', identity: i })}
+                        >
+                          {i.enabled ? 'Disable' : 'Enable'}
+                        </button>
+                        <button
+                          type="button"
+                          className="button button-small button-danger-outline"
+                          aria-label={`Delete ${i.name}`}
+                          onClick={() => setAction({ kind: 'delete', identity: i })}
+                        >
+                          Delete
+                        </button>
+                      </>
+                    ) : null}
+                  </td>
+                ) : null}
+              </tr>
+            ))}
+          </tbody>
+        </DataTable>
+      ) : null}
+      {page ? (
+        <Pagination
+          label="Identities"
+          total={page.total}
+          limit={PAGE_SIZE}
+          offset={offset}
+          onChange={setOffset}
+        />
+      ) : null}
+
+      {action?.kind === 'create' ? (
+        <IdentityDialog
+          roles={roles.data ?? []}
+          onClose={() => setAction(null)}
+          onSaved={(created) => done(`Identity ${created.name} created.`)}
+        />
+      ) : null}
+      {action?.kind === 'roles' ? (
+        <RolesDialog
+          identity={action.identity}
+          roles={roles.data ?? []}
+          onClose={() => setAction(null)}
+          onSaved={(changed) => done(`Roles of ${changed.name} saved.`, changed)}
+        />
+      ) : null}
+      {action?.kind === 'password' ? (
+        <PasswordDialog
+          identity={action.identity}
+          onClose={() => setAction(null)}
+          onSaved={(changed) => done(`Password of ${changed.name} reset.`)}
+        />
+      ) : null}
+      {action?.kind === 'toggle' ? (
+        <ConfirmDialog
+          title={
+            action.identity.enabled ? `Disable ${action.identity.name}?` : `Enable ${action.identity.name}?`
+          }
+          confirmLabel={action.identity.enabled ? 'Disable' : 'Enable'}
+          danger={action.identity.enabled}
+          onClose={() => setAction(null)}
+          onConfirm={async () => {
+            const changed = await updateIdentity(action.identity.id, { enabled: !action.identity.enabled });
+            await done(`${changed.name} ${changed.enabled ? 'enabled' : 'disabled'}.`);
+          }}
+        >
+          <p>
+            {action.identity.enabled
+              ? `${action.identity.name} will not be able to sign in, and all of its tokens are refused until it is enabled again.`
+              : `${action.identity.name} will be able to sign in again, and its unexpired, unrevoked tokens work again.`}
+          </p>
+        </ConfirmDialog>
+      ) : null}
+      {action?.kind === 'delete' ? (
+        <ConfirmDialog
+          title={`Delete ${action.identity.name}?`}
+          confirmLabel="Delete identity"
+          danger
+          onClose={() => setAction(null)}
+          onConfirm={async () => {
+            await deleteIdentity(action.identity.id);
+            await done(`${action.identity.name} deleted.`);
+          }}
+        >
+          <p>
+            This deletes {action.identity.name} with all of its tokens and sessions. It cannot be undone; to
+            stop it for now, disable it instead.
+          </p>
+        </ConfirmDialog>
+      ) : null}
+    </>
+  );
+}
+
+function RoleCheckboxes({
+  roles,
+  value,
+  onChange,
+  legend,
+}: {
+  roles: Role[];
+  value: string[];
+  onChange: (roles: string[]) => void;
+  legend: string;
+}) {
+  const has = (name: string) => value.some((v) => v.toLowerCase() === name.toLowerCase());
+  return (
+    <fieldset className="field">
+      <legend>{legend}</legend>
+      <div className="checkbox-list">
+        {roles.map((r) => (
+          <label key={r.name} className="checkbox">
+            <input
+              type="checkbox"
+              checked={has(r.name)}
+              onChange={(e) => {
+                const on = e.currentTarget.checked;
+                onChange(
+                  on ? [...value, r.name] : value.filter((v) => v.toLowerCase() !== r.name.toLowerCase()),
+                );
+              }}
+            />
+            <span>
+              {r.name}
+              {r.description ? <span className="cell-note">{r.description}</span> : null}
+            </span>
+          </label>
+        ))}
+      </div>
+    </fieldset>
+  );
+}
+
+function IdentityDialog({
+  roles,
+  onClose,
+  onSaved,
+}: {
+  roles: Role[];
+  onClose: () => void;
+  onSaved: (identity: Identity) => void;
+}) {
+  const [name, setName] = useState('');
+  const [email, setEmail] = useState('');
+  const [firstName, setFirstName] = useState('');
+  const [lastName, setLastName] = useState('');
+  const [chosen, setChosen] = useState<string[]>(['Reader']);
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [problems, setProblems] = useState<{ name?: string; email?: string; password?: string }>({});
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const p: typeof problems = {};
+    if (!name.trim()) p.name = 'Enter a name.';
+    if (email.trim() && !/^[^\s@]+@[^\s@]+$/.test(email.trim())) p.email = 'Enter a valid email address.';
+    if (password && password.length < 8) p.password = 'Use at least 8 characters.';
+    setProblems(p);
+    if (Object.keys(p).length) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const created = await createIdentity({
+        name: name.trim(),
+        ...(email.trim() ? { email: email.trim() } : {}),
+        ...(firstName.trim() ? { firstName: firstName.trim() } : {}),
+        ...(lastName.trim() ? { lastName: lastName.trim() } : {}),
+        roles: chosen,
+        ...(password ? { password } : {}),
+      });
+      onSaved(created);
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Dialog title="Create identity" onClose={onClose} busy={busy} wide>
+      <form onSubmit={submit} noValidate>
+        <div className="dialog-body">
+          <Field label="Name" error={problems.name ?? null} hint="Unique; used to sign in.">
+            {(props) => (
+              <input
+                {...props}
+                value={name}
+                maxLength={128}
+                autoComplete="off"
+                data-autofocus
+                onChange={(e) => setName(e.currentTarget.value)}
+              />
+            )}
+          </Field>
+          <Field label="Email" optional error={problems.email ?? null}>
+            {(props) => (
+              <input
+                {...props}
+                type="email"
+                value={email}
+                onChange={(e) => setEmail(e.currentTarget.value)}
+              />
+            )}
+          </Field>
+          <div className="field-row">
+            <Field label="First name" optional>
+              {(props) => (
+                <input {...props} value={firstName} onChange={(e) => setFirstName(e.currentTarget.value)} />
+              )}
+            </Field>
+            <Field label="Last name" optional>
+              {(props) => (
+                <input {...props} value={lastName} onChange={(e) => setLastName(e.currentTarget.value)} />
+              )}
+            </Field>
+          </div>
+          <RoleCheckboxes legend="Roles" roles={roles} value={chosen} onChange={setChosen} />
+          <Field
+            label="Password"
+            optional
+            error={problems.password ?? null}
+            hint="Needed to sign in to the console; programs that only use tokens need none. At least 8 characters."
+          >
+            {(props) => (
+              <input
+                {...props}
+                type="password"
+                autoComplete="new-password"
+                value={password}
+                onChange={(e) => setPassword(e.currentTarget.value)}
+              />
+            )}
+          </Field>
+          <ErrorMessage error={error} />
+        </div>
+        <div className="dialog-footer">
+          <button type="button" className="button" onClick={onClose} disabled={busy}>
+            Cancel
+          </button>
+          <button type="submit" className="button button-primary" disabled={busy}>
+            {busy ? 'Creating…' : 'Create identity'}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+function RolesDialog({
+  identity,
+  roles,
+  onClose,
+  onSaved,
+}: {
+  identity: Identity;
+  roles: Role[];
+  onClose: () => void;
+  onSaved: (identity: Identity) => void;
+}) {
+  const [chosen, setChosen] = useState<string[]>(identity.roles);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      onSaved(await updateIdentity(identity.id, { roles: chosen }));
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog
+      title={`Roles of ${identity.name}`}
+      onClose={onClose}
+      busy={busy}
+      description="A role taken away takes effect at once, on every token of this identity."
+    >
+      <form onSubmit={submit}>
+        <div className="dialog-body">
+          <RoleCheckboxes legend="Roles" roles={roles} value={chosen} onChange={setChosen} />
+          <ErrorMessage error={error} />
+        </div>
+        <div className="dialog-footer">
+          <button type="button" className="button" onClick={onClose} disabled={busy}>
+            Cancel
+          </button>
+          <button type="submit" className="button button-primary" disabled={busy}>
+            {busy ? 'Saving…' : 'Save roles'}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+function PasswordDialog({
+  identity,
+  onClose,
+  onSaved,
+}: {
+  identity: Identity;
+  onClose: () => void;
+  onSaved: (identity: Identity) => void;
+}) {
+  const [password, setPassword] = useState('');
+  const [repeat, setRepeat] = useState('');
+  const [problem, setProblem] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (password.length < 8) return setProblem('Use at least 8 characters.');
+    if (password !== repeat) return setProblem('The two passwords differ.');
+    setProblem(null);
+    setBusy(true);
+    setError(null);
+    try {
+      onSaved(await updateIdentity(identity.id, { password }));
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog title={`Reset password of ${identity.name}`} onClose={onClose} busy={busy}>
+      <form onSubmit={submit} noValidate>
+        <div className="dialog-body">
+          <Field label="New password" hint="At least 8 characters.">
+            {(props) => (
+              <input
+                {...props}
+                type="password"
+                autoComplete="new-password"
+                value={password}
+                data-autofocus
+                onChange={(e) => setPassword(e.currentTarget.value)}
+              />
+            )}
+          </Field>
+          <Field label="Repeat the new password" error={problem}>
+            {(props) => (
+              <input
+                {...props}
+                type="password"
+                autoComplete="new-password"
+                value={repeat}
+                onChange={(e) => setRepeat(e.currentTarget.value)}
+              />
+            )}
+          </Field>
+          <ErrorMessage error={error} />
+        </div>
+        <div className="dialog-footer">
+          <button type="button" className="button" onClick={onClose} disabled={busy}>
+            Cancel
+          </button>
+          <button type="submit" className="button button-primary" disabled={busy}>
+            {busy ? 'Saving…' : 'Reset password'}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,136 @@
+import { useContext, useState } from 'react';
+import { serverNow } from '../api/client';
+import { endSession, listIdentities, listSessions } from '../api/endpoints';
+import type { UserSession } from '../api/types';
+import { ConfirmDialog } from '../components/confirm-dialog';
+import { DataTable, DateText, Empty, ErrorMessage, Loading, PageHeader, Pagination } from '../components/ui';
+import { describeUserAgent } from '../lib/format';
+import { SessionEndedContext, useCan, useSession } from '../lib/session';
+import { useLoader } from '../lib/use-loader';
+
+const PAGE_SIZE = 50;
+
+export function SessionsPage() {
+  const { identity: self } = useSession();
+  const can = useCan();
+  const onSessionEnded = useContext(SessionEndedContext);
+  const seesAll = can('sessions:read');
+  const [offset, setOffset] = useState(0);
+  const [ending, setEnding] = useState<UserSession | null>(null);
+  const [announce, setAnnounce] = useState('');
+  const sessions = useLoader(() => listSessions({ limit: PAGE_SIZE, offset }), [offset]);
+  const names = useLoader(
+    () =>
+      seesAll && can('identities:read')
+        ? listIdentities({ limit: 500, offset: 0 }).then((p) => new Map(p.items.map((i) => [i.id, i.name])))
+        : Promise.resolve(new Map([[self.id, self.name]])),
+    [],
+  );
+  const page = sessions.data;
+  const nowMs = serverNow();
+  const mayEnd = (s: UserSession) => s.identityId === self.id || can('sessions:revoke');
+
+  return (
+    <>
+      <PageHeader title="Sessions" context="Security" />
+      <p className="lead">
+        {seesAll
+          ? 'Signed-in console sessions of every identity. Ending one signs that browser out at once.'
+          : 'Where you are signed in. End a session you do not recognise, then change your password.'}
+      </p>
+      <p className="visually-hidden" role="status" aria-live="polite">
+        {announce}
+      </p>
+      <ErrorMessage error={sessions.error} onRetry={sessions.reload} />
+      {!page && sessions.loading ? <Loading what="sessions" /> : null}
+      {page && page.items.length === 0 ? <Empty>No active sessions.</Empty> : null}
+      {page && page.items.length > 0 ? (
+        <DataTable caption="Sessions" busy={sessions.loading}>
+          <thead>
+            <tr>
+              <th scope="col">Identity</th>
+              <th scope="col">Browser</th>
+              <th scope="col">IP address</th>
+              <th scope="col">Signed in</th>
+              <th scope="col">Last seen</th>
+              <th scope="col">Expires</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {page.items.map((s) => (
+              <tr key={s.id} data-session-id={s.id}>
+                <td data-label="Identity">
+                  {names.data?.get(s.identityId) ?? `#${s.identityId}`}
+                  {s.current ? <span className="badge badge-current">This session</span> : null}
+                </td>
+                <td data-label="Browser" title={s.userAgent ?? undefined}>
+                  {describeUserAgent(s.userAgent)}
+                </td>
+                <td data-label="IP address" className="mono">
+                  {s.ip ?? '—'}
+                </td>
+                <td data-label="Signed in">
+                  <DateText iso={s.created} />
+                </td>
+                <td data-label="Last seen">
+                  <DateText iso={s.lastSeen} nowMs={nowMs} relative />
+                </td>
+                <td data-label="Expires">
+                  <DateText iso={s.expires} />
+                </td>
+                <td data-label="Actions" className="actions">
+                  {mayEnd(s) ? (
+                    <button
+                      type="button"
+                      className="button button-small button-danger-outline"
+                      aria-label={s.current ? 'End this session (sign out)' : `End session ${s.id}`}
+                      onClick={() => setEnding(s)}
+                    >
+                      End
+                    </button>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </DataTable>
+      ) : null}
+      {page ? (
+        <Pagination
+          label="Sessions"
+          total={page.total}
+          limit={PAGE_SIZE}
+          offset={offset}
+          onChange={setOffset}
+        />
+      ) : null}
+      {ending ? (
+        <ConfirmDialog
+          title={ending.current ? 'End this session?' : 'End session?'}
+          confirmLabel="End session"
+          danger
+          onClose={() => setEnding(null)}
+          onConfirm={async () => {
+            await endSession(ending.id);
+            setEnding(null);
+            if (ending.current) {
+              onSessionEnded();
+              return;
+            }
+            setAnnounce('Session ended.');
+            sessions.reload();
+          }}
+        >
+          <p>
+            {ending.current
+              ? 'This is the session you are using: ending it signs you out of this browser.'
+              : `The browser using this session (${describeUserAgent(ending.userAgent)}, ${ending.ip ?? 'unknown address'}) is signed out at once.`}
+          </p>
+        </ConfirmDialog>
+      ) : null}
+    </>
+  );
+}
