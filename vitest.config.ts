@@ -13,11 +13,19 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'apps/*/src/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'apps/*/test/**/*.test.ts',
+      'apps/*/src/**/*.test.ts',
+      // The console: unit and component tests beside the code (DOM ones pick happy-dom per
+      // file), and browser tests in real Chromium.
+      'apps/console/src/**/*.test.tsx',
+      'apps/console/e2e/**/*.test.ts',
+    ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
     reporters: ['default'],
-    globalSetup: ['./test/global-setup.ts'],
+    globalSetup: ['./test/global-setup.ts', './apps/console/e2e/global-setup.ts'],
   },
 });

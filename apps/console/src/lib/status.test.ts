@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { deriveStatus, expiresSoon } from './status';
+
+const NOW = Date.parse('2026-11-22T12:00:00Z');
+const iso = (ms: number) => new Date(ms).toISOString();
+const DAY = 86_400_000;
+
+describe('deriveStatus', () => {
+  it('an unrevoked token before its expiry is Active', () => {
+    expect(deriveStatus({ revoked: false, expiration: iso(NOW + DAY), status: 'Active' }, NOW)).toBe(
+      'Active',
+    );
+  });
+
+  it('revocation wins over expiry', () => {
+    expect(deriveStatus({ revoked: true, expiration: iso(NOW - DAY) }, NOW)).toBe('Revoked');
+    expect(deriveStatus({ revoked: false, expiration: iso(NOW + DAY), status: 'Revoked' }, NOW)).toBe(
+      'Revoked',
+    );
+  });
+
+  it('a token the server called Active reads Expired once its expiry passes while the page is open', () => {
+    const token = { revoked: false, expiration: iso(NOW + 1000), status: 'Active' as const };
+    expect(deriveStatus(token, NOW)).toBe('Active');
+    expect(deriveStatus(token, NOW + 1000)).toBe('Expired');
+  });
+
+  it("keeps the server's Expired even if the browser clock is behind", () => {
+    expect(deriveStatus({ revoked: false, expiration: iso(NOW + DAY), status: 'Expired' }, NOW)).toBe(
+      'Expired',
+    );
+  });
+
+  it('a token without an expiry stays Active', () => {
+    expect(deriveStatus({ revoked: false, expiration: null }, NOW)).toBe('Active');
+  });
+});
+
+describe('expiresSoon', () => {
+  it('counts the days left for an active token within the warning window', () => {
+    expect(expiresSoon({ revoked: false, expiration: iso(NOW + 2.5 * DAY) }, NOW)).toBe(3);
+    expect(expiresSoon({ revoked: false, expiration: iso(NOW + 3600_000) }, NOW)).toBe(1);
+  });
+
+  it('says nothing for tokens far from expiry, revoked or already expired', () => {
+    expect(expiresSoon({ revoked: false, expiration: iso(NOW + 30 * DAY) }, NOW)).toBeNull();
+    expect(expiresSoon({ revoked: true, expiration: iso(NOW + DAY) }, NOW)).toBeNull();
+    expect(expiresSoon({ revoked: false, expiration: iso(NOW - DAY) }, NOW)).toBeNull();
+  });
+});
