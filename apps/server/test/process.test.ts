@@ -1,46 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { http, signIn } from './helpers.js';
-
-// The built server, as `npm start` runs it (`npm test` builds first through its pretest script).
-const SERVER = resolve(__dirname, '../dist/server.js');
-
-interface Running {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-  exit: Promise<number | null>;
-}
-
-async function start(env: Record<string, string>): Promise<Running> {
-  const child = spawn(process.execPath, [SERVER], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 20_000);
-    const check = () => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolveUrl(m[1]!);
-      }
-    };
-    child.stdout!.on('data', check);
-    void exit.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`server exited:\n${out}`));
-    });
-  });
-  return { child, url, output: () => out, exit };
-}
+import { SERVER_ENTRY as SERVER, spawnServer as start } from './spawn.js';
 
 describe('the server process', () => {
   const dirs: string[] = [];
