@@ -90,7 +90,8 @@ export class KeyRing {
       try {
         const rows = await listPublishedKeys(this.store.db, this.clock());
         const next = new Map<string, LoadedKey>();
-        for (const row of rows) next.set(row.kid, this.keys.get(row.kid) ?? (await this.load(row)));
+        // Load every row afresh: a cached key would keep the retire/publish times it was loaded with.
+        for (const row of rows) next.set(row.kid, await this.load(row));
         this.keys = next;
         const active = rows.find((r) => r.retired_at_ms === null);
         this.signer = active ? (next.get(active.kid) ?? null) : null;
