@@ -80,7 +80,9 @@ interface CallOptions {
 
 const dateValue = (d: DateInput | undefined) => (d instanceof Date ? d.toISOString() : d);
 
-function withDates<T extends { expiration?: DateInput }>(input: T): Omit<T, 'expiration'> & { expiration?: string | number } {
+function withDates<T extends { expiration?: DateInput }>(
+  input: T,
+): Omit<T, 'expiration'> & { expiration?: string | number } {
   const { expiration, ...rest } = input;
   return expiration === undefined ? rest : { ...rest, expiration: dateValue(expiration) as string | number };
 }
@@ -164,7 +166,8 @@ export class TokenwardClient {
         redirect: 'manual',
       });
     } catch (err) {
-      const reason = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : '';
+      const reason =
+        err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : '';
       throw new TokenwardError(
         0,
         { errorMessage: `Cannot reach Tokenward at ${this.baseUrl}${reason ? ` (${reason})` : ''}.` },
@@ -199,14 +202,16 @@ export class TokenwardClient {
         .getSetCookie()
         .map((c) => c.split(';')[0] ?? '')
         .find((c) => c.startsWith('tw_session='));
-      if (!cookie) throw new TokenwardError(res.status, { errorMessage: 'Sign-in answered without a session.' });
+      if (!cookie)
+        throw new TokenwardError(res.status, { errorMessage: 'Sign-in answered without a session.' });
       const session = { secret: cookie.slice('tw_session='.length), csrfToken: result.csrfToken };
       return { ...result, session, client: this.withCredential({ session }) };
     },
     /** Ends the current session (a session client) and clears its cookies. */
     signOut: () => this.call<{ signedOut: boolean }>(ROUTES.signOut, { json: {} }),
     /** Your sessions; everyone's with `sessions:read` (filter with identityId). */
-    list: (q: Pagination & { identityId?: number } = {}) => this.call<Page<Session>>(ROUTES.listSessions, { query: { ...q } }),
+    list: (q: Pagination & { identityId?: number } = {}) =>
+      this.call<Page<Session>>(ROUTES.listSessions, { query: { ...q } }),
     /** Ends a session: your own, or anyone's with `sessions:revoke`. */
     end: (id: number) => this.call<void>(ROUTES.endSession, { params: { id }, empty: true }),
   };
@@ -226,7 +231,8 @@ export class TokenwardClient {
         ? this.call<NewToken>(ROUTES.grantDefault)
         : this.call<NewToken>(ROUTES.grantDefaultTo, { params: { identityId } }),
     /** Imports an existing token value (migration); only its hash is stored. */
-    importValue: (input: ImportValueInput) => this.call<Token>(ROUTES.importValue, { json: withDates(input) }),
+    importValue: (input: ImportValueInput) =>
+      this.call<Token>(ROUTES.importValue, { json: withDates(input) }),
     list: (q: TokenListQuery = {}) => this.call<Page<Token>>(ROUTES.listTokens, { query: { ...q } }),
     get: (id: number) => this.call<Token>(ROUTES.getToken, { params: { id } }),
     update: (id: number, patch: { name?: string; description?: string }) =>
@@ -272,7 +278,8 @@ export class TokenwardClient {
   readonly personalTokens = {
     list: (q: Pagination & { status?: string } = {}) =>
       this.call<Page<Token>>(ROUTES.listPersonalTokens, { query: { ...q } }),
-    create: (input: PersonalTokenInput) => this.call<NewToken>(ROUTES.createPersonalToken, { json: withDates(input) }),
+    create: (input: PersonalTokenInput) =>
+      this.call<NewToken>(ROUTES.createPersonalToken, { json: withDates(input) }),
     update: (id: number, patch: { name?: string; description?: string }) =>
       this.call<Token>(ROUTES.updatePersonalToken, { params: { id }, json: patch }),
     revoke: (id: number) => this.call<Token>(ROUTES.revokePersonalToken, { params: { id } }),
@@ -283,15 +290,19 @@ export class TokenwardClient {
 
   /** Identities. */
   readonly identities = {
-    list: (q: IdentityListQuery = {}) => this.call<Page<Identity>>(ROUTES.listIdentities, { query: { ...q } }),
+    list: (q: IdentityListQuery = {}) =>
+      this.call<Page<Identity>>(ROUTES.listIdentities, { query: { ...q } }),
     create: (input: CreateIdentityInput) => this.call<Identity>(ROUTES.createIdentity, { json: input }),
     get: (id: number) => this.call<Identity>(ROUTES.getIdentity, { params: { id } }),
     /** Fields given are replaced. */
-    update: (id: number, patch: IdentityInput) => this.call<Identity>(ROUTES.updateIdentity, { params: { id }, json: patch }),
+    update: (id: number, patch: IdentityInput) =>
+      this.call<Identity>(ROUTES.updateIdentity, { params: { id }, json: patch }),
     delete: (id: number) => this.call<void>(ROUTES.deleteIdentity, { params: { id }, empty: true }),
     /** The identity with this exact name (case-insensitive), or null. */
     findByName: async (name: string): Promise<Identity | null> => {
-      const page = await this.call<Page<Identity>>(ROUTES.listIdentities, { query: { search: name, limit: 500 } });
+      const page = await this.call<Page<Identity>>(ROUTES.listIdentities, {
+        query: { search: name, limit: 500 },
+      });
       return page.items.find((i) => i.name.toLowerCase() === name.toLowerCase()) ?? null;
     },
   };
@@ -301,7 +312,8 @@ export class TokenwardClient {
     list: () => this.call<Role[]>(ROUTES.listRoles),
     create: (input: CreateRoleInput) => this.call<Role>(ROUTES.createRole, { json: input }),
     get: (name: string) => this.call<Role>(ROUTES.getRole, { params: { name } }),
-    update: (name: string, patch: UpdateRoleInput) => this.call<Role>(ROUTES.updateRole, { params: { name }, json: patch }),
+    update: (name: string, patch: UpdateRoleInput) =>
+      this.call<Role>(ROUTES.updateRole, { params: { name }, json: patch }),
     delete: (name: string) => this.call<void>(ROUTES.deleteRole, { params: { name }, empty: true }),
   };
 
@@ -311,7 +323,9 @@ export class TokenwardClient {
     /** RFC 7009: succeeds whether or not the token was known. */
     revoke: (token: string) => this.call<void>(ROUTES.revokeValue, { json: { token }, empty: true }),
     refresh: (refreshToken: string) =>
-      this.call<RefreshResult>(ROUTES.refresh, { json: { grant_type: 'refresh_token', refresh_token: refreshToken } }),
+      this.call<RefreshResult>(ROUTES.refresh, {
+        json: { grant_type: 'refresh_token', refresh_token: refreshToken },
+      }),
     /** RFC 8693 token exchange; the client's credential acts as the actor unless `actor_token` is given. */
     exchange: (input: ExchangeInput) =>
       this.call<ExchangeResult>(ROUTES.exchange, {

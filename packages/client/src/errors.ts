@@ -1,4 +1,11 @@
-/** The JSON body of every Tokenward error response (SPEC §4), and of the middleware's own. */
+/**
+ * The JSON body of every Tokenward error response (SPEC §4), and of the middleware's own.
+ *
+ * @example
+ * ```ts
+ * const body: ErrorBody = { errorCode: 3000, errorMessage: 'You do not have permission to do this.', code: 'permission_denied' };
+ * ```
+ */
 export interface ErrorBody {
   errorCode: number;
   errorMessage: string;
@@ -36,7 +43,14 @@ export class TokenwardError extends Error {
   }
 }
 
-/** Error bodies the middleware answers with (same numbers as the Tokenward server's registry). */
+/**
+ * Error bodies the middleware answers with (same numbers as the Tokenward server's registry).
+ *
+ * @example
+ * ```ts
+ * MIDDLEWARE_ERRORS.unauthenticated.status; // 401
+ * ```
+ */
 export const MIDDLEWARE_ERRORS = {
   unauthenticated: {
     status: 401,
@@ -56,7 +70,11 @@ export const MIDDLEWARE_ERRORS = {
   },
   permission_denied: {
     status: 403,
-    body: { errorCode: 3000, errorMessage: 'You do not have permission to do this.', code: 'permission_denied' },
+    body: {
+      errorCode: 3000,
+      errorMessage: 'You do not have permission to do this.',
+      code: 'permission_denied',
+    },
   },
   endpoint_not_allowed: {
     status: 403,
@@ -76,12 +94,28 @@ export const MIDDLEWARE_ERRORS = {
   },
 } as const satisfies Record<string, { status: number; body: ErrorBody }>;
 
-/** A refusal the middleware answers with: HTTP status and SPEC §4 body. */
+/**
+ * A refusal the middleware answers with: HTTP status and SPEC §4 body.
+ *
+ * @example
+ * ```ts
+ * const r: Refusal = refusal('permission_denied');
+ * reply.code(r.status).send(r.body);
+ * ```
+ */
 export interface Refusal {
   status: number;
   body: ErrorBody;
 }
 
+/**
+ * Builds a refusal, optionally with a more precise public message (never put a secret in it).
+ *
+ * @example
+ * ```ts
+ * const guard: Guard = (auth) => (auth.identityId === 1 ? null : refusal('permission_denied', 'Only the owner may do this.'));
+ * ```
+ */
 export function refusal(code: keyof typeof MIDDLEWARE_ERRORS, message?: string): Refusal {
   const e = MIDDLEWARE_ERRORS[code];
   return { status: e.status, body: { ...e.body, ...(message ? { errorMessage: message } : {}) } };

@@ -53,3 +53,17 @@ export function grantsAllow(grants: readonly string[], permission: string): bool
   for (const g of grants) if (grantAllows(g, permission)) return true;
   return false;
 }
+
+/**
+ * Grants of Tokenward's built-in roles (they cannot change, so a service need not ask).
+ *
+ * @example
+ * ```ts
+ * BUILTIN_ROLE_GRANTS.Reader; // ['tokens:read', 'identities:read', 'custom:*:read']
+ * ```
+ */
+export const BUILTIN_ROLE_GRANTS: Readonly<Record<string, readonly string[]>> = {
+  Administrator: ['*'],
+  Operator: ['tokens:grant', 'tokens:read', 'tokens:revoke', 'identities:read', 'custom:*'],
+  Reader: ['tokens:read', 'identities:read', 'custom:*:read'],
+};

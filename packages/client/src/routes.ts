@@ -1,4 +1,11 @@
-/** One route of the Tokenward API: method and OpenAPI path template. */
+/**
+ * One route of the Tokenward API: method and OpenAPI path template.
+ *
+ * @example
+ * ```ts
+ * const route: Route = { method: 'GET', path: '/api/v1/apptoken/{id}' };
+ * ```
+ */
 export interface Route {
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   readonly path: string;
@@ -67,4 +74,12 @@ export const ROUTES = {
   jwks: r('GET', '/.well-known/jwks.json'),
 } as const satisfies Record<string, Route>;
 
+/**
+ * The name of a client route.
+ *
+ * @example
+ * ```ts
+ * const name: RouteName = 'grant';
+ * ```
+ */
 export type RouteName = keyof typeof ROUTES;

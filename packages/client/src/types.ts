@@ -3,7 +3,14 @@
  * its OpenAPI document (`GET /api/openapi.json`). Dates are ISO 8601 strings.
  */
 
-/** A page of a list. */
+/**
+ * A page of a list.
+ *
+ * @example
+ * ```ts
+ * const page: Page<Token> = await tw.appTokens.list();
+ * ```
+ */
 export interface Page<T> {
   items: T[];
   total: number;
@@ -11,14 +18,37 @@ export interface Page<T> {
   offset: number;
 }
 
+/**
+ * Pagination (API shape).
+ *
+ * @example
+ * ```ts
+ * await tw.identities.list({ limit: 100, offset: 200 });
+ * ```
+ */
 export interface Pagination {
   limit?: number;
   offset?: number;
 }
 
+/**
+ * TokenStatus (API shape).
+ *
+ * @example
+ * ```ts
+ * await tw.appTokens.list({ status: 'Active' satisfies TokenStatus });
+ * ```
+ */
 export type TokenStatus = 'Active' | 'Revoked' | 'Expired';
 
-/** A token's metadata. `token` (the value) is present only in the response that creates it. */
+/**
+ * A token's metadata. `token` (the value) is present only in the response that creates it.
+ *
+ * @example
+ * ```ts
+ * const token: Token = await tw.appTokens.get(12);
+ * ```
+ */
 export interface Token {
   id: number;
   token?: string;
@@ -44,12 +74,34 @@ export interface Token {
   imported: boolean;
 }
 
-/** A token whose value was just created. */
+/**
+ * A token whose value was just created.
+ *
+ * @example
+ * ```ts
+ * const { token } = await tw.appTokens.grant();
+ * ```
+ */
 export type NewToken = Token & { token: string };
 
-/** A date: ISO 8601, `/Date(ms)/`, epoch seconds, or a Date. */
+/**
+ * A date: ISO 8601, `/Date(ms)/`, epoch seconds, or a Date.
+ *
+ * @example
+ * ```ts
+ * await tw.appTokens.grant({ expiration: new Date(Date.now() + 86_400_000) });
+ * ```
+ */
 export type DateInput = string | number | Date;
 
+/**
+ * GrantInput (API shape).
+ *
+ * @example
+ * ```ts
+ * await tw.appTokens.grant({ roles: ['Reader'], expiration: '2027-01-01', apiEndpoints: ['GET /api/v1/usersession'] });
+ * ```
+ */
 export interface GrantInput {
   roles?: string[];
   expiration?: DateInput;
@@ -59,6 +111,14 @@ export interface GrantInput {
   apiEndpoints?: string[];
 }
 
+/**
+ * ImportValueInput (API shape).
+ *
+ * @example
+ * ```ts
+ * await tw.appTokens.importValue({ token: oldValue, identity: { name: 'Admin' }, roles: ['Administrator'] });
+ * ```
+ */
 export interface ImportValueInput {
   token: string;
   identity: { name: string } | { id: number };
@@ -68,6 +128,14 @@ export interface ImportValueInput {
   description?: string;
 }
 
+/**
+ * TokenListQuery (API shape).
+ *
+ * @example
+ * ```ts
+ * await tw.appTokens.list({ status: 'active', identity: 'build-bot', expiringWithin: '7d' });
+ * ```
+ */
 export interface TokenListQuery extends Pagination {
   status?: TokenStatus | Lowercase<TokenStatus>;
   /** Identity id or name. */
@@ -79,7 +147,14 @@ export interface TokenListQuery extends Pagination {
   search?: string;
 }
 
-/** One token as exported for migration: hash and metadata, never a value. */
+/**
+ * One token as exported for migration: hash and metadata, never a value.
+ *
+ * @example
+ * ```ts
+ * for await (const page of tw.appTokens.exportAll()) for (const r of page.items) console.log(r.token_hash, r.identity);
+ * ```
+ */
 export interface TokenRecord {
   id?: number;
   kind: string;
@@ -99,6 +174,14 @@ export interface TokenRecord {
   revokedDate: string | null;
 }
 
+/**
+ * ExportQuery (API shape).
+ *
+ * @example
+ * ```ts
+ * const page = await tw.appTokens.exportPage({ kind: 'app', status: 'active', limit: 500 });
+ * ```
+ */
 export interface ExportQuery {
   /** `app`, `personal` or both comma-separated (default both). */
   kind?: string;
@@ -109,6 +192,14 @@ export interface ExportQuery {
   limit?: number;
 }
 
+/**
+ * ExportPage (API shape).
+ *
+ * @example
+ * ```ts
+ * const { items, next, total } = await tw.appTokens.exportPage();
+ * ```
+ */
 export interface ExportPage {
   items: TokenRecord[];
   /** Cursor for the next page, null on the last one. */
@@ -116,11 +207,27 @@ export interface ExportPage {
   total: number;
 }
 
+/**
+ * ImportResult (API shape).
+ *
+ * @example
+ * ```ts
+ * const { imported, skipped } = await tw.appTokens.importHashes(records);
+ * ```
+ */
 export interface ImportResult {
   imported: number;
   skipped: Array<{ id?: number; hint: string; reason: string }>;
 }
 
+/**
+ * Identity (API shape).
+ *
+ * @example
+ * ```ts
+ * const identity: Identity = await tw.identities.get(7);
+ * ```
+ */
 export interface Identity {
   id: number;
   name: string;
@@ -136,6 +243,14 @@ export interface Identity {
   updated: string;
 }
 
+/**
+ * IdentityInput (API shape).
+ *
+ * @example
+ * ```ts
+ * await tw.identities.update(7, { roles: ['Reader'], enabled: false });
+ * ```
+ */
 export interface IdentityInput {
   name?: string;
   email?: string | null;
@@ -146,17 +261,41 @@ export interface IdentityInput {
   password?: string | null;
 }
 
+/**
+ * CreateIdentityInput (API shape).
+ *
+ * @example
+ * ```ts
+ * await tw.identities.create({ name: 'build-bot', roles: ['Operator'] });
+ * ```
+ */
 export interface CreateIdentityInput extends IdentityInput {
   name: string;
   source?: string;
 }
 
+/**
+ * IdentityListQuery (API shape).
+ *
+ * @example
+ * ```ts
+ * await tw.identities.list({ role: 'Operator', enabled: true });
+ * ```
+ */
 export interface IdentityListQuery extends Pagination {
   search?: string;
   role?: string;
   enabled?: boolean;
 }
 
+/**
+ * Role (API shape).
+ *
+ * @example
+ * ```ts
+ * const roles: Role[] = await tw.roles.list();
+ * ```
+ */
 export interface Role {
   name: string;
   description: string;
@@ -165,17 +304,41 @@ export interface Role {
   builtin: boolean;
 }
 
+/**
+ * CreateRoleInput (API shape).
+ *
+ * @example
+ * ```ts
+ * await tw.roles.create({ name: 'Billing', permissions: ['billing:read', 'billing:write'] });
+ * ```
+ */
 export interface CreateRoleInput {
   name: string;
   description?: string;
   permissions: string[];
 }
 
+/**
+ * UpdateRoleInput (API shape).
+ *
+ * @example
+ * ```ts
+ * await tw.roles.update('Billing', { permissions: ['billing:read'] });
+ * ```
+ */
 export interface UpdateRoleInput {
   description?: string;
   permissions?: string[];
 }
 
+/**
+ * Session (API shape).
+ *
+ * @example
+ * ```ts
+ * const { items } = await tw.sessions.list();
+ * ```
+ */
 export interface Session {
   id: number;
   identityId: number;
@@ -187,12 +350,28 @@ export interface Session {
   current: boolean;
 }
 
+/**
+ * SignInResult (API shape).
+ *
+ * @example
+ * ```ts
+ * const { identity, csrfToken, client } = await tw.sessions.signIn('alice', password);
+ * ```
+ */
 export interface SignInResult {
   identity: Identity;
   csrfToken: string;
   expires: string;
 }
 
+/**
+ * AuditEvent (API shape).
+ *
+ * @example
+ * ```ts
+ * const { items } = await tw.audit({ action: 'token.*' });
+ * ```
+ */
 export interface AuditEvent {
   id: number;
   at: string;
@@ -205,6 +384,14 @@ export interface AuditEvent {
   details: Record<string, unknown> | null;
 }
 
+/**
+ * AuditQuery (API shape).
+ *
+ * @example
+ * ```ts
+ * await tw.audit({ outcome: 'failure', since: '2026-01-01' });
+ * ```
+ */
 export interface AuditQuery extends Pagination {
   /** Actor name or id. */
   actor?: string;
@@ -217,6 +404,14 @@ export interface AuditQuery extends Pagination {
   until?: string;
 }
 
+/**
+ * Me (API shape).
+ *
+ * @example
+ * ```ts
+ * const me: Me = await tw.me();
+ * ```
+ */
 export interface Me {
   identity: Identity;
   via: string;
@@ -226,11 +421,27 @@ export interface Me {
   apiEndpoints: string[] | null;
 }
 
+/**
+ * Limits (API shape).
+ *
+ * @example
+ * ```ts
+ * const { appToken } = await tw.limits();
+ * ```
+ */
 export interface Limits {
   appToken: { defaultTtlSeconds: number; maxTtlSeconds: number };
   personal: { defaultTtlSeconds: number; maxTtlSeconds: number };
 }
 
+/**
+ * SigningKey (API shape).
+ *
+ * @example
+ * ```ts
+ * const key: SigningKey = await tw.keys.rotate();
+ * ```
+ */
 export interface SigningKey {
   kid: string;
   alg: string;
@@ -241,13 +452,28 @@ export interface SigningKey {
   publishedUntil: string | null;
 }
 
+/**
+ * PersonalTokenInput (API shape).
+ *
+ * @example
+ * ```ts
+ * await tw.personalTokens.create({ name: 'laptop', expiration: '2027-01-01' });
+ * ```
+ */
 export interface PersonalTokenInput {
   name: string;
   description?: string;
   expiration?: DateInput;
 }
 
-/** Seed 003: the answer to `POST /PersonalTokens/authenticate`. */
+/**
+ * Seed 003: the answer to `POST /PersonalTokens/authenticate`.
+ *
+ * @example
+ * ```ts
+ * const { token } = await tw.personalTokens.authenticate('alice', pat);
+ * ```
+ */
 export interface PersonalAuthResult {
   /** A short-lived access JWT. */
   token: string;
@@ -262,7 +488,14 @@ export interface PersonalAuthResult {
   tokenExpires: string;
 }
 
-/** RFC 7662: `{active: false}` alone for anything not active. */
+/**
+ * RFC 7662: `{active: false}` alone for anything not active.
+ *
+ * @example
+ * ```ts
+ * const info: Introspection = await tw.tokens.introspect(value);
+ * ```
+ */
 export interface Introspection {
   active: boolean;
   token_type?: string;
@@ -281,6 +514,14 @@ export interface Introspection {
   [claim: string]: unknown;
 }
 
+/**
+ * RefreshResult (API shape).
+ *
+ * @example
+ * ```ts
+ * const { access_token, refresh_token } = await tw.tokens.refresh(refreshToken);
+ * ```
+ */
 export interface RefreshResult {
   access_token: string;
   token_type: string;
@@ -292,6 +533,14 @@ export interface RefreshResult {
   refreshTokenExpiryTimestamp: number;
 }
 
+/**
+ * ExchangeInput (API shape).
+ *
+ * @example
+ * ```ts
+ * await app.tokens.exchange({ subject_token: sessionSecret, subject_token_type: 'urn:tokenward:params:oauth:token-type:session', scope: 'Reader' });
+ * ```
+ */
 export interface ExchangeInput {
   subject_token: string;
   /** Default `urn:ietf:params:oauth:token-type:access_token`; a session cookie value is `urn:tokenward:params:oauth:token-type:session`. */
@@ -306,6 +555,14 @@ export interface ExchangeInput {
   resource?: string;
 }
 
+/**
+ * ExchangeResult (API shape).
+ *
+ * @example
+ * ```ts
+ * const { access_token, expires_in } = await app.tokens.exchange({ subject_token: userToken });
+ * ```
+ */
 export interface ExchangeResult {
   access_token: string;
   issued_token_type: string;
@@ -314,7 +571,14 @@ export interface ExchangeResult {
   scope: string;
 }
 
-/** The answer of `GET /auth/verify` (204 with headers). */
+/**
+ * The answer of `GET /auth/verify` (204 with headers).
+ *
+ * @example
+ * ```ts
+ * const { identityId, roles } = await tw.tokens.verify('billing:read');
+ * ```
+ */
 export interface GatewayVerdict {
   identityId: number;
   identityName: string;
@@ -322,6 +586,14 @@ export interface GatewayVerdict {
   permissions: string[];
 }
 
+/**
+ * Jwks (API shape).
+ *
+ * @example
+ * ```ts
+ * const { keys } = await tw.keys.jwks();
+ * ```
+ */
 export interface Jwks {
   keys: Array<Record<string, unknown> & { kid?: string; kty: string }>;
 }
