@@ -15,6 +15,7 @@ import { rewriteCompatUrl } from './plugins/compat-paths.js';
 import { registerConsole } from './plugins/console.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { loggerOptions } from './plugins/logging.js';
+import { registerMetrics } from './plugins/metrics.js';
 import { registerRoutes } from './routes/index.js';
 import { ErrorSchema } from './schemas/common.js';
 import { IdentitySchema, RoleSchema } from './schemas/identity.js';
@@ -206,7 +207,8 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   registerErrorHandling(app);
   app.addHook('onRoute', (route) => {
     // The interactive docs and CORS preflights are public.
-    if (route.url.startsWith('/docs') || route.method === 'OPTIONS') route.config = { ...(route.config ?? {}), auth: 'none' };
+    if (route.url.startsWith('/docs') || route.method === 'OPTIONS')
+      route.config = { ...(route.config ?? {}), auth: 'none' };
   });
   app.addHook('onRequest', async (request) => {
     if (request.url.length > MAX_URL_LENGTH) throw new AppError('uri_too_long');
@@ -217,7 +219,13 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
       origin: config.corsOrigins,
       credentials: true,
       methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      allowedHeaders: ['authorization', 'content-type', 'x-csrf-token', 'x-tokenward-authorization', 'authtoken'],
+      allowedHeaders: [
+        'authorization',
+        'content-type',
+        'x-csrf-token',
+        'x-tokenward-authorization',
+        'authtoken',
+      ],
       maxAge: 600,
     });
   }
@@ -257,6 +265,7 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined && request.routeOptions.schema?.body) request.body = {};
   });
+  await registerMetrics(app, () => verifier.sizes());
   await app.register(registerRoutes);
   await app.register(registerConsole);
   return app;

@@ -176,10 +176,15 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
 }
 
 function parseOrigins(raw: string | undefined): string[] {
-  const list = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const list = (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const o of list) {
     if (!/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(o)) {
-      throw new ConfigError(`TOKENWARD_CORS_ORIGINS must list origins like https://app.example.com, got "${o}".`);
+      throw new ConfigError(
+        `TOKENWARD_CORS_ORIGINS must list origins like https://app.example.com, got "${o}".`,
+      );
     }
   }
   return list;

@@ -36,10 +36,13 @@ describe.skipIf(!pgUrl)('PostgreSQL outage: fail closed, stay up, recover by its
     // The documented setting: cached verifications stay trusted for 60 s of outage.
     lenient = await startServer(store, { config: { outageGraceSeconds: 60 } });
     admin = await adminToken(strict.url);
-    const grant = async () => (await http(strict.url, 'POST', '/api/v1/apptoken/grant', { token: admin, json: {} })).body.token as string;
+    const grant = async () =>
+      (await http(strict.url, 'POST', '/api/v1/apptoken/grant', { token: admin, json: {} })).body
+        .token as string;
     cached = await grant();
     uncached = await grant();
-    for (const s of [strict, lenient]) expect((await http(s.url, 'GET', '/api/v1/auth/verify', { token: cached })).status).toBe(204);
+    for (const s of [strict, lenient])
+      expect((await http(s.url, 'GET', '/api/v1/auth/verify', { token: cached })).status).toBe(204);
   });
   afterAll(async () => {
     await proxy?.restore().catch(() => {});
@@ -53,9 +56,16 @@ describe.skipIf(!pgUrl)('PostgreSQL outage: fail closed, stay up, recover by its
     await proxy.cut();
     await eventually(5000, async () => (await http(strict.url, 'GET', '/readyz')).status === 503);
     // Default (grace 0): even a cached token is refused once invalidations may be missed.
-    await eventually(5000, async () => (await http(strict.url, 'GET', '/api/v1/auth/verify', { token: cached })).status !== 204);
+    await eventually(
+      5000,
+      async () => (await http(strict.url, 'GET', '/api/v1/auth/verify', { token: cached })).status !== 204,
+    );
     for (const s of [strict, lenient]) {
-      for (const token of [uncached, 'tw_app_unknownunknownunknownunknownunknownunknownxx', 'some-foreign-token-value']) {
+      for (const token of [
+        uncached,
+        'tw_app_unknownunknownunknownunknownunknownunknownxx',
+        'some-foreign-token-value',
+      ]) {
         const r = await http(s.url, 'GET', '/api/v1/auth/verify', { token });
         expect([401, 503], `${s === strict ? 'strict' : 'lenient'} ${r.status}`).toContain(r.status);
         expect(r.body).toHaveProperty('code');
@@ -73,13 +83,19 @@ describe.skipIf(!pgUrl)('PostgreSQL outage: fail closed, stay up, recover by its
   it('when the store returns, service resumes by itself', async () => {
     await proxy.restore();
     await eventually(15_000, async () => (await http(strict.url, 'GET', '/readyz')).status === 200);
-    await eventually(15_000, async () => (await http(strict.url, 'GET', '/api/v1/auth/verify', { token: uncached })).status === 204);
+    await eventually(
+      15_000,
+      async () => (await http(strict.url, 'GET', '/api/v1/auth/verify', { token: uncached })).status === 204,
+    );
     expect((await http(strict.url, 'GET', '/api/v1/auth/verify', { token: cached })).status).toBe(204);
     expect((await http(lenient.url, 'GET', '/api/v1/auth/verify', { token: uncached })).status).toBe(204);
     // Revocations made after the outage reach the other instance again.
     const list = await http(strict.url, 'GET', '/api/v1/apptoken', { token: admin });
     const id = list.body.items.find((t: { hint: string }) => t.hint === cached.slice(-4)).id;
     await http(strict.url, 'DELETE', `/api/v1/apptoken/${id}`, { token: admin });
-    await eventually(2000, async () => (await http(lenient.url, 'GET', '/api/v1/auth/verify', { token: cached })).status === 401);
+    await eventually(
+      2000,
+      async () => (await http(lenient.url, 'GET', '/api/v1/auth/verify', { token: cached })).status === 401,
+    );
   });
 });

@@ -119,6 +119,11 @@ export class Verifier {
     this.sessions = new LRUCache({ max: Math.max(100, Math.floor(o.cacheSize / 10)), ttl });
   }
 
+  /** Entries in each cache, for metrics. */
+  sizes(): Record<string, number> {
+    return { tokens: this.tokens.size, identities: this.identities.size, sessions: this.sessions.size };
+  }
+
   /** Whether cached entries may be used: not when invalidations may have been missed for too long. */
   private cacheTrusted(): boolean {
     const down = this.o.store.invalidationsDownSinceMs();
@@ -207,7 +212,7 @@ export class Verifier {
     if (hit !== undefined) return hit === NOT_FOUND ? null : hit;
     const gen = this.generation;
     const row = await findTokenByHash(this.o.store.db, hash);
-    let entry: Cached<TokenEntry> = row ? this.tokenEntry(row) : NOT_FOUND;
+    const entry: Cached<TokenEntry> = row ? this.tokenEntry(row) : NOT_FOUND;
     // An access JWT is checked cryptographically the first time this instance sees it
     // (signature, kid, alg, iss, aud, nbf, exp); the cached entry then stands for that check.
     if (
@@ -216,7 +221,8 @@ export class Verifier {
       entry.kind === 'access' &&
       !(await this.o.keys.verify(value))
     ) {
-      entry = NOT_FOUND;
+      // Not cached: this instance may simply not know a freshly rotated key yet.
+      return null;
     }
     if (gen === this.generation) this.tokens.set(hash, entry);
     return entry === NOT_FOUND ? null : entry;

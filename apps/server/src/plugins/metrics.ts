@@ -1,0 +1,50 @@
+import type { FastifyInstance } from 'fastify';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+
+/**
+ * Prometheus metrics at GET /metrics: request counts by route and status class, and cache
+ * sizes. Labels are route patterns (never URLs with ids or query strings) and never carry a
+ * token, a name or an address.
+ */
+export async function registerMetrics(
+  app: FastifyInstance,
+  cacheSizes: () => Record<string, number>,
+): Promise<void> {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'tokenward_' });
+  const requests = new Counter({
+    name: 'tokenward_http_requests_total',
+    help: 'HTTP requests answered, by route pattern, method and status class.',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'tokenward_cache_entries',
+    help: 'Entries in the verify caches.',
+    labelNames: ['cache'] as const,
+    registers: [registry],
+    collect() {
+      for (const [cache, n] of Object.entries(cacheSizes())) this.set({ cache }, n);
+    },
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    requests.inc({
+      route: request.routeOptions.url ?? 'unmatched',
+      method: request.method,
+      status: `${Math.floor(reply.statusCode / 100)}xx`,
+    });
+  });
+
+  app.get(
+    '/metrics',
+    {
+      config: { auth: 'none' },
+      schema: { tags: ['operations'], summary: 'Prometheus metrics (no secrets, no identities).' },
+    },
+    async (_request, reply) => {
+      reply.header('content-type', registry.contentType);
+      return registry.metrics();
+    },
+  );
+}
