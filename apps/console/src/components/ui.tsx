@@ -1,7 +1,7 @@
 import { type ReactNode, useEffect } from 'react';
 import type { TokenStatus } from '../api/types';
 import { errorText } from '../lib/errors';
-import { formatDateTime, formatRelative } from '../lib/format';
+import { formatDate, formatDateTime, formatRelative } from '../lib/format';
 
 export function ErrorMessage({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
   if (!error) return null;
@@ -21,23 +21,29 @@ export function StatusBadge({ status }: { status: TokenStatus }) {
   return <span className={`badge badge-${status.toLowerCase()}`}>{status}</span>;
 }
 
+/**
+ * A moment as a <time>: the date (tables), date and time, or how long ago / until; the exact
+ * date and time are in the title either way.
+ */
 export function DateText({
   iso,
   nowMs,
-  relative,
+  style = 'datetime',
 }: {
   iso: string | null;
   nowMs?: number;
-  relative?: boolean;
+  style?: 'date' | 'datetime' | 'relative';
 }) {
   if (!iso) return <span className="muted">Never</span>;
-  const text = formatDateTime(iso);
+  const text =
+    style === 'date'
+      ? formatDate(iso)
+      : style === 'relative' && nowMs !== undefined
+        ? formatRelative(iso, nowMs)
+        : formatDateTime(iso);
   return (
-    <time dateTime={iso} title={iso}>
+    <time dateTime={iso} title={formatDateTime(iso)}>
       {text}
-      {relative && nowMs !== undefined ? (
-        <span className="muted small"> ({formatRelative(iso, nowMs)})</span>
-      ) : null}
     </time>
   );
 }

@@ -10,6 +10,14 @@ const dateTime = new Intl.DateTimeFormat(undefined, {
 
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
 
+const dateOnly = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+
+export function formatDate(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) ? dateOnly.format(ms) : iso;
+}
+
 export function formatDateTime(iso: string | null | undefined): string {
   if (!iso) return '';
   const ms = Date.parse(iso);

@@ -125,14 +125,14 @@ export function PersonalTokensPage() {
                   <td data-label="Status">
                     <StatusBadge status={st} />
                   </td>
-                  <td data-label="Created">
-                    <DateText iso={t.created} />
+                  <td data-label="Created" className="nowrap">
+                    <DateText iso={t.created} style="date" />
                   </td>
-                  <td data-label="Expiration">
-                    <DateText iso={t.expiration} />
+                  <td data-label="Expiration" className="nowrap">
+                    <DateText iso={t.expiration} style="date" />
                   </td>
                   <td data-label="Last used">
-                    <DateText iso={t.lastUsed} />
+                    <DateText iso={t.lastUsed} nowMs={nowMs} style="relative" />
                   </td>
                   <td data-label="Hint" className="mono nowrap">
                     …{t.hint}

@@ -76,7 +76,7 @@ export function SessionsPage() {
                   <DateText iso={s.created} />
                 </td>
                 <td data-label="Last seen">
-                  <DateText iso={s.lastSeen} nowMs={nowMs} relative />
+                  <DateText iso={s.lastSeen} nowMs={nowMs} style="relative" />
                 </td>
                 <td data-label="Expires">
                   <DateText iso={s.expires} />

@@ -183,11 +183,13 @@ export function TokensPage() {
                       ))}
                     </span>
                   </td>
-                  <td data-label="Name">
+                  <td data-label="Name" className="name-cell">
                     {t.name || <span className="muted">Unnamed</span>}
                     {t.description ? <span className="cell-note">{t.description}</span> : null}
                     {t.scope === 'custom' ? (
-                      <span className="cell-note">Limited to {t.apiEndpoints?.length ?? 0} endpoint(s)</span>
+                      <span className="cell-note" title={t.apiEndpoints?.join('\n')}>
+                        Scope: {t.apiEndpoints?.length ?? 0} endpoint{t.apiEndpoints?.length === 1 ? '' : 's'}
+                      </span>
                     ) : null}
                   </td>
                   <td data-label="Status">
@@ -198,14 +200,14 @@ export function TokensPage() {
                       </span>
                     ) : null}
                   </td>
-                  <td data-label="Created">
-                    <DateText iso={t.created} />
+                  <td data-label="Created" className="nowrap">
+                    <DateText iso={t.created} style="date" />
                   </td>
-                  <td data-label="Expiration">
-                    <DateText iso={t.expiration} />
+                  <td data-label="Expiration" className="nowrap">
+                    <DateText iso={t.expiration} style="date" />
                   </td>
                   <td data-label="Last used">
-                    <DateText iso={t.lastUsed} />
+                    <DateText iso={t.lastUsed} nowMs={nowMs} style="relative" />
                   </td>
                   <td data-label="Hint" className="mono nowrap">
                     …{t.hint}
