@@ -10,6 +10,10 @@ export default defineConfig({
       '@tokenward/core': src('./packages/core/src/index.ts'),
       '@tokenward/store': src('./packages/store/src/index.ts'),
       '@tokenward/server': src('./apps/server/src/app.ts'),
+      // Subpaths first: the first matching entry wins.
+      '@tokenward/client/fastify': src('./packages/client/src/fastify.ts'),
+      '@tokenward/client/express': src('./packages/client/src/express.ts'),
+      '@tokenward/client': src('./packages/client/src/index.ts'),
     },
   },
   test: {
@@ -21,6 +25,10 @@ export default defineConfig({
       // file), and browser tests in real Chromium.
       'apps/console/src/**/*.test.tsx',
       'apps/console/e2e/**/*.test.ts',
+      // The SDK, the CLI (runs the built binary) and the examples (run in CI as tests).
+      'packages/client/src/**/*.test.ts',
+      'apps/cli/test/**/*.test.ts',
+      'examples/**/*.test.ts',
     ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
