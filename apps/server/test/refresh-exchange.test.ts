@@ -272,3 +272,36 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+for (const dialect of DIALECTS) {
+  describe(`exchange down-scoping by role [${dialect}]`, () => {
+    let s: TestServer;
+    beforeAll(async () => {
+      s = await startServer(freshStore(dialect));
+    });
+    afterAll(async () => s?.close());
+
+    it('an Operator may exchange for a Reader token (its permissions are covered), not for Administrator', async () => {
+      const admin = await adminToken(s.url);
+      const op = await makeIdentity(s.url, admin, 'only-operator', ['Operator']);
+      const ex = (scope: string) =>
+        http(s.url, 'POST', '/api/v1/token/exchange', {
+          json: {
+            grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+            subject_token: op.token,
+            scope,
+          },
+        });
+      const reader = await ex('Reader');
+      expect(reader.status).toBe(200);
+      expect((await http(s.url, 'GET', '/api/v1/apptoken', { token: reader.body.access_token })).status).toBe(
+        200,
+      );
+      expect(
+        (await http(s.url, 'POST', '/api/v1/apptoken/grant', { token: reader.body.access_token, json: {} }))
+          .status,
+      ).toBe(403);
+      expect((await ex('Administrator')).status).toBe(403);
+    });
+  });
+}

@@ -251,6 +251,9 @@ export class ProtocolService {
     if (!(await spendToken(this.store.db, row.id, now))) {
       const root = (await findTokenById(this.store.db, familyId)) ?? row;
       const revoked = await this.tokens.revokeTree(root, null, meta, 'token.refresh_reuse');
+      // A concurrent rotation may have committed new family members while that transaction ran
+      // (it re-checks the root after issuing; this second pass catches what it issued before).
+      await this.tokens.revokeTree(root, null, meta, 'token.refresh_reuse');
       await this.audit.record({
         action: 'token.refresh_reuse',
         outcome: 'failure',
@@ -398,8 +401,13 @@ export class ProtocolService {
       for (const item of items) {
         const role = this.roles.canonical(item);
         if (role && !item.includes(':')) {
-          if (!held.has(roleKey(role)))
-            throw new AppError('role_not_held', `The subject does not hold the role "${role}".`);
+          // A role the subject holds, or one whose permissions the subject's cover (down-scoping).
+          if (!held.has(roleKey(role)) && !subject.permissions.covers(this.roles.permissionsOf([role]))) {
+            throw new AppError(
+              'role_not_held',
+              `The subject does not hold the role "${role}" or its permissions.`,
+            );
+          }
           requestedRoles.push(role);
         } else if (isValidPermission(item) && !item.includes('*')) {
           if (!subject.permissions.has(item)) {
