@@ -1,0 +1,122 @@
+// Prepares the stores the bench measures: one per dialect and size. Each store is migrated
+// and bootstrapped by starting Tokenward once on it, then filled in bulk through the store
+// layer (lib/seed.mjs in its own process) while no server runs on it.
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { runToEnd } from './proc.mjs';
+import { startTokenward } from './tokenward.mjs';
+
+const SEED = fileURLToPath(new URL('./seed.mjs', import.meta.url));
+/** How many of the seeded values are kept for the load generator (target 4 presents them all). */
+export const KEPT_TOKENS = 10_000;
+
+async function seedProcess(args) {
+  const { stdout } = await runToEnd(process.execPath, [SEED, JSON.stringify(args)], { timeoutMs: 900_000 });
+  return JSON.parse(stdout.trim().split('\n').pop());
+}
+
+async function bootstrap(o) {
+  const server = await startTokenward(o);
+  await server.stop();
+}
+
+/**
+ * SQLite: the smallest store is bootstrapped and seeded, each larger one starts as a copy of
+ * the one before and gets only the difference, so 1 000 000 rows are generated once.
+ * Every size holds the smallest store's kept tokens.
+ */
+async function sqliteStores({ root, sizes, masterKey, log }) {
+  const stores = [];
+  const tokensFile = join(root, 'tokens-sqlite.txt');
+  let previous = null;
+  for (const size of sizes) {
+    const dataDir = join(root, `sqlite-${size}`);
+    mkdirSync(dataDir, { recursive: true });
+    const file = join(dataDir, 'tokenward.db');
+    let seeded;
+    if (!previous) {
+      await bootstrap({ name: `bootstrap sqlite-${size}`, dataDir, masterKey });
+      seeded = await seedProcess({
+        store: { dialect: 'sqlite', file },
+        count: size,
+        keep: KEPT_TOKENS,
+        keepFile: tokensFile,
+      });
+    } else {
+      for (const suffix of ['', '-wal']) {
+        if (existsSync(previous.file + suffix)) copyFileSync(previous.file + suffix, file + suffix);
+      }
+      seeded = await seedProcess({
+        store: { dialect: 'sqlite', file },
+        count: size - previous.size,
+        keep: 0,
+      });
+    }
+    log(
+      `  sqlite: ${size.toLocaleString('en')} tokens (seeded ${seeded.rows} rows in ${seeded.seconds.toFixed(1)} s)`,
+    );
+    const store = { dialect: 'sqlite', size, dataDir, file, tokensFile, seedSeconds: seeded.seconds };
+    stores.push(store);
+    previous = store;
+  }
+  return stores;
+}
+
+/** PostgreSQL: one schema per size (dropped at the end), each bootstrapped and seeded. */
+async function postgresStores({ root, sizes, masterKey, pgUrl, runId, log, schemas }) {
+  const stores = [];
+  for (const size of sizes) {
+    const schema = `tw_bench_${runId}_${size}`;
+    schemas.add(schema);
+    const dataDir = join(root, `pg-${size}`);
+    mkdirSync(dataDir, { recursive: true });
+    const tokensFile = join(root, `tokens-pg-${size}.txt`);
+    await bootstrap({ name: `bootstrap pg-${size}`, dataDir, masterKey, databaseUrl: pgUrl, schema });
+    const seeded = await seedProcess({
+      store: { dialect: 'postgres', url: pgUrl, schema, poolMax: 2 },
+      count: size,
+      keep: KEPT_TOKENS,
+      keepFile: tokensFile,
+      batch: 4000,
+    });
+    log(
+      `  postgres: ${size.toLocaleString('en')} tokens (seeded ${seeded.rows} rows in ${seeded.seconds.toFixed(1)} s)`,
+    );
+    stores.push({ dialect: 'postgres', size, dataDir, schema, tokensFile, seedSeconds: seeded.seconds });
+  }
+  return stores;
+}
+
+/** Prepares every dialect's stores, the dialects in parallel (they use different cores). */
+export async function prepareStores(o) {
+  const chains = o.dialects.map((d) => {
+    const sizes = o.sizesOf ? o.sizesOf(d) : o.sizes;
+    return d === 'sqlite' ? sqliteStores({ ...o, sizes }) : postgresStores({ ...o, sizes });
+  });
+  return (await Promise.all(chains)).flat();
+}
+
+/** Drops the bench's PostgreSQL schemas. */
+export async function dropSchemas(pgUrl, schemas) {
+  if (!pgUrl || schemas.size === 0) return;
+  const client = new pg.Client({ connectionString: pgUrl });
+  await client.connect();
+  try {
+    for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates an empty schema (the peer's store; better-auth does not create one itself). */
+export async function createSchema(pgUrl, schema) {
+  const client = new pg.Client({ connectionString: pgUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+  } finally {
+    await client.end();
+  }
+}
