@@ -42,13 +42,11 @@ export function buildBillingApi(options: VerifierOptions | { verifier: Tokenward
   app.post('/invoices', requirePermission('billing:write'), (req, res) => {
     const { customer, amountCents } = (req.body ?? {}) as { customer?: unknown; amountCents?: unknown };
     if (typeof customer !== 'string' || !Number.isInteger(amountCents)) {
-      res
-        .status(400)
-        .json({
-          errorCode: 1000,
-          errorMessage: 'customer and amountCents are required.',
-          code: 'invalid_request',
-        });
+      res.status(400).json({
+        errorCode: 1000,
+        errorMessage: 'customer and amountCents are required.',
+        code: 'invalid_request',
+      });
       return;
     }
     const invoice: Invoice = {
