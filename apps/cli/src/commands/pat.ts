@@ -104,7 +104,9 @@ export function registerPat(program: Command): void {
         : (process.env.TOKENWARD_TOKEN ?? stored?.token);
       if (!personalToken)
         throw new CliError('No personal token: log in, or pass --token-stdin.', EXIT.unauthenticated);
-      let username = o.username ?? (o.tokenStdin ? undefined : stored?.identity);
+      // The stored name belongs to the stored token only; for any other token, ask who holds it.
+      let username =
+        o.username ?? (o.tokenStdin || process.env.TOKENWARD_TOKEN ? undefined : stored?.identity);
       if (!username) username = (await makeClient(url, personalToken).me()).identity.name;
       const r = await makeClient(url).personalTokens.authenticate(username, personalToken);
       if (globals(cmd).json) return printJson(r);
