@@ -13,7 +13,7 @@ import type { Config } from './config.js';
 import { registerAuth } from './plugins/auth.js';
 import { rewriteCompatUrl } from './plugins/compat-paths.js';
 import { registerConsole } from './plugins/console.js';
-import { registerErrorHandling } from './plugins/errors.js';
+import { clientErrorHandler, registerErrorHandling } from './plugins/errors.js';
 import { loggerOptions } from './plugins/logging.js';
 import { registerMetrics } from './plugins/metrics.js';
 import { registerRoutes } from './routes/index.js';
@@ -102,6 +102,7 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
       customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false },
     },
     rewriteUrl: (req) => rewriteCompatUrl(req.url ?? '/'),
+    clientErrorHandler,
     frameworkErrors(_error, _req, reply) {
       (reply as unknown as FastifyReply)
         .code(400)

@@ -80,6 +80,8 @@ export const ERRORS = {
   payload_too_large: { status: 413, number: 6000, message: 'The request body is too large.' },
   unsupported_media_type: { status: 415, number: 6001, message: 'The content type is not supported.' },
   uri_too_long: { status: 414, number: 6002, message: 'The request URL is too long.' },
+  headers_too_large: { status: 431, number: 6003, message: 'The request headers are too large.' },
+  request_timeout: { status: 408, number: 6004, message: 'The request took too long to arrive.' },
   rate_limited: { status: 429, number: 7000, message: 'Too many attempts; wait before trying again.' },
   internal_error: { status: 500, number: 9000, message: 'Internal Server Error' },
   store_unavailable: { status: 503, number: 9001, message: 'The store is not reachable; try again shortly.' },

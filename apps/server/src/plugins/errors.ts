@@ -1,4 +1,6 @@
-import { AppError, type ErrorCode, errorBody } from '@tokenward/core';
+import { STATUS_CODES as REASON_PHRASES } from 'node:http';
+import type { Socket } from 'node:net';
+import { AppError, ERRORS, type ErrorCode, errorBody } from '@tokenward/core';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 const STATUS_CODES: Record<number, ErrorCode> = {
@@ -100,4 +102,28 @@ export function isStoreUnavailable(err: unknown): boolean {
       e.message ?? '',
     )
   );
+}
+
+/**
+ * Answers what Node rejects before Fastify sees a request (malformed HTTP, headers over the
+ * size limit, a request that never finishes arriving) in the SPEC §4 shape; Fastify's default
+ * writes a body of its own shape.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const code: ErrorCode =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? 'headers_too_large'
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 'request_timeout'
+        : 'invalid_request';
+  const status = ERRORS[code].status;
+  const body = JSON.stringify(errorBody(code));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${REASON_PHRASES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }

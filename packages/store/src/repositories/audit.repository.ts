@@ -33,8 +33,11 @@ export async function listAuditEvents(
     );
   }
   if (f.action !== undefined) {
+    // A prefix is compared with substr, not LIKE: LIKE ignores case on SQLite but not on
+    // PostgreSQL, and would read `_` as a wildcard.
+    const prefix = f.action.slice(0, -1);
     q = f.action.endsWith('*')
-      ? q.where('action', 'like', `${f.action.slice(0, -1).replace(/[\\%]/g, '')}%`)
+      ? q.where((eb) => eb(eb.fn('substr', ['action', eb.val(1), eb.val(prefix.length)]), '=', prefix))
       : q.where('action', '=', f.action);
   }
   if (f.outcome !== undefined) q = q.where('outcome', '=', f.outcome);
