@@ -7,6 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { AppError, errorBody } from '@tokenward/core';
 import { openStore, type Store } from '@tokenward/store';
+import { Ajv } from 'ajv';
 import Fastify, { type FastifyHttpOptions, type FastifyInstance, type FastifyReply } from 'fastify';
 import { bootstrapAdmin, type FirstStart } from './bootstrap.js';
 import type { Config } from './config.js';
@@ -98,9 +99,6 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
       ignoreTrailingSlash: true,
       ignoreDuplicateSlashes: true,
     },
-    ajv: {
-      customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false },
-    },
     rewriteUrl: (req) => rewriteCompatUrl(req.url ?? '/'),
     clientErrorHandler,
     frameworkErrors(_error, _req, reply) {
@@ -110,6 +108,14 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     },
   };
   const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>();
+  // JSON bodies are validated strictly (a number is not a name); query strings and path
+  // parameters arrive as text, so they are coerced to the declared types.
+  const ajvOptions = { removeAdditional: false, useDefaults: true, allErrors: false, strict: false } as const;
+  const bodyAjv = new Ajv({ ...ajvOptions, coerceTypes: false });
+  const textAjv = new Ajv({ ...ajvOptions, coerceTypes: 'array' });
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? bodyAjv : textAjv).compile(schema),
+  );
 
   const ownStore = !opts.store;
   const store = opts.store ?? (await openStore(config.store));

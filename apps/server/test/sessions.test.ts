@@ -177,3 +177,28 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+for (const dialect of DIALECTS) {
+  describe(`header credential and session cookie together [${dialect}]`, () => {
+    let s: TestServer;
+    beforeAll(async () => {
+      s = await startServer(freshStore(dialect));
+    });
+    afterAll(async () => s?.close());
+
+    it('a bearer token with a live session cookie is two credentials (400); with a stale cookie the token alone counts', async () => {
+      const session = await signIn(s.url, 'admin', ADMIN_PASSWORD);
+      const token = (await http(s.url, 'GET', '/api/v1/apptoken/grant', { cookie: session.cookie })).body
+        .token as string;
+      const both = await http(s.url, 'GET', '/api/v1/me', { token, cookie: session.cookie });
+      expect(both.status).toBe(400);
+      expect(both.body.code).toBe('multiple_credentials');
+      await http(s.url, 'POST', '/api/v1/signout', {
+        cookie: session.cookie,
+        headers: { 'x-csrf-token': session.csrf },
+      });
+      const stale = await http(s.url, 'GET', '/api/v1/me', { token, cookie: session.cookie });
+      expect(stale.status).toBe(200);
+    });
+  });
+}

@@ -36,9 +36,13 @@ export function headerCredential(request: FastifyRequest): string | null {
   const found = new Set<string>();
   const auth = request.headers.authorization;
   if (auth !== undefined) {
-    const v = auth.trim();
-    if (!/^bearer\s+\S/i.test(v)) throw new AppError('unauthenticated');
-    found.add(stripBearer(v));
+    // Node keeps the first of repeated Authorization headers and drops the others: read them
+    // all, so two different ones are refused like any two credentials (SPEC §3).
+    for (const value of request.raw.headersDistinct?.authorization ?? [auth]) {
+      const v = value.trim();
+      if (!/^bearer\s+\S/i.test(v)) throw new AppError('unauthenticated');
+      found.add(stripBearer(v));
+    }
   }
   for (const h of ALT_HEADERS) {
     const raw = request.headers[h];
@@ -81,6 +85,10 @@ export function registerAuth(
     const credential = headerCredential(request);
     let principal: Principal | null = null;
     if (credential !== null) {
+      // A header credential and a live session are two credentials (SPEC §3). A stale cookie
+      // left in a browser is no credential and does not get in the way.
+      const secret = request.cookies?.[SESSION_COOKIE];
+      if (secret && (await deps.authenticateSession(secret))) throw new AppError('multiple_credentials');
       principal = await deps.authenticateHeader(credential);
       if (!principal) throw new AppError('unauthenticated');
     } else {
