@@ -3,7 +3,7 @@
 // generator in its own process, interleaves the targets over rounds, checks every answer,
 // and prints the table (also written to bench/results/ and bench/README.md).
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,7 @@ import {
   updateReadme,
 } from './lib/report.mjs';
 import { createSchema, dropSchemas, prepareStores } from './lib/stores.mjs';
-import { credentials, startTokenward } from './lib/tokenward.mjs';
+import { credentials, SERVER_ENTRY, startTokenward } from './lib/tokenward.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const started = performance.now();
@@ -104,7 +104,7 @@ async function startPeer(dialect) {
 
 /**
  * Targets 3–8 of one Tokenward server on one store. Larger stores get only the verify targets
- * (and --quick only the warm one).
+ * (--quick: only the warm one), and --quick runs targets 5–8 on SQLite only.
  */
 async function tokenwardTargets(server, store, { smallest }) {
   const creds = await credentials(server.url);
@@ -128,7 +128,8 @@ async function tokenwardTargets(server, store, { smallest }) {
       check: true,
     });
   }
-  if (store.size !== smallest) return targets;
+  // --quick measures the rest on SQLite only; the larger stores get only the verify targets.
+  if (store.size !== smallest || (options.quick && store.dialect === 'postgres')) return targets;
   const json = { method: 'POST', contentType: 'application/json', token: creds.adminToken };
   targets.push(
     { ...common, n: 5, url: verifyUrl, token: creds.accessJwt },
@@ -166,14 +167,26 @@ async function measure(target, round, ceilingRps) {
     connections: options.connections,
   };
   target.server.sampleMemory();
-  await warmUp(load, target.tokenCount ?? 0);
+  // The correctness check runs under the warm-up's load (kept going until the check is done),
+  // so its writes and revocations never fall inside the measurement.
+  let checking = false;
   const check = target.check
-    ? checkUnderLoad({
-        base: target.base,
-        adminToken: target.adminToken,
-        durationMs: options.durationS * 1000 - 200,
-      })
+    ? checkUnderLoad({ base: target.base, adminToken: target.adminToken, durationMs: options.warmupS * 1000 })
     : null;
+  if (check) {
+    checking = true;
+    check.then(
+      () => {
+        checking = false;
+      },
+      () => {
+        checking = false;
+      },
+    );
+  }
+  await warmUp(load, target.tokenCount ?? 0);
+  while (checking) await runLoad({ ...load, durationS: 1 });
+  const checked = check ? await check : null;
   const result = await runLoad({ ...load, durationS: options.durationS });
   const memory = target.server.memoryPeak();
   const m = {
@@ -186,7 +199,7 @@ async function measure(target, round, ceilingRps) {
     hwmMiB: memory.hwmMiB,
     ratio: ceilingRps ? result.rps / ceilingRps : 1,
   };
-  if (check) m.check = await check;
+  if (checked) m.check = checked;
   return m;
 }
 
@@ -228,6 +241,9 @@ async function profileTargets(store, numbers) {
 }
 
 async function main() {
+  if (!existsSync(SERVER_ENTRY)) {
+    throw new Error(`${SERVER_ENTRY} is missing: run \`npm run bench\`, which builds the server first.`);
+  }
   const machine = machineInfo();
   options.loader ??= detectLoader();
   if (options.loader === 'autocannon') {
@@ -372,6 +388,12 @@ async function main() {
 
   const table = tableMarkdown(rows);
   log(`\n${table}\n`);
+  if (busy(result)) {
+    log(
+      `Note: other work was running (load average ${machine.loadAverageAtStart.join(' ')} at the start, ` +
+        `${result.loadAverageAtEnd.join(' ')} at the end, ${machine.nproc} CPUs): the figures are noisy.\n`,
+    );
+  }
   log('Targets (reported, never asserted):');
   log(goalsMarkdown(goals));
   log(
@@ -392,6 +414,15 @@ async function main() {
   if (!checksPassed || failedRequests > 0) process.exitCode = 1;
 }
 
+/**
+ * Whether other work was competing for the CPUs: before the start, or at the end beyond what
+ * the bench itself adds (a busy server and load generator make about one per CPU).
+ */
+function busy(result) {
+  const cpus = result.machine.nproc;
+  return result.machine.loadAverageAtStart[0] > 0.75 * cpus || result.loadAverageAtEnd[0] > 1.75 * cpus;
+}
+
 function readmeBlock(result, table) {
   const m = result.machine;
   return [
@@ -400,6 +431,14 @@ function readmeBlock(result, table) {
       `${result.options.connections} connections, load by ${result.options.loader}, server LOG_LEVEL=warn; the whole run took ${result.durationS} s.`,
     '',
     `Machine: \`nproc\` ${m.nproc}, ${m.cpuModel}, node ${m.node}, ${m.kernel}; load average ${m.loadAverageAtStart.join(' ')} at the start, ${result.loadAverageAtEnd.join(' ')} at the end.`,
+    ...(busy(result)
+      ? [
+          '',
+          '**Other work was running on this machine during the run** (see the load averages): ' +
+            'the server and the load generator did not have the CPUs to themselves, so every figure is low and noisy. ' +
+            'Ratios to the ceiling of the same round hold up better than req/s; rerun on a quiet machine before drawing conclusions.',
+        ]
+      : []),
     '',
     '```',
     m.freeH,

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 export const USAGE = `npm run bench -- [options]
 
   --quick                 under 90 s: 1 s runs; sizes 10 000 and 100 000 (PostgreSQL: 10 000),
-                          only the warm verify on the larger store
+                          only the warm verify on the larger store, targets 5–8 on SQLite only
   --rounds <n>            rounds over all targets (default 2, at least 2 for a recorded result)
   --duration <s>          measured seconds per target and round (default 3, quick 1)
   --warmup <s>            warm-up seconds before each measurement (default 1)
