@@ -305,8 +305,11 @@ function SignedIn({
   const firstRender = useRef(true);
 
   useEffect(() => {
-    if (path === '/' || path === '') navigate(home, { replace: true });
-  }, [path, home]);
+    // The start page, or a page of the console this identity may not see (after signing in
+    // as someone else where the last one left off): go to the first page it may see.
+    const forbidden = !route && ROUTES.some((r) => r.path === path);
+    if (path === '/' || path === '' || forbidden) navigate(home, { replace: true });
+  }, [path, home, route]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs on each navigation, which `path` marks.
   useEffect(() => {
