@@ -13,7 +13,7 @@ import {
   stays,
   tokenOf,
 } from './authz-matrix-kit.js';
-import { ADMIN_PASSWORD } from './helpers.js';
+import { ADMIN_PASSWORD, http } from './helpers.js';
 import { uniqueName } from './test-kit.js';
 
 /**
@@ -127,6 +127,33 @@ const MATRIX: Row[] = [
     const id = await personalTokenOf(c, c.other.token);
     return { path: `/api/v1/PersonalTokens/${id}`, unchanged: await stays(c, `/api/v1/apptoken/${id}`) };
   }),
+  // Token protocol and seed-004 routes. /token/refresh takes no caller credential at all (the
+  // refresh token is the credential); /token/revoke and /token/exchange accept an optional one,
+  // so only a presented-but-dead credential is refused there.
+  row('POST',   '/token/introspect',                            [200, 200, 200, 200, 401, 401, 401], async (c) => ({ path: '/api/v1/token/introspect', json: { token: c.selfToken } })),
+  row('POST',   '/token/revoke (a token nobody holds)',         [200, 200, 200, 200, 200, 401, 401], async () => ({ path: '/api/v1/token/revoke', json: { token: uniqueName('unknown-value-0123456789') } })),
+  row('POST',   "/token/refresh (another identity's refresh)",  [200, 200, 200, 200, 200, 200, 200], async (c) => {
+    const r = await http(c.base, 'POST', '/api/v4/accesstoken', { headers: { authtoken: c.admin }, json: { tokenName: 'm' } });
+    return { path: '/api/v1/token/refresh', json: { refresh_token: r.body.tokenInfo.refreshToken } };
+  }),
+  row('POST',   "/token/exchange (another identity's token)",   [200, 200, 200, 200, 200, 401, 401], async (c) => ({
+    path: '/api/v1/token/exchange',
+    json: { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: c.other.token },
+  })),
+  row('GET',    '/auth/verify',                                 [204, 204, 204, 204, 401, 401, 401], async () => ({ path: '/api/v1/auth/verify' })),
+  row('POST',   '/api/v4/accesstoken',                          [200, 200, 403, 403, 401, 401, 401], (c) => grantRefusedLeavesNoToken(c, c.self.id, '/api/v4/accesstoken', { tokenName: 'matrix' })),
+  row('GET',    '/api/v4/accesstoken',                          [200, 200, 200, 200, 401, 401, 401], async () => ({ path: '/api/v4/accesstoken' })),
+  row('DELETE', "/api/v4/accesstoken/{id} (another identity's)", [404, 404, 404, 404, 401, 401, 401], async (c) => {
+    const owner = await http(c.base, 'POST', '/api/v1/identity', { token: c.admin, json: { name: uniqueName('v4-owner'), roles: ['Operator'] } });
+    const ownerToken = (await http(c.base, 'POST', `/api/v1/apptoken/grant/${owner.body.id}`, { token: c.admin, json: {} })).body.token;
+    const r = await http(c.base, 'POST', '/api/v4/accesstoken', { headers: { authtoken: ownerToken }, json: { tokenName: 'o' } });
+    const access = r.body.tokenInfo.accessToken as string;
+    return {
+      path: `/api/v4/accesstoken/${r.body.tokenInfo.accessTokenId}`,
+      unchanged: async () => expect((await http(c.base, 'GET', '/api/v1/auth/verify', { token: access })).status).toBe(204),
+    };
+  }),
+  row('GET',    '/.well-known/jwks.json',                       [200, 200, 200, 200, 200, 200, 200], async () => ({ path: '/.well-known/jwks.json' })),
 ];
 
 runMatrix(MATRIX);
