@@ -38,44 +38,56 @@ export async function seed(o) {
   const kept = [];
   const now = Date.now();
   const started = performance.now();
+  const rowsPerTx = batch * perTx;
+  let next = 0;
   let done = 0;
-  try {
-    while (done < o.count) {
+  const row = (index, value) => ({
+    kind: 'app',
+    token_hash: hashToken(value),
+    hint: tokenHint(value),
+    name: `bench-${index}`,
+    description: '',
+    identity_id: admin.id,
+    roles: '["Administrator"]',
+    scope: 'all',
+    api_endpoints: null,
+    created_at_ms: now,
+    expires_at_ms: now + 365 * DAY_MS,
+  });
+  // Each worker takes the next slice of rows and inserts it in one transaction; PostgreSQL
+  // gets two at once (one builds rows while the other's insert runs), SQLite has one writer.
+  const worker = async () => {
+    while (next < o.count) {
+      const from = next;
+      const to = Math.min(o.count, from + rowsPerTx);
+      next = to;
       await store.db.transaction().execute(async (trx) => {
         if (o.store.dialect === 'postgres') await sql`SET LOCAL synchronous_commit = off`.execute(trx);
-        for (let b = 0; b < perTx && done < o.count; b++) {
-          const n = Math.min(batch, o.count - done);
-          const rows = new Array(n);
+        for (let at = from; at < to; at += batch) {
+          const n = Math.min(batch, to - at);
           // Values that will never be presented come from one CSPRNG read per batch, in the
           // shape of real ones; the values the load generator presents are real tokens.
           const random = randomBytes(32 * n);
+          const rows = new Array(n);
           for (let i = 0; i < n; i++) {
             let value;
-            if (kept.length < o.keep) {
+            if (at + i < o.keep) {
               value = generateToken('app');
-              kept.push(value);
+              kept[at + i] = value;
             } else {
               value = `tw_app_${random.toString('base64url', i * 32, i * 32 + 32)}${FILLER}`;
             }
-            rows[i] = {
-              kind: 'app',
-              token_hash: hashToken(value),
-              hint: tokenHint(value),
-              name: `bench-${done + i}`,
-              description: '',
-              identity_id: admin.id,
-              roles: '["Administrator"]',
-              scope: 'all',
-              api_endpoints: null,
-              created_at_ms: now,
-              expires_at_ms: now + 365 * DAY_MS,
-            };
+            rows[i] = row(at + i, value);
           }
           await trx.insertInto('tokens').values(rows).execute();
           done += n;
         }
       });
     }
+  };
+  try {
+    const workers = o.store.dialect === 'postgres' ? 2 : 1;
+    await Promise.all(Array.from({ length: workers }, worker));
   } finally {
     await store.close();
   }
