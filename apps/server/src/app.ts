@@ -77,6 +77,9 @@ export type App = FastifyInstance;
 /** Longest request line accepted (Node also caps all headers at 16 KiB). */
 const MAX_URL_LENGTH = 8192;
 
+/** pino's levels, least verbose first. */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+
 /** Builds the Tokenward HTTP application: store, services, plugins, routes. Does not listen. */
 export async function buildApp(opts: BuildOptions): Promise<App> {
   const { config } = opts;
@@ -100,6 +103,8 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
       ignoreDuplicateSlashes: true,
     },
     rewriteUrl: (req) => rewriteCompatUrl(req.url ?? '/'),
+    // One access-log line per request (below), not Fastify's two.
+    disableRequestLogging: true,
     clientErrorHandler,
     frameworkErrors(_error, _req, reply) {
       (reply as unknown as FastifyReply)
@@ -220,6 +225,11 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   app.addHook('onRequest', async (request) => {
     if (request.url.length > MAX_URL_LENGTH) throw new AppError('uri_too_long');
   });
+  if (config.logLevel !== 'silent' && LOG_LEVELS.indexOf(config.logLevel) >= LOG_LEVELS.indexOf('info')) {
+    app.addHook('onResponse', async (request, reply) => {
+      request.log.info({ req: request, res: reply, responseTimeMs: reply.elapsedTime }, 'request completed');
+    });
+  }
   // CORS is closed unless origins are configured: browsers on other sites cannot call the API.
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {

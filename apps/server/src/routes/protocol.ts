@@ -175,16 +175,13 @@ export async function protocolRoutes(app: FastifyInstance): Promise<void> {
       }
       const wanted = (request.query as { permission?: string }).permission;
       if (wanted && !p.permissions.has(wanted)) throw new AppError('permission_denied');
-      return reply
-        .code(204)
-        .header('x-tokenward-identity', String(p.identity.id))
-        .header('x-tokenward-identity-name', encodeURIComponent(p.identity.name))
-        .header('x-tokenward-roles', p.roles.join(','))
-        .header(
-          'x-tokenward-permissions',
-          MANAGEMENT_PERMISSIONS.filter((x) => p.permissions.has(x)).join(','),
-        )
-        .send();
+      p.gatewayHeaders ??= {
+        'x-tokenward-identity': String(p.identity.id),
+        'x-tokenward-identity-name': encodeURIComponent(p.identity.name),
+        'x-tokenward-roles': p.roles.join(','),
+        'x-tokenward-permissions': MANAGEMENT_PERMISSIONS.filter((x) => p.permissions.has(x)).join(','),
+      };
+      return reply.code(204).headers(p.gatewayHeaders).send();
     },
   );
 }

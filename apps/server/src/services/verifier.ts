@@ -52,6 +52,8 @@ export interface TokenEntry {
   familyId: number | null;
   name: string;
   createdAtMs: number;
+  /** The principal last built from this entry (see principalFor). */
+  principal?: Principal;
 }
 
 /** Who is calling and what they may do, attached to every authenticated request. */
@@ -66,6 +68,8 @@ export interface Principal {
   permissions: AllOf;
   /** Endpoint allow-list, or null for no restriction. */
   endpoints: EndpointPattern[] | null;
+  /** Gateway headers (`/auth/verify`), computed once per principal. */
+  gatewayHeaders?: Record<string, string>;
 }
 
 export interface SessionEntry {
@@ -250,7 +254,11 @@ export class Verifier {
   async principalFor(token: TokenEntry, via: Principal['via']): Promise<Principal | null> {
     const identity = await this.identity(token.identityId);
     if (!identity?.enabled) return null;
-    return {
+    // Entries are replaced, never mutated, when anything about them changes: a principal built
+    // from these two exact entries stays right, so the hot path builds it once.
+    const memo = token.principal;
+    if (memo && memo.identity === identity && memo.via === via) return memo;
+    const principal: Principal = {
       via,
       identity,
       token,
@@ -259,6 +267,8 @@ export class Verifier {
       permissions: new AllOf([token.permissions, identity.permissions]),
       endpoints: token.endpoints,
     };
+    token.principal = principal;
+    return principal;
   }
 
   async authenticateSession(secret: string): Promise<Principal | null> {
