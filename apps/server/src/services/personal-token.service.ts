@@ -92,7 +92,7 @@ export class PersonalTokenService {
 
   private async own(caller: Principal, id: number) {
     const row = await findTokenById(this.store.db, id);
-    if (!row || row.kind !== 'personal' || row.identity_id !== caller.identity.id) {
+    if (row?.kind !== 'personal' || row.identity_id !== caller.identity.id) {
       throw new AppError('not_found', 'The personal token was not found.');
     }
     return row;

@@ -240,8 +240,7 @@ export class ProtocolService {
    */
   async refresh(value: string, meta: RequestMeta): Promise<RefreshResult> {
     const entry = await this.verifier.lookup(value);
-    if (!entry || entry.kind !== 'refresh')
-      throw new AppError('unauthenticated', 'The refresh token is not valid.');
+    if (entry?.kind !== 'refresh') throw new AppError('unauthenticated', 'The refresh token is not valid.');
     const row = await findTokenById(this.store.db, entry.id);
     const now = this.clock();
     if (!row || row.revoked === 1 || row.expires_at_ms <= now) {
@@ -270,8 +269,7 @@ export class ProtocolService {
     }
     await this.verifier.forget(row.token_hash);
     const identity = await findIdentityById(this.store.db, row.identity_id);
-    if (!identity || identity.enabled !== 1)
-      throw new AppError('unauthenticated', 'The refresh token is not valid.');
+    if (identity?.enabled !== 1) throw new AppError('unauthenticated', 'The refresh token is not valid.');
     const held = new Set((JSON.parse(identity.roles) as string[]).map(roleKey));
     const roles = (JSON.parse(row.roles) as string[]).filter((r) => held.has(roleKey(r)));
     const endpoints = row.api_endpoints ? (JSON.parse(row.api_endpoints) as string[]) : null;
