@@ -165,6 +165,17 @@ for (const dialect of DIALECTS) {
         expect(res.body.code).toBe('invalid_request');
       }
       expect((await http(s.url, 'GET', '/api/v1/apptoken/export', { token: admin })).body.total).toBe(before);
+      // Regression: numbers beyond the id column or beyond doubles were 500s.
+      for (const q of ['after=2147483648', 'after=1e309', 'limit=Infinity', 'after=-1']) {
+        const res = await http(s.url, 'GET', `/api/v1/apptoken/export?${q}`, { token: admin });
+        expect(res.status, q).toBe(400);
+      }
+      const inf = await http(s.url, 'POST', '/api/v1/apptoken/import-hashes', {
+        token: admin,
+        body: JSON.stringify([record({ id: 1 })]).replace('"id":1', '"id":1e309'),
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(inf.status).toBe(400);
     });
   });
 }

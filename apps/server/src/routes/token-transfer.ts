@@ -14,7 +14,13 @@ export const IMPORT_BATCH_MAX = 500;
 
 const TokenRecord = Type.Object(
   {
-    id: Type.Optional(Type.Integer({ description: 'Id on the exporting instance (informational).' })),
+    id: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: Number.MAX_SAFE_INTEGER,
+        description: 'Id on the exporting instance (informational).',
+      }),
+    ),
     kind: Type.String({ maxLength: 16, description: 'app or personal.' }),
     token_hash: Type.String({ minLength: 64, maxLength: 64, description: 'SHA-256 of the value, hex.' }),
     hint: Type.String({ maxLength: 8 }),
@@ -50,7 +56,12 @@ const ExportQuery = Type.Object({
     }),
   ),
   after: Type.Optional(
-    Type.Integer({ minimum: 0, maximum: 1e15, description: 'Cursor: the `next` of the previous page.' }),
+    // Ids are 32-bit (serial) on PostgreSQL: a larger cursor must be a 400, not a database error.
+    Type.Integer({
+      minimum: 0,
+      maximum: 2_147_483_647,
+      description: 'Cursor: the `next` of the previous page.',
+    }),
   ),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 500 })),
 });

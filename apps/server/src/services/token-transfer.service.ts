@@ -119,8 +119,10 @@ export class TokenTransferService {
     requirePermission(caller, 'tokens:grant-any');
     const nowMs = this.clock();
     const skipped: ImportResult['skipped'] = [];
+    // The id is only echoed back, and only when it is one: Ajv coerces "1e309" to Infinity, which
+    // the response serialiser refuses (a 500, after the batch's other records had been stored).
     const skip = (r: TokenRecord, reason: string) =>
-      skipped.push({ ...(typeof r.id === 'number' ? { id: r.id } : {}), hint: r.hint ?? '', reason });
+      skipped.push({ ...(Number.isSafeInteger(r.id) ? { id: r.id } : {}), hint: r.hint ?? '', reason });
 
     const existing = await findExistingTokenHashes(
       this.store.db,
