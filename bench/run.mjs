@@ -454,7 +454,32 @@ function readmeBlock(result, table) {
       `(${result.correctness.checks} checks), ${result.correctness.failedRequests} failed requests.`,
     '',
     checksMarkdown(result.rows),
+    ...profileMarkdown(result.profiles),
   ].join('\n');
+}
+
+/** Where the server's CPU went during the profiled targets (self time, measured load only). */
+function profileMarkdown(profiles) {
+  if (!profiles) return [];
+  const lines = [
+    '',
+    'Where the server spends its CPU (`--profile`, SQLite, self time during the measured load):',
+    '',
+  ];
+  for (const p of Object.values(profiles)) {
+    const areas = p.areas
+      .slice(0, 6)
+      .map((a) => `${a.name} ${a.percent} %`)
+      .join(', ');
+    const functions = p.functions
+      .slice(0, 8)
+      .map((f) => `\`${f.name.trim()}\` ${f.percent} %`)
+      .join(', ');
+    lines.push(
+      `- target ${p.target} (${TARGETS[p.target]}, ${Math.round(p.rps)} req/s while profiled): ${areas}. Top functions: ${functions}.`,
+    );
+  }
+  return lines;
 }
 
 try {

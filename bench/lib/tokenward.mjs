@@ -24,13 +24,22 @@ export async function startTokenward(o) {
     TOKENWARD_DATABASE_SCHEMA: o.schema ?? '',
     ...o.env,
   };
-  const server = await startServer({
-    name: o.name,
-    command: process.execPath,
-    args: [...(o.nodeArgs ?? []), SERVER_ENTRY],
-    env,
-    ready: /Tokenward listening on (http:\/\/\S+)/,
-  });
+  const start = () =>
+    startServer({
+      name: o.name,
+      command: process.execPath,
+      args: [...(o.nodeArgs ?? []), SERVER_ENTRY],
+      env,
+      ready: /Tokenward listening on (http:\/\/\S+)/,
+    });
+  let server;
+  try {
+    server = await start();
+  } catch (err) {
+    // Once more: on a shared machine a start can time out, or meet a build in progress.
+    process.stderr.write(`${err.message.split('\n')[0]}; retrying once\n`);
+    server = await start();
+  }
   return { ...server, url: String(server.info) };
 }
 
