@@ -15,7 +15,7 @@ import { registerAuth } from './plugins/auth.js';
 import { rewriteCompatUrl } from './plugins/compat-paths.js';
 import { registerConsole } from './plugins/console.js';
 import { clientErrorHandler, registerErrorHandling } from './plugins/errors.js';
-import { loggerOptions } from './plugins/logging.js';
+import { AccessLogController, loggerOptions } from './plugins/logging.js';
 import { registerMetrics } from './plugins/metrics.js';
 import { registerRoutes } from './routes/index.js';
 import { ErrorSchema } from './schemas/common.js';
@@ -77,9 +77,6 @@ export type App = FastifyInstance;
 /** Longest request line accepted (Node also caps all headers at 16 KiB). */
 const MAX_URL_LENGTH = 8192;
 
-/** pino's levels, least verbose first. */
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
-
 /** Builds the Tokenward HTTP application: store, services, plugins, routes. Does not listen. */
 export async function buildApp(opts: BuildOptions): Promise<App> {
   const { config } = opts;
@@ -103,8 +100,7 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
       ignoreDuplicateSlashes: true,
     },
     rewriteUrl: (req) => rewriteCompatUrl(req.url ?? '/'),
-    // One access-log line per request (below), not Fastify's two.
-    disableRequestLogging: true,
+    logController: new AccessLogController(),
     clientErrorHandler,
     frameworkErrors(_error, _req, reply) {
       (reply as unknown as FastifyReply)
@@ -225,11 +221,6 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   app.addHook('onRequest', async (request) => {
     if (request.url.length > MAX_URL_LENGTH) throw new AppError('uri_too_long');
   });
-  if (config.logLevel !== 'silent' && LOG_LEVELS.indexOf(config.logLevel) >= LOG_LEVELS.indexOf('info')) {
-    app.addHook('onResponse', async (request, reply) => {
-      request.log.info({ req: request, res: reply, responseTimeMs: reply.elapsedTime }, 'request completed');
-    });
-  }
   // CORS is closed unless origins are configured: browsers on other sites cannot call the API.
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {
