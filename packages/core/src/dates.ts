@@ -14,7 +14,10 @@ export function parseDateInput(input: unknown): number | null {
   if (input !== null && typeof input === 'object' && !Array.isArray(input)) {
     const record = input as Record<string, unknown>;
     const key = Object.keys(record).find((k) => k.toLowerCase() === 'value');
-    return key === undefined ? null : parseDateInput(record[key]);
+    const inner = key === undefined ? undefined : record[key];
+    // PowerShell writes one level of wrapper: a wrapper inside one is refused, not unwrapped,
+    // so a body nesting it 10 000 deep cannot exhaust the stack (a 500 before this guard).
+    return inner !== null && typeof inner === 'object' ? null : parseDateInput(inner);
   }
   if (typeof input !== 'string') return null;
   const text = input.trim();
