@@ -25,6 +25,14 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_ASYNC_CONSTRAINT: 'invalid_request',
 };
 
+/**
+ * Store errors about a value it cannot hold or compare: an id beyond PostgreSQL's integer range
+ * (22003), a NUL character in text (22021), a number that is not finite (22P02, and SQLite's
+ * datatype mismatch; Ajv coerces "1e309" in a query string to Infinity). Such values come from
+ * the request, so they are a 400 (found by test/hostile-requests.test.ts; each was a 500).
+ */
+const UNSTORABLE_VALUE_CODES = new Set(['22003', '22021', '22P02', 'SQLITE_MISMATCH']);
+
 /** Maps any error to the SPEC §4 body. Public messages only; causes go to the log. */
 export function toErrorResponse(err: unknown): {
   status: number;
@@ -56,6 +64,13 @@ export function toErrorResponse(err: unknown): {
   const status = fe.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return { status, body: errorBody(STATUS_CODES[status] ?? 'invalid_request'), headers: {} };
+  }
+  if (fe.code && UNSTORABLE_VALUE_CODES.has(fe.code)) {
+    return {
+      status: 400,
+      body: errorBody('invalid_request', 'A value in the request is out of range or is not valid text.'),
+      headers: {},
+    };
   }
   return { status: 500, body: errorBody('internal_error'), headers: {} };
 }
