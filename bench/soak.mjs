@@ -98,6 +98,7 @@ function startTokenward(env) {
       url: null,
       errorLines: [],
       warnLines: 0,
+      warnings: [],
       stderr: '',
       exit: null,
       exited: null,
@@ -129,7 +130,10 @@ function startTokenward(env) {
         if (level && Number(level) >= 50) {
           if (server.errorLines.length < 20) server.errorLines.push(line.slice(0, 500));
           else server.errorLines.length++;
-        } else if (level && Number(level) >= 40) server.warnLines++;
+        } else if (level && Number(level) >= 40) {
+          if (server.warnings.length < 5) server.warnings.push(line.slice(0, 300));
+          server.warnLines++;
+        }
       }
     });
     child.stderr.on('data', (chunk) => {
@@ -526,6 +530,7 @@ async function soakOne(dialect, options, runId) {
       peak: Math.max(...samples.map((s) => s.rssMiB)),
       growth,
       warnLines: server.warnLines,
+      warnings: server.warnings,
     };
   } finally {
     await stopTokenward(server).catch(() => {});
@@ -547,6 +552,7 @@ function summary(r) {
     `  errors: ${r.tally.errors}, wrong answers: ${r.tally.wrong}, server warnings logged: ${r.warnLines}`,
     `  RSS after warm-up ${fmt(r.afterWarmup)} MiB, at the end ${fmt(r.atEnd)} MiB, peak ${fmt(r.peak)} MiB, growth ${fmt(r.growth)} % (limit ${MAX_GROWTH_PERCENT} %)`,
     ...r.tally.examples.map((e) => `  ${e}`),
+    ...r.warnings.map((w) => `  server warning (not counted as an error): ${w}`),
   ];
   return { ok, text: lines.join('\n') };
 }
