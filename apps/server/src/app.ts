@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { Server } from 'node:http';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
@@ -213,6 +214,16 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   });
 
   registerErrorHandling(app);
+  // JSON bodies must be valid UTF-8 (RFC 8259 §8.1): invalid bytes are a 400, not U+FFFD.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    if (!isUtf8(body as Buffer)) {
+      done(new AppError('invalid_json', 'The request body is not valid UTF-8.'), undefined);
+      return;
+    }
+    parseJson(request, (body as Buffer).toString('utf8'), done);
+  });
   app.addHook('onRoute', (route) => {
     // The interactive docs and CORS preflights are public.
     if (route.url.startsWith('/docs') || route.method === 'OPTIONS')

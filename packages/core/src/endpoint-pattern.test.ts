@@ -40,3 +40,12 @@ describe('endpoint allow-lists', () => {
     expect(endpointAllowed([p!], 'PUT', '/v1/axb')).toBe(false);
   });
 });
+
+describe('trailing slashes', () => {
+  it('a pattern written with a trailing slash matches the path without it (requests lose theirs)', () => {
+    const list = parseEndpointPatterns(['GET /api/v1/identity/'])!;
+    expect(endpointAllowed(list, 'GET', '/api/v1/identity')).toBe(true);
+    expect(endpointAllowed(list, 'GET', '/api/v1/identity/')).toBe(true);
+    expect(endpointAllowed(list, 'GET', '/api/v1/identity/5')).toBe(false);
+  });
+});

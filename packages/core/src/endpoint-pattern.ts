@@ -24,7 +24,8 @@ export function parseEndpointPattern(entry: string): EndpointPattern | null {
   if (!METHODS.has(method)) return null;
   const path = m[2]!;
   if (path.includes('?') || path.includes('#') || path.includes('..')) return null;
-  let body = path;
+  // Request paths are compared without a trailing slash; so are patterns.
+  let body = path.length > 1 && path.endsWith('/') && !path.endsWith('*/') ? path.slice(0, -1) : path;
   let tail = '';
   if (body.endsWith('/**')) {
     body = body.slice(0, -3);
