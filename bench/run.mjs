@@ -22,7 +22,7 @@ import {
   tableMarkdown,
   updateReadme,
 } from './lib/report.mjs';
-import { createSchema, dropSchemas, prepareStores } from './lib/stores.mjs';
+import { createSchema, dropSchemas, prepareStores, sqliteCache } from './lib/stores.mjs';
 import { credentials, SERVER_ENTRY, startTokenward } from './lib/tokenward.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -44,7 +44,8 @@ if (options.help) {
 
 const runId = randomBytes(4).toString('hex');
 const root = mkdtempSync(join(tmpdir(), 'tokenward-bench-'));
-const masterKey = randomBytes(32).toString('hex');
+/** The master key of every store of the run (the cache's, when seeded stores are cached). */
+let masterKey = randomBytes(32).toString('hex');
 const schemas = new Set();
 const servers = [];
 
@@ -150,7 +151,7 @@ async function tokenwardTargets(server, store, { smallest }) {
 /** A round-robin target is warm once every token was presented (at most 10 warm-ups). */
 async function warmUp(load, tokenCount) {
   let warmed = 0;
-  for (let i = 0; i < 10 && (i === 0 || warmed < tokenCount * 1.5); i++) {
+  for (let i = 0; i < 10 && (i === 0 || warmed < tokenCount); i++) {
     warmed += (await runLoad({ ...load, durationS: options.warmupS })).requests;
   }
 }
@@ -258,11 +259,17 @@ async function main() {
   log(`[${elapsed()}] preparing stores…`);
   const sizes = options.profileOnly ? [options.sizes[0]] : options.sizes;
   const dialects = options.profileOnly ? ['sqlite'] : options.dialects;
+  let cache = null;
+  if (options.cache && dialects.includes('sqlite')) {
+    cache = sqliteCache();
+    masterKey = cache.masterKey;
+  }
   const stores = await prepareStores({
     dialects,
     sizes,
     // --quick keeps PostgreSQL to the smallest store: seeding it is what takes the time.
     sizesOf: (dialect) => (options.quick && dialect === 'postgres' ? [sizes[0]] : sizes),
+    cache,
     root,
     masterKey,
     pgUrl: options.pgUrl,
@@ -377,6 +384,7 @@ async function main() {
     machine,
     loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100),
     seeding,
+    seededStoresFromCache: stores.some((s) => s.cached),
     rows,
     goals,
     correctness: { checksPassed, checks: allChecks.length, failedRequests },

@@ -17,6 +17,8 @@ export const USAGE = `npm run bench -- [options]
   --profile-targets <list>  which targets to profile (3–8; default 3,4)
   --profile-only          only the profile, no measured rounds
   --no-readme             do not rewrite the table in bench/README.md (quick runs never do)
+  --no-cache              seed the SQLite stores afresh (default: reuse the seeded stores kept in
+                          the system temp folder, tokenward-bench-cache/, by earlier runs)
   --keep                  keep the temporary stores
   --help`;
 
@@ -37,6 +39,7 @@ export function readOptions(argv) {
       'profile-only': { type: 'boolean', default: false },
       'no-readme': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
+      'no-cache': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -93,5 +96,6 @@ export function readOptions(argv) {
     profileOnly: values['profile-only'],
     readme: !values['no-readme'] && !quick && !values['profile-only'],
     keep: values.keep,
+    cache: !values['no-cache'],
   };
 }

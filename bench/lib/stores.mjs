@@ -1,7 +1,17 @@
 // Prepares the stores the bench measures: one per dialect and size. Each store is migrated
 // and bootstrapped by starting Tokenward once on it, then filled in bulk through the store
 // layer (lib/seed.mjs in its own process) while no server runs on it.
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -22,12 +32,47 @@ async function bootstrap(o) {
   await server.stop();
 }
 
+const CACHE_ROOT = join(tmpdir(), 'tokenward-bench-cache');
+
+/**
+ * The folder of seeded SQLite stores kept between runs, named after everything that shapes
+ * them (the migrations, the first-start bootstrap, the seeding), with the master key their
+ * signing keys are sealed with. Folders of other versions are removed.
+ */
+export function sqliteCache() {
+  const hash = createHash('sha256');
+  const dist = (p) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
+  const migrations = dist('packages/store/dist/migrations');
+  for (const f of readdirSync(migrations)
+    .filter((n) => n.endsWith('.js'))
+    .sort()) {
+    hash.update(f).update(readFileSync(join(migrations, f)));
+  }
+  hash.update(readFileSync(dist('apps/server/dist/bootstrap.js')));
+  hash.update(readFileSync(SEED)).update(String(KEPT_TOKENS));
+  const dir = join(CACHE_ROOT, hash.digest('hex').slice(0, 16));
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const other of readdirSync(CACHE_ROOT)) {
+    if (join(CACHE_ROOT, other) !== dir) rmSync(join(CACHE_ROOT, other), { recursive: true, force: true });
+  }
+  const keyFile = join(dir, 'master.key');
+  if (!existsSync(keyFile)) writeFileSync(keyFile, randomBytes(32).toString('hex'), { mode: 0o600 });
+  return { dir, masterKey: readFileSync(keyFile, 'utf8').trim() };
+}
+
+function copyStore(fromFile, toFile) {
+  for (const suffix of ['', '-wal']) {
+    if (existsSync(fromFile + suffix)) copyFileSync(fromFile + suffix, toFile + suffix);
+  }
+}
+
 /**
  * SQLite: the smallest store is bootstrapped and seeded, each larger one starts as a copy of
  * the one before and gets only the difference, so 1 000 000 rows are generated once.
- * Every size holds the smallest store's kept tokens.
+ * Every size holds the smallest store's kept tokens. With a cache, seeded stores are copied
+ * from it when present and into it when made.
  */
-async function sqliteStores({ root, sizes, masterKey, log }) {
+async function sqliteStores({ root, sizes, masterKey, log, cache }) {
   const stores = [];
   const tokensFile = join(root, 'tokens-sqlite.txt');
   let previous = null;
@@ -35,7 +80,18 @@ async function sqliteStores({ root, sizes, masterKey, log }) {
     const dataDir = join(root, `sqlite-${size}`);
     mkdirSync(dataDir, { recursive: true });
     const file = join(dataDir, 'tokenward.db');
+    const cached = cache ? join(cache.dir, `sqlite-${size}.db`) : null;
+    const cachedTokens = cache ? join(cache.dir, 'tokens-sqlite.txt') : null;
     let seeded;
+    if (cached && existsSync(cached) && existsSync(cachedTokens)) {
+      copyStore(cached, file);
+      if (!previous) copyFileSync(cachedTokens, tokensFile);
+      log(`  sqlite: ${size.toLocaleString('en')} tokens (copied from the cache in ${cache.dir})`);
+      const store = { dialect: 'sqlite', size, dataDir, file, tokensFile, seedSeconds: 0, cached: true };
+      stores.push(store);
+      previous = store;
+      continue;
+    }
     if (!previous) {
       await bootstrap({ name: `bootstrap sqlite-${size}`, dataDir, masterKey });
       seeded = await seedProcess({
@@ -45,9 +101,7 @@ async function sqliteStores({ root, sizes, masterKey, log }) {
         keepFile: tokensFile,
       });
     } else {
-      for (const suffix of ['', '-wal']) {
-        if (existsSync(previous.file + suffix)) copyFileSync(previous.file + suffix, file + suffix);
-      }
+      copyStore(previous.file, file);
       seeded = await seedProcess({
         store: { dialect: 'sqlite', file },
         count: size - previous.size,
@@ -57,6 +111,10 @@ async function sqliteStores({ root, sizes, masterKey, log }) {
     log(
       `  sqlite: ${size.toLocaleString('en')} tokens (seeded ${seeded.rows} rows in ${seeded.seconds.toFixed(1)} s)`,
     );
+    if (cached) {
+      copyStore(file, cached);
+      if (!previous) copyFileSync(tokensFile, cachedTokens);
+    }
     const store = { dialect: 'sqlite', size, dataDir, file, tokensFile, seedSeconds: seeded.seconds };
     stores.push(store);
     previous = store;
