@@ -3,7 +3,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
 import { errors, IdParams, roleNames } from '../schemas/common.js';
-import { GrantBody, ImportBody, PatchTokenBody, TokenListQuery, TokenListSchema } from '../schemas/token.js';
+import {
+  GrantBody,
+  ImportBody,
+  PatchTokenBody,
+  statusFilter,
+  TokenListQuery,
+  TokenListSchema,
+} from '../schemas/token.js';
 import { durationMs, meta } from './meta.js';
 
 type GrantInputBody = Static<typeof GrantBody>;
@@ -164,8 +171,7 @@ export async function appTokenRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       const q = request.query as Static<typeof TokenListQuery>;
       const kinds = !q.kind ? ['app'] : q.kind === 'all' ? [] : q.kind.split(',');
-      const raw = q.status as string | undefined;
-      const status = raw ? ((raw[0]!.toUpperCase() + raw.slice(1).toLowerCase()) as 'Active') : undefined;
+      const status = statusFilter(q.status as string | undefined);
       const now = app.tw.clock();
       return app.tw.tokens.list(caller(request), {
         kinds,

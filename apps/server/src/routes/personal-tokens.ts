@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
 import { DateInput, errors, IdParams, Pagination } from '../schemas/common.js';
-import { PatchTokenBody, StatusFilter, TokenListSchema } from '../schemas/token.js';
+import { PatchTokenBody, StatusFilter, statusFilter, TokenListSchema } from '../schemas/token.js';
 import { meta } from './meta.js';
 
 const CreateBody = Type.Object({
@@ -30,9 +30,7 @@ export async function personalTokenRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const q = request.query as { status?: string; limit?: number; offset?: number };
-      const status = q.status
-        ? ((q.status[0]!.toUpperCase() + q.status.slice(1).toLowerCase()) as 'Active')
-        : undefined;
+      const status = statusFilter(q.status);
       return app.tw.personalTokens.list(caller(request), {
         ...(status ? { status } : {}),
         limit: q.limit ?? 50,

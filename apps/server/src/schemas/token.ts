@@ -95,3 +95,9 @@ export const TokenListQuery = Type.Object({
   search: Type.Optional(Type.String({ maxLength: 128 })),
   ...Pagination,
 });
+
+/** `active`, `ACTIVE`… → `Active`: the status filter is case-insensitive. */
+export function statusFilter(value: string | undefined): 'Active' | 'Revoked' | 'Expired' | undefined {
+  if (!value) return undefined;
+  return (value[0]!.toUpperCase() + value.slice(1).toLowerCase()) as 'Active' | 'Revoked' | 'Expired';
+}

@@ -71,16 +71,6 @@ export class IdentityService {
     private readonly clock: () => number,
   ) {}
 
-  private canonicalRoles(names: readonly string[]): string[] {
-    const out: string[] = [];
-    for (const n of names) {
-      const c = this.roles.canonical(n.trim());
-      if (!c) throw new AppError('unknown_role', `The role "${n.slice(0, 64)}" does not exist.`);
-      if (!out.includes(c)) out.push(c);
-    }
-    return out;
-  }
-
   /** Assigning roles needs identities:write and may not hand out more than the caller has. */
   private checkAssignable(caller: Principal, added: readonly string[]): void {
     if (added.length > 0 && !callerCovers(caller, this.roles.permissionsOf(added))) {
@@ -110,7 +100,7 @@ export class IdentityService {
     meta: RequestMeta,
   ): Promise<IdentityView> {
     requirePermission(caller, 'identities:write');
-    const roles = this.canonicalRoles(input.roles ?? []);
+    const roles = this.roles.canonicalList(input.roles ?? []);
     this.checkAssignable(caller, roles);
     if (await findIdentityByName(this.store.db, input.name)) throw new AppError('identity_name_taken');
     const now = this.clock();
@@ -190,7 +180,7 @@ export class IdentityService {
       changed.push('lastName');
     }
     if (input.roles !== undefined) {
-      newRoles = this.canonicalRoles(input.roles);
+      newRoles = this.roles.canonicalList(input.roles);
       const oldKeys = new Set(oldRoles.map(roleKey));
       this.checkAssignable(
         caller,

@@ -1,4 +1,5 @@
 import {
+  AppError,
   BUILTIN_ROLE_NAMES,
   BUILTIN_ROLES,
   builtinRoleName,
@@ -41,6 +42,17 @@ export class RoleCatalog {
   /** Canonical name of a role, or undefined when no such role exists. */
   canonical(name: string): string | undefined {
     return builtinRoleName(name) ?? this.custom.get(roleKey(name))?.name;
+  }
+
+  /** Canonical names of a list of roles, without repeats; 400 when one does not exist. */
+  canonicalList(names: readonly string[]): string[] {
+    const out: string[] = [];
+    for (const n of names) {
+      const c = this.canonical(n.trim());
+      if (!c) throw new AppError('unknown_role', `The role "${n.slice(0, 64)}" does not exist.`);
+      if (!out.includes(c)) out.push(c);
+    }
+    return out;
   }
 
   get(name: string): RoleInfo | undefined {

@@ -132,17 +132,6 @@ export class TokenService {
     };
   }
 
-  /** Canonical role names; 400 when one does not exist. */
-  canonicalRoles(names: readonly string[]): string[] {
-    const out: string[] = [];
-    for (const n of names) {
-      const c = this.roles.canonical(n.trim());
-      if (!c) throw new AppError('unknown_role', `The role "${n.slice(0, 64)}" does not exist.`);
-      if (!out.includes(c)) out.push(c);
-    }
-    return out;
-  }
-
   /**
    * Roles for a new token of `target`: the requested ones (or, by default, every role of the
    * target the caller could grant), each held by the target and covered by the caller.
@@ -160,7 +149,7 @@ export class TokenService {
         throw new AppError('role_not_held', 'The identity has no role that you may put in a token.');
       }
     } else {
-      roles = this.canonicalRoles(requested);
+      roles = this.roles.canonicalList(requested);
     }
     for (const r of roles) {
       if (!targetKeys.has(roleKey(r))) {
