@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, NewTokenRow, TokenRow } from '../schema.js';
 import { containsPattern } from './like.js';
 
@@ -91,23 +91,38 @@ export async function revokeTokensOfIdentity(db: Db, identityId: number, atMs: n
 }
 
 /**
- * Applies batched usage: one statement per token, in one transaction, keeping the latest time
- * and adding the count observed since the last flush.
+ * Applies batched usage: one UPDATE per chunk of tokens (CASE on the id), keeping the latest
+ * time and adding the count observed since the last flush. A flush of 10 000 tokens is 20
+ * statements, not 10 000.
  */
 export async function recordTokenUsage(
   db: Kysely<Database>,
   usage: ReadonlyArray<{ id: number; lastUsedAtMs: number; count: number }>,
 ): Promise<void> {
   if (usage.length === 0) return;
+  const CHUNK = 500;
   await db.transaction().execute(async (trx) => {
-    for (const u of usage) {
+    for (let i = 0; i < usage.length; i += CHUNK) {
+      const part = usage.slice(i, i + CHUNK);
+      const lastUsed = sql.join(
+        part.map((u) => sql`WHEN ${u.id} THEN CAST(${u.lastUsedAtMs} AS BIGINT)`),
+        sql` `,
+      );
+      const counts = sql.join(
+        part.map((u) => sql`WHEN ${u.id} THEN CAST(${u.count} AS BIGINT)`),
+        sql` `,
+      );
       await trx
         .updateTable('tokens')
-        .set((eb) => ({
-          last_used_at_ms: u.lastUsedAtMs,
-          use_count: eb('use_count', '+', u.count),
-        }))
-        .where('id', '=', u.id)
+        .set({
+          last_used_at_ms: sql<number>`CASE id ${lastUsed} END`,
+          use_count: sql<number>`use_count + CASE id ${counts} END`,
+        })
+        .where(
+          'id',
+          'in',
+          part.map((u) => u.id),
+        )
         .execute();
     }
   });

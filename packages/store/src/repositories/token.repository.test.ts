@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DialectName } from '../dialect.js';
+import { openStore, type Store } from '../store.js';
+import { insertIdentity } from './identity.repository.js';
+import { recordTokenUsage } from './token.repository.js';
+
+const DIALECTS: DialectName[] = process.env.TOKENWARD_TEST_DATABASE_URL ? ['sqlite', 'postgres'] : ['sqlite'];
+
+for (const dialect of DIALECTS) {
+  describe(`token repository [${dialect}]`, () => {
+    let store: Store;
+    const dir = mkdtempSync(join(tmpdir(), 'tokenward-store-'));
+    const schema = `tw_store_${randomBytes(5).toString('hex')}`;
+
+    beforeAll(async () => {
+      store = await openStore(
+        dialect === 'sqlite'
+          ? { dialect, file: join(dir, 'store.db') }
+          : { dialect, url: process.env.TOKENWARD_TEST_DATABASE_URL!, schema },
+      );
+      await store.migrate();
+    });
+    afterAll(async () => {
+      if (dialect === 'postgres') await sql`DROP SCHEMA ${sql.id(schema)} CASCADE`.execute(store.db);
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('batched usage updates reach every token of a flush larger than one statement chunk', async () => {
+      const now = Date.now();
+      const identity = await insertIdentity(store.db, {
+        name: 'u',
+        name_key: 'u',
+        email: null,
+        email_key: null,
+        first_name: null,
+        last_name: null,
+        source: 'local',
+        roles: '[]',
+        enabled: 1,
+        password_hash: null,
+        created_at_ms: now,
+        updated_at_ms: now,
+      });
+      const rows = Array.from({ length: 1203 }, (_, i) => ({
+        kind: 'app',
+        token_hash: randomBytes(32).toString('hex'),
+        hint: 'abcd',
+        name: `t${i}`,
+        description: '',
+        identity_id: identity.id,
+        roles: '[]',
+        scope: 'all',
+        api_endpoints: null,
+        created_at_ms: now,
+        expires_at_ms: now + 86_400_000,
+        revoked_at_ms: null,
+        last_used_at_ms: null,
+        parent_id: null,
+        family_id: null,
+        spent_at_ms: null,
+        subtype: null,
+        created_by: null,
+      }));
+      const ids: number[] = [];
+      for (let i = 0; i < rows.length; i += 300) {
+        const inserted = await store.db
+          .insertInto('tokens')
+          .values(rows.slice(i, i + 300))
+          .returning('id')
+          .execute();
+        ids.push(...inserted.map((r) => r.id));
+      }
+      await recordTokenUsage(
+        store.db,
+        ids.map((id, i) => ({ id, lastUsedAtMs: now + i, count: (i % 3) + 1 })),
+      );
+      await recordTokenUsage(store.db, [{ id: ids[0]!, lastUsedAtMs: now + 5000, count: 2 }]);
+      const after = await store.db
+        .selectFrom('tokens')
+        .select(['id', 'last_used_at_ms', 'use_count'])
+        .orderBy('id')
+        .execute();
+      expect(after).toHaveLength(ids.length);
+      after.forEach((r, i) => {
+        expect(r.last_used_at_ms).toBe(i === 0 ? now + 5000 : now + i);
+        expect(r.use_count).toBe((i % 3) + 1 + (i === 0 ? 2 : 0));
+      });
+    });
+  });
+}
