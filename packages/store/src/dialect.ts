@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { type Dialect, PostgresDialect, SqliteDialect } from 'kysely';
+import { type Dialect, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely';
 import pg from 'pg';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -56,7 +56,7 @@ export function createDialect(config: StoreConfig): CreatedDialect {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
-    return { dialect: new SqliteDialect({ database: sqlite }), sqlite };
+    return { dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), sqlite };
   }
   const pool = new pg.Pool(pgPoolConfig(config));
   // An idle client losing its connection (e.g. the server restarting) must not crash the process.
@@ -67,4 +67,25 @@ export function createDialect(config: StoreConfig): CreatedDialect {
     client.on('error', () => {});
   });
   return { dialect: new PostgresDialect({ pool }), pool };
+}
+
+/**
+ * Kysely prepares every query afresh; better-sqlite3 statements can be reused, and preparing
+ * is a large share of a short query. Statements are cached by SQL text (bounded: the text comes
+ * from our query builders, with values as parameters, so there are few distinct ones).
+ */
+function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string) {
+      let statement = cache.get(sql);
+      if (!statement) {
+        statement = sqlite.prepare(sql);
+        if (cache.size >= 500) cache.clear();
+        cache.set(sql, statement);
+      }
+      return statement;
+    },
+  };
 }
