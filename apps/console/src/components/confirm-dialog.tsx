@@ -1,4 +1,5 @@
-import { type ReactNode, useState } from 'react';
+import type { ReactNode } from 'react';
+import { useAction } from '../lib/use-action';
 import { Dialog } from './dialog';
 import { ErrorMessage } from './ui';
 
@@ -18,8 +19,7 @@ export function ConfirmDialog({
   onConfirm: () => Promise<void>;
   onClose: () => void;
 }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   return (
     <Dialog title={title} onClose={onClose} busy={busy} className="confirm-dialog">
       <div className="dialog-body">
@@ -34,16 +34,7 @@ export function ConfirmDialog({
           type="button"
           className={`button ${danger ? 'button-danger' : 'button-primary'}`}
           disabled={busy}
-          onClick={async () => {
-            setBusy(true);
-            setError(null);
-            try {
-              await onConfirm();
-            } catch (err) {
-              setError(err);
-              setBusy(false);
-            }
-          }}
+          onClick={() => run(onConfirm)}
         >
           {busy ? 'Working…' : confirmLabel}
         </button>

@@ -1,8 +1,8 @@
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import type { TokenView } from '../api/types';
-import { Dialog } from './dialog';
-import { Field } from './field';
-import { ErrorMessage } from './ui';
+import { useAction } from '../lib/use-action';
+import { FormDialog } from './form-dialog';
+import { TextField } from './text-field';
 
 /** Changes a token's name and description (its value, roles and expiry cannot change). */
 export function EditTokenDialog({
@@ -18,64 +18,46 @@ export function EditTokenDialog({
 }) {
   const [name, setName] = useState(token.name);
   const [description, setDescription] = useState(token.description);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const [nameError, setNameError] = useState<string | null>(null);
+  const action = useAction();
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
+  const submit = () => {
     if (requireName && name.trim() === '') {
       setNameError('Give the token a name.');
       return;
     }
     setNameError(null);
-    setBusy(true);
-    setError(null);
-    try {
-      await onSave({ name: name.trim(), description: description.trim() });
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    void action.run(() => onSave({ name: name.trim(), description: description.trim() }));
   };
 
   return (
-    <Dialog title="Edit token" onClose={onClose} busy={busy} description={`Token ending in …${token.hint}`}>
-      <form onSubmit={submit} noValidate>
-        <div className="dialog-body">
-          <Field label="Name" optional={!requireName} error={nameError}>
-            {(props) => (
-              <input
-                {...props}
-                value={name}
-                maxLength={128}
-                data-autofocus
-                onChange={(e) => setName(e.currentTarget.value)}
-              />
-            )}
-          </Field>
-          <Field label="Description" optional>
-            {(props) => (
-              <textarea
-                {...props}
-                rows={3}
-                value={description}
-                maxLength={2000}
-                onChange={(e) => setDescription(e.currentTarget.value)}
-              />
-            )}
-          </Field>
-          <ErrorMessage error={error} />
-        </div>
-        <div className="dialog-footer">
-          <button type="button" className="button" onClick={onClose} disabled={busy}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={busy}>
-            {busy ? 'Saving…' : 'Save'}
-          </button>
-        </div>
-      </form>
-    </Dialog>
+    <FormDialog
+      title="Edit token"
+      onClose={onClose}
+      busy={action.busy}
+      description={`Token ending in …${token.hint}`}
+      error={action.error}
+      submitLabel="Save"
+      busyLabel="Saving…"
+      onSubmit={submit}
+    >
+      <TextField
+        label="Name"
+        optional={!requireName}
+        error={nameError}
+        value={name}
+        onChange={setName}
+        maxLength={128}
+        autoFocus
+      />
+      <TextField
+        label="Description"
+        optional
+        rows={3}
+        value={description}
+        onChange={setDescription}
+        maxLength={2000}
+      />
+    </FormDialog>
   );
 }

@@ -51,11 +51,12 @@ export function DateText({
 export function PageHeader({
   title,
   context,
-  actions,
+  action,
 }: {
   title: string;
   context?: string;
-  actions?: ReactNode;
+  /** The page's main action, as a primary button beside the title; null when the caller may not. */
+  action?: { label: string; onClick: () => void } | null;
 }) {
   useEffect(() => {
     document.title = `${title} · Tokenward`;
@@ -68,7 +69,13 @@ export function PageHeader({
           {title}
         </h1>
       </div>
-      {actions ? <div className="page-actions">{actions}</div> : null}
+      {action ? (
+        <div className="page-actions">
+          <button type="button" className="button button-primary" onClick={action.onClick}>
+            {action.label}
+          </button>
+        </div>
+      ) : null}
     </div>
   );
 }
@@ -119,13 +126,21 @@ export function Pagination({
   );
 }
 
-/** A table that turns into labelled cards on narrow screens (each cell carries `data-label`). */
+/**
+ * A table that turns into labelled cards on narrow screens: `children` are its rows, and each
+ * cell carries its column's name as `data-label`.
+ */
 export function DataTable({
   caption,
+  columns,
+  actions,
   children,
   busy,
 }: {
   caption: string;
+  columns: readonly string[];
+  /** A last column of row buttons, whose header only screen readers need. */
+  actions?: boolean;
   children: ReactNode;
   busy?: boolean;
 }) {
@@ -133,7 +148,21 @@ export function DataTable({
     <div className="table-wrap">
       <table className="data-table" aria-busy={busy ? 'true' : undefined}>
         <caption className="visually-hidden">{caption}</caption>
-        {children}
+        <thead>
+          <tr>
+            {columns.map((column) => (
+              <th key={column} scope="col">
+                {column}
+              </th>
+            ))}
+            {actions ? (
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            ) : null}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
       </table>
     </div>
   );
@@ -147,6 +176,15 @@ export function Loading({ what }: { what: string }) {
   return (
     <p className="muted" role="status">
       Loading {what}…
+    </p>
+  );
+}
+
+/** Says what an action just did to screen-reader users, who may not see the table change. */
+export function Announcement({ message }: { message: string }) {
+  return (
+    <p className="visually-hidden" role="status" aria-live="polite">
+      {message}
     </p>
   );
 }

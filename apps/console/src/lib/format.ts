@@ -66,3 +66,8 @@ export function describeUserAgent(ua: string | null): string {
   if (browser) return os ? `${browser.replace('/', ' ')} on ${os}` : browser.replace('/', ' ');
   return ua.length > 40 ? `${ua.slice(0, 40)}…` : ua;
 }
+
+/** A token as people can tell it apart: its name and the last characters of its value. */
+export function tokenLabel(t: { name: string; hint: string }): string {
+  return t.name ? `“${t.name}” (…${t.hint})` : `…${t.hint}`;
+}

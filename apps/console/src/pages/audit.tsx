@@ -1,7 +1,9 @@
-import { type FormEvent, useId, useState } from 'react';
+import { useId, useState } from 'react';
 import { listAudit } from '../api/endpoints';
 import type { AuditEvent } from '../api/types';
-import { DataTable, DateText, Empty, ErrorMessage, Loading, PageHeader, Pagination } from '../components/ui';
+import { FilterBar } from '../components/filter-bar';
+import { ListTable } from '../components/list-table';
+import { DateText, PageHeader } from '../components/ui';
 import { useLoader } from '../lib/use-loader';
 
 const PAGE_SIZE = 50;
@@ -82,8 +84,7 @@ export function AuditPage() {
   );
   const page = events.data;
 
-  const apply = (event: FormEvent) => {
-    event.preventDefault();
+  const apply = () => {
     const since = localToIso(draft.since);
     const until = localToIso(draft.until);
     if (since && until && since > until) {
@@ -104,119 +105,104 @@ export function AuditPage() {
         Who granted, imported, revoked and exchanged tokens, who signed in (and who failed to), and who
         changed roles. Newest first; token values are never recorded.
       </p>
-      <search aria-label="Filter the audit log">
-        <form className="filters" onSubmit={apply}>
-          <div className="field">
-            <label htmlFor={`${id}-actor`}>Actor</label>
-            <input id={`${id}-actor`} value={draft.actor} placeholder="Name or id" onChange={set('actor')} />
-          </div>
-          <div className="field">
-            <label htmlFor={`${id}-action`}>Action</label>
-            <input
-              id={`${id}-action`}
-              list={`${id}-actions`}
-              value={draft.action}
-              placeholder="e.g. token.*"
-              onChange={set('action')}
-            />
-            <datalist id={`${id}-actions`}>
-              {KNOWN_ACTIONS.map((a) => (
-                <option key={a} value={a} />
-              ))}
-            </datalist>
-          </div>
-          <div className="field">
-            <label htmlFor={`${id}-outcome`}>Outcome</label>
-            <select id={`${id}-outcome`} value={draft.outcome} onChange={set('outcome')}>
-              <option value="">Any</option>
-              <option value="success">Success</option>
-              <option value="failure">Failure</option>
-            </select>
-          </div>
-          <div className="field">
-            <label htmlFor={`${id}-since`}>From</label>
-            <input id={`${id}-since`} type="datetime-local" value={draft.since} onChange={set('since')} />
-          </div>
-          <div className="field">
-            <label htmlFor={`${id}-until`}>To</label>
-            <input id={`${id}-until`} type="datetime-local" value={draft.until} onChange={set('until')} />
-          </div>
-          <div className="filter-buttons">
-            <button type="submit" className="button button-primary">
-              Filter
-            </button>
-            <button
-              type="button"
-              className="button"
-              onClick={() => {
-                setDraft(EMPTY);
-                setFilters(EMPTY);
-                setOffset(0);
-                setRangeError(null);
-              }}
-            >
-              Clear
-            </button>
-          </div>
-        </form>
-      </search>
+      <FilterBar label="Filter the audit log" onSubmit={apply}>
+        <div className="field">
+          <label htmlFor={`${id}-actor`}>Actor</label>
+          <input id={`${id}-actor`} value={draft.actor} placeholder="Name or id" onChange={set('actor')} />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-action`}>Action</label>
+          <input
+            id={`${id}-action`}
+            list={`${id}-actions`}
+            value={draft.action}
+            placeholder="e.g. token.*"
+            onChange={set('action')}
+          />
+          <datalist id={`${id}-actions`}>
+            {KNOWN_ACTIONS.map((a) => (
+              <option key={a} value={a} />
+            ))}
+          </datalist>
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-outcome`}>Outcome</label>
+          <select id={`${id}-outcome`} value={draft.outcome} onChange={set('outcome')}>
+            <option value="">Any</option>
+            <option value="success">Success</option>
+            <option value="failure">Failure</option>
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-since`}>From</label>
+          <input id={`${id}-since`} type="datetime-local" value={draft.since} onChange={set('since')} />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-until`}>To</label>
+          <input id={`${id}-until`} type="datetime-local" value={draft.until} onChange={set('until')} />
+        </div>
+        <div className="filter-buttons">
+          <button type="submit" className="button button-primary">
+            Filter
+          </button>
+          <button
+            type="button"
+            className="button"
+            onClick={() => {
+              setDraft(EMPTY);
+              setFilters(EMPTY);
+              setOffset(0);
+              setRangeError(null);
+            }}
+          >
+            Clear
+          </button>
+        </div>
+      </FilterBar>
       {rangeError ? (
         <p className="alert alert-error" role="alert">
           {rangeError}
         </p>
       ) : null}
-      <ErrorMessage error={events.error} onRetry={events.reload} />
-      {!page && events.loading ? <Loading what="audit events" /> : null}
-      {page && page.items.length === 0 ? <Empty>No event matches.</Empty> : null}
-      {page && page.items.length > 0 ? (
-        <DataTable caption="Audit events" busy={events.loading}>
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Actor</th>
-              <th scope="col">Action</th>
-              <th scope="col">Outcome</th>
-              <th scope="col">Target</th>
-              <th scope="col">IP address</th>
-              <th scope="col">Details</th>
-            </tr>
-          </thead>
-          <tbody>
-            {page.items.map((e) => (
-              <tr key={e.id} data-audit-id={e.id}>
-                <td data-label="Time">
-                  <DateText iso={e.at} />
-                </td>
-                <td data-label="Actor">{e.actor.name ?? (e.actor.id === null ? '—' : `#${e.actor.id}`)}</td>
-                <td data-label="Action" className="mono">
-                  {e.action}
-                </td>
-                <td data-label="Outcome">
-                  <span className={`badge ${e.outcome === 'success' ? 'badge-active' : 'badge-revoked'}`}>
-                    {e.outcome === 'success' ? 'Success' : e.outcome === 'failure' ? 'Failure' : e.outcome}
-                  </span>
-                </td>
-                <td data-label="Target">{target(e) || <span className="muted">—</span>}</td>
-                <td data-label="IP address" className="mono">
-                  {e.ip ?? '—'}
-                </td>
-                <td data-label="Details" className="details small">
-                  {detailText(e.details)}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </DataTable>
-      ) : null}
-      {page ? (
-        <Pagination
-          label="Audit events"
-          total={page.total}
-          limit={PAGE_SIZE}
-          offset={offset}
-          onChange={setOffset}
-        />
-      ) : null}
+      <ListTable
+        loaded={events}
+        items={page?.items}
+        what="audit events"
+        empty="No event matches."
+        caption="Audit events"
+        columns={['Time', 'Actor', 'Action', 'Outcome', 'Target', 'IP address', 'Details']}
+        pagination={{
+          label: 'Audit events',
+          total: page?.total,
+          limit: PAGE_SIZE,
+          offset,
+          onChange: setOffset,
+        }}
+      >
+        {(e) => (
+          <tr key={e.id} data-audit-id={e.id}>
+            <td data-label="Time">
+              <DateText iso={e.at} />
+            </td>
+            <td data-label="Actor">{e.actor.name ?? (e.actor.id === null ? '—' : `#${e.actor.id}`)}</td>
+            <td data-label="Action" className="mono">
+              {e.action}
+            </td>
+            <td data-label="Outcome">
+              <span className={`badge ${e.outcome === 'success' ? 'badge-active' : 'badge-revoked'}`}>
+                {e.outcome === 'success' ? 'Success' : e.outcome === 'failure' ? 'Failure' : e.outcome}
+              </span>
+            </td>
+            <td data-label="Target">{target(e) || <span className="muted">—</span>}</td>
+            <td data-label="IP address" className="mono">
+              {e.ip ?? '—'}
+            </td>
+            <td data-label="Details" className="details small">
+              {detailText(e.details)}
+            </td>
+          </tr>
+        )}
+      </ListTable>
     </>
   );
 }

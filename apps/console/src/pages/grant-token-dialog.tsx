@@ -1,14 +1,16 @@
-import { type FormEvent, useId, useState } from 'react';
+import { useId, useState } from 'react';
 import { serverNow } from '../api/client';
 import { grantAppToken } from '../api/endpoints';
 import type { Identity, TokenView } from '../api/types';
-import { Dialog } from '../components/dialog';
 import { ExpirationField } from '../components/expiration-field';
 import { Field } from '../components/field';
-import { ErrorMessage } from '../components/ui';
+import { FormDialog } from '../components/form-dialog';
+import { TextField } from '../components/text-field';
 import { parseEndpointsInput } from '../lib/endpoints-input';
 import { defaultChoice, type ExpirationChoice, resolveExpiration } from '../lib/expiration';
 import { useSession } from '../lib/session';
+import { withTokenValue } from '../lib/token-value';
+import { useAction } from '../lib/use-action';
 
 /**
  * Seed 001's "Grant App Token" dialog: identity, role(s), expiration; plus name, description
@@ -39,8 +41,7 @@ export function GrantTokenDialog({
   const [description, setDescription] = useState('');
   const [scope, setScope] = useState<'all' | 'custom'>('all');
   const [endpointsText, setEndpointsText] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const action = useAction();
   const [submitted, setSubmitted] = useState(false);
   const rolesLegendId = useId();
   const scopeName = useId();
@@ -52,16 +53,13 @@ export function GrantTokenDialog({
     identity.roles.length === 0 ? null : roles.length === 0 ? 'Choose at least one role.' : null;
   const valid = expiry.ok && !rolesError && identity.roles.length > 0 && (endpoints === null || endpoints.ok);
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
+  const submit = () => {
     setSubmitted(true);
     if (!valid) return;
     // Recompute at the moment of sending: "the maximum" must still be within the limit.
     const final = resolveExpiration(expiration, serverNow(), limits, 'app tokens');
     if (!final.ok) return;
-    setBusy(true);
-    setError(null);
-    try {
+    void action.run(async () => {
       const token = await grantAppToken(identity.id === self.id ? null : identity.id, {
         roles,
         expiration: new Date(final.expiresAtMs).toISOString(),
@@ -69,161 +67,138 @@ export function GrantTokenDialog({
         ...(description.trim() ? { description: description.trim() } : {}),
         ...(endpoints?.ok ? { apiEndpoints: endpoints.endpoints } : {}),
       });
-      if (!token.token) throw new Error('The server did not return the token value.');
-      onGranted(token as TokenView & { token: string });
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+      onGranted(withTokenValue(token));
+    });
   };
 
   return (
-    <Dialog title="Grant App Token" onClose={onClose} busy={busy} wide className="grant-dialog">
-      <form onSubmit={submit} noValidate>
-        <div className="dialog-body">
-          <Field
-            label="Identity"
-            hint={
-              canGrantAny
-                ? 'Who the token is for. It acts with this identity’s roles, never more.'
-                : 'You may grant tokens only to yourself.'
-            }
+    <FormDialog
+      title="Grant App Token"
+      onClose={onClose}
+      busy={action.busy}
+      wide
+      className="grant-dialog"
+      error={action.error}
+      submitLabel="Grant token"
+      busyLabel="Granting…"
+      submitDisabled={!expiry.ok}
+      onSubmit={submit}
+    >
+      <Field
+        label="Identity"
+        hint={
+          canGrantAny
+            ? 'Who the token is for. It acts with this identity’s roles, never more.'
+            : 'You may grant tokens only to yourself.'
+        }
+      >
+        {(props) => (
+          <select
+            {...props}
+            value={identity.id}
+            disabled={!canGrantAny || choices.length < 2}
+            data-autofocus
+            onChange={(e) => {
+              const next = choices.find((i) => i.id === Number(e.currentTarget.value));
+              setIdentityId(Number(e.currentTarget.value));
+              setRoles(next ? [...next.roles] : []);
+            }}
           >
-            {(props) => (
-              <select
-                {...props}
-                value={identity.id}
-                disabled={!canGrantAny || choices.length < 2}
-                data-autofocus
-                onChange={(e) => {
-                  const next = choices.find((i) => i.id === Number(e.currentTarget.value));
-                  setIdentityId(Number(e.currentTarget.value));
-                  setRoles(next ? [...next.roles] : []);
-                }}
-              >
-                {choices.map((i) => (
-                  <option key={i.id} value={i.id}>
-                    {i.name}
-                    {i.id === self.id ? ' (you)' : ''}
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
+            {choices.map((i) => (
+              <option key={i.id} value={i.id}>
+                {i.name}
+                {i.id === self.id ? ' (you)' : ''}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
 
-          <fieldset className="field" aria-describedby={`${rolesLegendId}-hint`}>
-            <legend>Role(s)</legend>
-            {identity.roles.length === 0 ? (
-              <p className="field-error" id={`${rolesLegendId}-hint`}>
-                {identity.name} holds no role, so a token for it could do nothing. Give it a role on the
-                Identities page first.
-              </p>
-            ) : (
-              <>
-                <div className="checkbox-list">
-                  {identity.roles.map((role) => (
-                    <label key={role} className="checkbox">
-                      <input
-                        type="checkbox"
-                        checked={roles.includes(role)}
-                        onChange={(e) => {
-                          const on = e.currentTarget.checked;
-                          setRoles((rs) => (on ? [...rs, role] : rs.filter((r) => r !== role)));
-                        }}
-                      />
-                      {role}
-                    </label>
-                  ))}
-                </div>
-                <p className="hint" id={`${rolesLegendId}-hint`}>
-                  The roles {identity.name} holds. If the identity loses a role later, its tokens lose it at
-                  once.
-                </p>
-                {submitted && rolesError ? <p className="field-error">{rolesError}</p> : null}
-              </>
-            )}
-          </fieldset>
-
-          <ExpirationField
-            value={expiration}
-            onChange={setExpiration}
-            limits={limits}
-            nowMs={nowMs}
-            what="app tokens"
-          />
-
-          <Field label="Name" optional hint="Helps people recognise the token later, e.g. “CI deploy”.">
-            {(props) => (
-              <input
-                {...props}
-                value={name}
-                maxLength={128}
-                onChange={(e) => setName(e.currentTarget.value)}
-              />
-            )}
-          </Field>
-          <Field label="Description" optional>
-            {(props) => (
-              <textarea
-                {...props}
-                rows={2}
-                value={description}
-                maxLength={2000}
-                onChange={(e) => setDescription(e.currentTarget.value)}
-              />
-            )}
-          </Field>
-
-          <fieldset className="field">
-            <legend>Endpoint scope</legend>
-            <label className="radio">
-              <input
-                type="radio"
-                name={scopeName}
-                checked={scope === 'all'}
-                onChange={() => setScope('all')}
-              />
-              Every endpoint its roles allow
-            </label>
-            <label className="radio">
-              <input
-                type="radio"
-                name={scopeName}
-                checked={scope === 'custom'}
-                onChange={() => setScope('custom')}
-              />
-              Only the endpoints listed
-            </label>
-            {scope === 'custom' ? (
-              <Field
-                label="Allowed endpoints"
-                hint="One per line: a method and a path, * matches within a segment, a trailing /* the rest. Example: GET /api/v1/apptoken/*"
-                error={submitted && endpoints && !endpoints.ok ? endpoints.error : null}
-              >
-                {(props) => (
-                  <textarea
-                    {...props}
-                    className="mono"
-                    rows={3}
-                    value={endpointsText}
-                    placeholder={'GET /api/v1/identity/*\nPOST /api/orders'}
-                    onChange={(e) => setEndpointsText(e.currentTarget.value)}
+      <fieldset className="field" aria-describedby={`${rolesLegendId}-hint`}>
+        <legend>Role(s)</legend>
+        {identity.roles.length === 0 ? (
+          <p className="field-error" id={`${rolesLegendId}-hint`}>
+            {identity.name} holds no role, so a token for it could do nothing. Give it a role on the
+            Identities page first.
+          </p>
+        ) : (
+          <>
+            <div className="checkbox-list">
+              {identity.roles.map((role) => (
+                <label key={role} className="checkbox">
+                  <input
+                    type="checkbox"
+                    checked={roles.includes(role)}
+                    onChange={(e) => {
+                      const on = e.currentTarget.checked;
+                      setRoles((rs) => (on ? [...rs, role] : rs.filter((r) => r !== role)));
+                    }}
                   />
-                )}
-              </Field>
-            ) : null}
-          </fieldset>
-          <ErrorMessage error={error} />
-        </div>
-        <div className="dialog-footer">
-          <button type="button" className="button" onClick={onClose} disabled={busy}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={busy || !expiry.ok}>
-            {busy ? 'Granting…' : 'Grant token'}
-          </button>
-        </div>
-      </form>
-    </Dialog>
+                  {role}
+                </label>
+              ))}
+            </div>
+            <p className="hint" id={`${rolesLegendId}-hint`}>
+              The roles {identity.name} holds. If the identity loses a role later, its tokens lose it at once.
+            </p>
+            {submitted && rolesError ? <p className="field-error">{rolesError}</p> : null}
+          </>
+        )}
+      </fieldset>
+
+      <ExpirationField
+        value={expiration}
+        onChange={setExpiration}
+        limits={limits}
+        nowMs={nowMs}
+        what="app tokens"
+      />
+
+      <TextField
+        label="Name"
+        optional
+        hint="Helps people recognise the token later, e.g. “CI deploy”."
+        value={name}
+        onChange={setName}
+        maxLength={128}
+      />
+      <TextField
+        label="Description"
+        optional
+        rows={2}
+        value={description}
+        onChange={setDescription}
+        maxLength={2000}
+      />
+
+      <fieldset className="field">
+        <legend>Endpoint scope</legend>
+        <label className="radio">
+          <input type="radio" name={scopeName} checked={scope === 'all'} onChange={() => setScope('all')} />
+          Every endpoint its roles allow
+        </label>
+        <label className="radio">
+          <input
+            type="radio"
+            name={scopeName}
+            checked={scope === 'custom'}
+            onChange={() => setScope('custom')}
+          />
+          Only the endpoints listed
+        </label>
+        {scope === 'custom' ? (
+          <TextField
+            label="Allowed endpoints"
+            hint="One per line: a method and a path, * matches within a segment, a trailing /* the rest. Example: GET /api/v1/apptoken/*"
+            error={submitted && endpoints && !endpoints.ok ? endpoints.error : null}
+            className="mono"
+            rows={3}
+            value={endpointsText}
+            placeholder={'GET /api/v1/identity/*\nPOST /api/orders'}
+            onChange={setEndpointsText}
+          />
+        ) : null}
+      </fieldset>
+    </FormDialog>
   );
 }

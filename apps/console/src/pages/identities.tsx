@@ -1,13 +1,18 @@
-import { type FormEvent, useId, useState } from 'react';
+import { useState } from 'react';
 import { createIdentity, deleteIdentity, listIdentities, listRoles, updateIdentity } from '../api/endpoints';
 import type { Identity, Role } from '../api/types';
 import { ConfirmDialog } from '../components/confirm-dialog';
-import { Dialog } from '../components/dialog';
-import { Field } from '../components/field';
-import { DataTable, DateText, Empty, ErrorMessage, Loading, PageHeader, Pagination } from '../components/ui';
+import { FilterBar } from '../components/filter-bar';
+import { FormDialog } from '../components/form-dialog';
+import { ListTable } from '../components/list-table';
+import { SearchField } from '../components/search-field';
+import { TextField } from '../components/text-field';
+import { Announcement, DateText, PageHeader } from '../components/ui';
 import { useCan, useSession } from '../lib/session';
+import { useAction } from '../lib/use-action';
 import { useDebounced } from '../lib/use-debounced';
 import { useLoader } from '../lib/use-loader';
+import { usePageOffset } from '../lib/use-page-offset';
 
 const PAGE_SIZE = 25;
 
@@ -24,10 +29,9 @@ export function IdentitiesPage() {
   const canWrite = can('identities:write');
   const [searchInput, setSearchInput] = useState('');
   const search = useDebounced(searchInput.trim(), 300);
-  const [offset, setOffset] = useState(0);
+  const { offset, setOffset, toFirstPage } = usePageOffset();
   const [action, setAction] = useState<Action | null>(null);
   const [announce, setAnnounce] = useState('');
-  const searchId = useId();
   const identities = useLoader(() => listIdentities({ search, limit: PAGE_SIZE, offset }), [search, offset]);
   const roles = useLoader(() => listRoles(), []);
   const page = identities.data;
@@ -45,149 +49,105 @@ export function IdentitiesPage() {
       <PageHeader
         title="Identities"
         context="Security"
-        actions={
-          canWrite ? (
-            <button
-              type="button"
-              className="button button-primary"
-              onClick={() => setAction({ kind: 'create' })}
-            >
-              Create identity
-            </button>
-          ) : null
-        }
+        action={canWrite ? { label: 'Create identity', onClick: () => setAction({ kind: 'create' }) } : null}
       />
       <p className="lead">
         People and programs that hold tokens. A token never does more than its identity’s current roles allow.
       </p>
-      <search aria-label="Filter identities">
-        <form className="filters" onSubmit={(e) => e.preventDefault()}>
-          <div className="field field-grow">
-            <label htmlFor={searchId}>Search</label>
-            <input
-              id={searchId}
-              type="search"
-              placeholder="Name or email"
-              value={searchInput}
-              onChange={(e) => {
-                setSearchInput(e.currentTarget.value);
-                setOffset(0);
-              }}
-            />
-          </div>
-        </form>
-      </search>
-      <p className="visually-hidden" role="status" aria-live="polite">
-        {announce}
-      </p>
-      <ErrorMessage error={identities.error} onRetry={identities.reload} />
-      {!page && identities.loading ? <Loading what="identities" /> : null}
-      {page && page.items.length === 0 ? <Empty>No identity matches.</Empty> : null}
-      {page && page.items.length > 0 ? (
-        <DataTable caption="Identities" busy={identities.loading}>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Roles</th>
-              <th scope="col">Source</th>
-              <th scope="col">Status</th>
-              <th scope="col">Password</th>
-              <th scope="col">Created</th>
-              {canWrite ? (
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              ) : null}
-            </tr>
-          </thead>
-          <tbody>
-            {page.items.map((i) => (
-              <tr key={i.id} data-identity-id={i.id}>
-                <td data-label="Name">
-                  <strong>{i.name}</strong>
-                  {i.id === self.id ? <span className="muted small"> (you)</span> : null}
-                  {i.fullName && i.fullName !== i.name ? (
-                    <span className="cell-note">{i.fullName}</span>
-                  ) : null}
-                  {i.email && i.email !== i.name ? <span className="cell-note">{i.email}</span> : null}
-                </td>
-                <td data-label="Roles">
-                  {i.roles.length ? (
-                    <span className="chips">
-                      {i.roles.map((r) => (
-                        <span key={r} className="chip">
-                          {r}
-                        </span>
-                      ))}
+      <FilterBar label="Filter identities">
+        <SearchField placeholder="Name or email" value={searchInput} onChange={toFirstPage(setSearchInput)} />
+      </FilterBar>
+      <Announcement message={announce} />
+      <ListTable
+        loaded={identities}
+        items={page?.items}
+        what="identities"
+        empty="No identity matches."
+        caption="Identities"
+        columns={['Name', 'Roles', 'Source', 'Status', 'Password', 'Created']}
+        actions={canWrite}
+        pagination={{
+          label: 'Identities',
+          total: page?.total,
+          limit: PAGE_SIZE,
+          offset,
+          onChange: setOffset,
+        }}
+      >
+        {(i) => (
+          <tr key={i.id} data-identity-id={i.id}>
+            <td data-label="Name">
+              <strong>{i.name}</strong>
+              {i.id === self.id ? <span className="muted small"> (you)</span> : null}
+              {i.fullName && i.fullName !== i.name ? <span className="cell-note">{i.fullName}</span> : null}
+              {i.email && i.email !== i.name ? <span className="cell-note">{i.email}</span> : null}
+            </td>
+            <td data-label="Roles">
+              {i.roles.length ? (
+                <span className="chips">
+                  {i.roles.map((r) => (
+                    <span key={r} className="chip">
+                      {r}
                     </span>
-                  ) : (
-                    <span className="muted">None</span>
-                  )}
-                </td>
-                <td data-label="Source">{i.source}</td>
-                <td data-label="Status">
-                  <span className={`badge ${i.enabled ? 'badge-active' : 'badge-disabled'}`}>
-                    {i.enabled ? 'Enabled' : 'Disabled'}
-                  </span>
-                </td>
-                <td data-label="Password">{i.hasPassword ? 'Set' : <span className="muted">None</span>}</td>
-                <td data-label="Created">
-                  <DateText iso={i.created} />
-                </td>
-                {canWrite ? (
-                  <td data-label="Actions" className="actions">
+                  ))}
+                </span>
+              ) : (
+                <span className="muted">None</span>
+              )}
+            </td>
+            <td data-label="Source">{i.source}</td>
+            <td data-label="Status">
+              <span className={`badge ${i.enabled ? 'badge-active' : 'badge-disabled'}`}>
+                {i.enabled ? 'Enabled' : 'Disabled'}
+              </span>
+            </td>
+            <td data-label="Password">{i.hasPassword ? 'Set' : <span className="muted">None</span>}</td>
+            <td data-label="Created">
+              <DateText iso={i.created} />
+            </td>
+            {canWrite ? (
+              <td data-label="Actions" className="actions">
+                <button
+                  type="button"
+                  className="button button-small"
+                  aria-label={`Edit roles of ${i.name}`}
+                  onClick={() => setAction({ kind: 'roles', identity: i })}
+                >
+                  Roles
+                </button>
+                <button
+                  type="button"
+                  className="button button-small"
+                  aria-label={`Reset password of ${i.name}`}
+                  onClick={() => setAction({ kind: 'password', identity: i })}
+                >
+                  Password
+                </button>
+                {i.id !== self.id ? (
+                  <>
                     <button
                       type="button"
                       className="button button-small"
-                      aria-label={`Edit roles of ${i.name}`}
-                      onClick={() => setAction({ kind: 'roles', identity: i })}
+                      aria-label={`${i.enabled ? 'Disable' : 'Enable'} ${i.name}`}
+                      onClick={() => setAction({ kind: 'toggle', identity: i })}
                     >
-                      Roles
+                      {i.enabled ? 'Disable' : 'Enable'}
                     </button>
                     <button
                       type="button"
-                      className="button button-small"
-                      aria-label={`Reset password of ${i.name}`}
-                      onClick={() => setAction({ kind: 'password', identity: i })}
+                      className="button button-small button-danger-outline"
+                      aria-label={`Delete ${i.name}`}
+                      onClick={() => setAction({ kind: 'delete', identity: i })}
                     >
-                      Password
+                      Delete
                     </button>
-                    {i.id !== self.id ? (
-                      <>
-                        <button
-                          type="button"
-                          className="button button-small"
-                          aria-label={`${i.enabled ? 'Disable' : 'Enable'} ${i.name}`}
-                          onClick={() => setAction({ kind: 'toggle', identity: i })}
-                        >
-                          {i.enabled ? 'Disable' : 'Enable'}
-                        </button>
-                        <button
-                          type="button"
-                          className="button button-small button-danger-outline"
-                          aria-label={`Delete ${i.name}`}
-                          onClick={() => setAction({ kind: 'delete', identity: i })}
-                        >
-                          Delete
-                        </button>
-                      </>
-                    ) : null}
-                  </td>
+                  </>
                 ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </DataTable>
-      ) : null}
-      {page ? (
-        <Pagination
-          label="Identities"
-          total={page.total}
-          limit={PAGE_SIZE}
-          offset={offset}
-          onChange={setOffset}
-        />
-      ) : null}
+              </td>
+            ) : null}
+          </tr>
+        )}
+      </ListTable>
 
       {action?.kind === 'create' ? (
         <IdentityDialog
@@ -306,21 +266,17 @@ function IdentityDialog({
   const [lastName, setLastName] = useState('');
   const [chosen, setChosen] = useState<string[]>(['Reader']);
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const [problems, setProblems] = useState<{ name?: string; email?: string; password?: string }>({});
+  const action = useAction();
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
+  const submit = () => {
     const p: typeof problems = {};
     if (!name.trim()) p.name = 'Enter a name.';
     if (email.trim() && !/^[^\s@]+@[^\s@]+$/.test(email.trim())) p.email = 'Enter a valid email address.';
     if (password && password.length < 8) p.password = 'Use at least 8 characters.';
     setProblems(p);
     if (Object.keys(p).length) return;
-    setBusy(true);
-    setError(null);
-    try {
+    void action.run(async () => {
       const created = await createIdentity({
         name: name.trim(),
         ...(email.trim() ? { email: email.trim() } : {}),
@@ -330,79 +286,54 @@ function IdentityDialog({
         ...(password ? { password } : {}),
       });
       onSaved(created);
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    });
   };
 
   return (
-    <Dialog title="Create identity" onClose={onClose} busy={busy} wide>
-      <form onSubmit={submit} noValidate>
-        <div className="dialog-body">
-          <Field label="Name" error={problems.name ?? null} hint="Unique; used to sign in.">
-            {(props) => (
-              <input
-                {...props}
-                value={name}
-                maxLength={128}
-                autoComplete="off"
-                data-autofocus
-                onChange={(e) => setName(e.currentTarget.value)}
-              />
-            )}
-          </Field>
-          <Field label="Email" optional error={problems.email ?? null}>
-            {(props) => (
-              <input
-                {...props}
-                type="email"
-                value={email}
-                onChange={(e) => setEmail(e.currentTarget.value)}
-              />
-            )}
-          </Field>
-          <div className="field-row">
-            <Field label="First name" optional>
-              {(props) => (
-                <input {...props} value={firstName} onChange={(e) => setFirstName(e.currentTarget.value)} />
-              )}
-            </Field>
-            <Field label="Last name" optional>
-              {(props) => (
-                <input {...props} value={lastName} onChange={(e) => setLastName(e.currentTarget.value)} />
-              )}
-            </Field>
-          </div>
-          <RoleCheckboxes legend="Roles" roles={roles} value={chosen} onChange={setChosen} />
-          <Field
-            label="Password"
-            optional
-            error={problems.password ?? null}
-            hint="Needed to sign in to the console; programs that only use tokens need none. At least 8 characters."
-          >
-            {(props) => (
-              <input
-                {...props}
-                type="password"
-                autoComplete="new-password"
-                value={password}
-                onChange={(e) => setPassword(e.currentTarget.value)}
-              />
-            )}
-          </Field>
-          <ErrorMessage error={error} />
-        </div>
-        <div className="dialog-footer">
-          <button type="button" className="button" onClick={onClose} disabled={busy}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={busy}>
-            {busy ? 'Creating…' : 'Create identity'}
-          </button>
-        </div>
-      </form>
-    </Dialog>
+    <FormDialog
+      title="Create identity"
+      onClose={onClose}
+      busy={action.busy}
+      wide
+      error={action.error}
+      submitLabel="Create identity"
+      busyLabel="Creating…"
+      onSubmit={submit}
+    >
+      <TextField
+        label="Name"
+        error={problems.name ?? null}
+        hint="Unique; used to sign in."
+        value={name}
+        onChange={setName}
+        maxLength={128}
+        autoComplete="off"
+        autoFocus
+      />
+      <TextField
+        label="Email"
+        optional
+        error={problems.email ?? null}
+        type="email"
+        value={email}
+        onChange={setEmail}
+      />
+      <div className="field-row">
+        <TextField label="First name" optional value={firstName} onChange={setFirstName} />
+        <TextField label="Last name" optional value={lastName} onChange={setLastName} />
+      </div>
+      <RoleCheckboxes legend="Roles" roles={roles} value={chosen} onChange={setChosen} />
+      <TextField
+        label="Password"
+        optional
+        error={problems.password ?? null}
+        hint="Needed to sign in to the console; programs that only use tokens need none. At least 8 characters."
+        type="password"
+        autoComplete="new-password"
+        value={password}
+        onChange={setPassword}
+      />
+    </FormDialog>
   );
 }
 
@@ -418,41 +349,24 @@ function RolesDialog({
   onSaved: (identity: Identity) => void;
 }) {
   const [chosen, setChosen] = useState<string[]>(identity.roles);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      onSaved(await updateIdentity(identity.id, { roles: chosen }));
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
+  const action = useAction();
   return (
-    <Dialog
+    <FormDialog
       title={`Roles of ${identity.name}`}
       onClose={onClose}
-      busy={busy}
+      busy={action.busy}
       description="A role taken away takes effect at once, on every token of this identity."
+      error={action.error}
+      submitLabel="Save roles"
+      busyLabel="Saving…"
+      onSubmit={() =>
+        action.run(async () => {
+          onSaved(await updateIdentity(identity.id, { roles: chosen }));
+        })
+      }
     >
-      <form onSubmit={submit}>
-        <div className="dialog-body">
-          <RoleCheckboxes legend="Roles" roles={roles} value={chosen} onChange={setChosen} />
-          <ErrorMessage error={error} />
-        </div>
-        <div className="dialog-footer">
-          <button type="button" className="button" onClick={onClose} disabled={busy}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={busy}>
-            {busy ? 'Saving…' : 'Save roles'}
-          </button>
-        </div>
-      </form>
-    </Dialog>
+      <RoleCheckboxes legend="Roles" roles={roles} value={chosen} onChange={setChosen} />
+    </FormDialog>
   );
 }
 
@@ -468,60 +382,42 @@ function PasswordDialog({
   const [password, setPassword] = useState('');
   const [repeat, setRepeat] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
+  const action = useAction();
+  const submit = () => {
     if (password.length < 8) return setProblem('Use at least 8 characters.');
     if (password !== repeat) return setProblem('The two passwords differ.');
     setProblem(null);
-    setBusy(true);
-    setError(null);
-    try {
+    void action.run(async () => {
       onSaved(await updateIdentity(identity.id, { password }));
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    });
   };
   return (
-    <Dialog title={`Reset password of ${identity.name}`} onClose={onClose} busy={busy}>
-      <form onSubmit={submit} noValidate>
-        <div className="dialog-body">
-          <Field label="New password" hint="At least 8 characters.">
-            {(props) => (
-              <input
-                {...props}
-                type="password"
-                autoComplete="new-password"
-                value={password}
-                data-autofocus
-                onChange={(e) => setPassword(e.currentTarget.value)}
-              />
-            )}
-          </Field>
-          <Field label="Repeat the new password" error={problem}>
-            {(props) => (
-              <input
-                {...props}
-                type="password"
-                autoComplete="new-password"
-                value={repeat}
-                onChange={(e) => setRepeat(e.currentTarget.value)}
-              />
-            )}
-          </Field>
-          <ErrorMessage error={error} />
-        </div>
-        <div className="dialog-footer">
-          <button type="button" className="button" onClick={onClose} disabled={busy}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={busy}>
-            {busy ? 'Saving…' : 'Reset password'}
-          </button>
-        </div>
-      </form>
-    </Dialog>
+    <FormDialog
+      title={`Reset password of ${identity.name}`}
+      onClose={onClose}
+      busy={action.busy}
+      error={action.error}
+      submitLabel="Reset password"
+      busyLabel="Saving…"
+      onSubmit={submit}
+    >
+      <TextField
+        label="New password"
+        hint="At least 8 characters."
+        type="password"
+        autoComplete="new-password"
+        value={password}
+        onChange={setPassword}
+        autoFocus
+      />
+      <TextField
+        label="Repeat the new password"
+        error={problem}
+        type="password"
+        autoComplete="new-password"
+        value={repeat}
+        onChange={setRepeat}
+      />
+    </FormDialog>
   );
 }

@@ -1,4 +1,4 @@
-import { type FormEvent, useId, useState } from 'react';
+import { useState } from 'react';
 import { serverNow } from '../api/client';
 import {
   createPersonalToken,
@@ -8,26 +8,24 @@ import {
 } from '../api/endpoints';
 import type { TokenStatus, TokenView } from '../api/types';
 import { ConfirmDialog } from '../components/confirm-dialog';
-import { Dialog } from '../components/dialog';
 import { EditTokenDialog } from '../components/edit-token-dialog';
 import { ExpirationField } from '../components/expiration-field';
-import { Field } from '../components/field';
+import { FilterBar } from '../components/filter-bar';
+import { FormDialog } from '../components/form-dialog';
+import { ListTable } from '../components/list-table';
 import { ShowTokenDialog } from '../components/show-token-dialog';
-import {
-  DataTable,
-  DateText,
-  Empty,
-  ErrorMessage,
-  Loading,
-  PageHeader,
-  Pagination,
-  StatusBadge,
-} from '../components/ui';
+import { StatusFilter } from '../components/status-filter';
+import { TextField } from '../components/text-field';
+import { TOKEN_CELL_COLUMNS, TokenCells } from '../components/token-cells';
+import { Announcement, PageHeader, StatusBadge } from '../components/ui';
 import { defaultChoice, type ExpirationChoice, resolveExpiration } from '../lib/expiration';
+import { tokenLabel } from '../lib/format';
 import { useSession } from '../lib/session';
 import { deriveStatus } from '../lib/status';
+import { withTokenValue } from '../lib/token-value';
+import { useAction } from '../lib/use-action';
 import { useLoader } from '../lib/use-loader';
-import { tokenLabel } from './tokens';
+import { usePageOffset } from '../lib/use-page-offset';
 
 const PAGE_SIZE = 25;
 
@@ -39,13 +37,12 @@ export function PersonalTokensPage() {
   const canCreate = roles.length > 0;
   const canRevoke = true;
   const [status, setStatus] = useState<TokenStatus | ''>('');
-  const [offset, setOffset] = useState(0);
+  const { offset, setOffset, toFirstPage } = usePageOffset();
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<(TokenView & { token: string }) | null>(null);
   const [editing, setEditing] = useState<TokenView | null>(null);
   const [revoking, setRevoking] = useState<TokenView | null>(null);
   const [announce, setAnnounce] = useState('');
-  const statusId = useId();
   const tokens = useLoader(() => listPersonalTokens({ status, limit: PAGE_SIZE, offset }), [status, offset]);
   const nowMs = serverNow();
   const page = tokens.data;
@@ -55,13 +52,7 @@ export function PersonalTokensPage() {
       <PageHeader
         title="Personal tokens"
         context="Your account"
-        actions={
-          canCreate ? (
-            <button type="button" className="button button-primary" onClick={() => setCreating(true)}>
-              Create token
-            </button>
-          ) : null
-        }
+        action={canCreate ? { label: 'Create token', onClick: () => setCreating(true) } : null}
       />
       <p className="lead">
         Personal access tokens let your scripts act as <strong>{identity.name}</strong>. Exchange one for a
@@ -70,110 +61,49 @@ export function PersonalTokensPage() {
         <code>Authorization: Bearer …</code>.
       </p>
 
-      <search aria-label="Filter personal tokens">
-        <form className="filters" onSubmit={(e) => e.preventDefault()}>
-          <div className="field">
-            <label htmlFor={statusId}>Status</label>
-            <select
-              id={statusId}
-              value={status}
-              onChange={(e) => {
-                setStatus(e.currentTarget.value as TokenStatus | '');
-                setOffset(0);
-              }}
-            >
-              <option value="">All statuses</option>
-              <option value="Active">Active</option>
-              <option value="Revoked">Revoked</option>
-              <option value="Expired">Expired</option>
-            </select>
-          </div>
-        </form>
-      </search>
+      <FilterBar label="Filter personal tokens">
+        <StatusFilter value={status} onChange={toFirstPage(setStatus)} />
+      </FilterBar>
 
-      <p className="visually-hidden" role="status" aria-live="polite">
-        {announce}
-      </p>
-      <ErrorMessage error={tokens.error} onRetry={tokens.reload} />
-      {!page && tokens.loading ? <Loading what="personal tokens" /> : null}
-      {page && page.items.length === 0 ? (
-        <Empty>{status ? 'No personal token has this status.' : 'You have no personal tokens yet.'}</Empty>
-      ) : null}
-      {page && page.items.length > 0 ? (
-        <DataTable caption="Your personal tokens" busy={tokens.loading}>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Description</th>
-              <th scope="col">Status</th>
-              <th scope="col">Created</th>
-              <th scope="col">Expiration</th>
-              <th scope="col">Last used</th>
-              <th scope="col">Hint</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
+      <Announcement message={announce} />
+      <ListTable
+        loaded={tokens}
+        items={page?.items}
+        what="personal tokens"
+        empty={status ? 'No personal token has this status.' : 'You have no personal tokens yet.'}
+        caption="Your personal tokens"
+        columns={['Name', 'Description', 'Status', ...TOKEN_CELL_COLUMNS]}
+        actions
+        pagination={{
+          label: 'Personal tokens',
+          total: page?.total,
+          limit: PAGE_SIZE,
+          offset,
+          onChange: setOffset,
+        }}
+      >
+        {(t) => {
+          const st = deriveStatus(t, nowMs);
+          return (
+            <tr key={t.id} data-token-id={t.id}>
+              <td data-label="Name">{t.name || <span className="muted">Unnamed</span>}</td>
+              <td data-label="Description">{t.description || <span className="muted">—</span>}</td>
+              <td data-label="Status">
+                <StatusBadge status={st} />
+              </td>
+              <TokenCells
+                token={t}
+                status={st}
+                nowMs={nowMs}
+                canEdit={canCreate}
+                canRevoke={canRevoke}
+                onEdit={() => setEditing(t)}
+                onRevoke={() => setRevoking(t)}
+              />
             </tr>
-          </thead>
-          <tbody>
-            {page.items.map((t) => {
-              const st = deriveStatus(t, nowMs);
-              return (
-                <tr key={t.id} data-token-id={t.id}>
-                  <td data-label="Name">{t.name || <span className="muted">Unnamed</span>}</td>
-                  <td data-label="Description">{t.description || <span className="muted">—</span>}</td>
-                  <td data-label="Status">
-                    <StatusBadge status={st} />
-                  </td>
-                  <td data-label="Created" className="nowrap">
-                    <DateText iso={t.created} style="date" />
-                  </td>
-                  <td data-label="Expiration" className="nowrap">
-                    <DateText iso={t.expiration} style="date" />
-                  </td>
-                  <td data-label="Last used">
-                    <DateText iso={t.lastUsed} nowMs={nowMs} style="relative" />
-                  </td>
-                  <td data-label="Hint" className="mono nowrap">
-                    …{t.hint}
-                  </td>
-                  <td data-label="Actions" className="actions">
-                    {canCreate && st === 'Active' ? (
-                      <button
-                        type="button"
-                        className="button button-small"
-                        aria-label={`Edit token ${tokenLabel(t)}`}
-                        onClick={() => setEditing(t)}
-                      >
-                        Edit
-                      </button>
-                    ) : null}
-                    {canRevoke && st === 'Active' ? (
-                      <button
-                        type="button"
-                        className="button button-small button-danger-outline"
-                        aria-label={`Revoke token ${tokenLabel(t)}`}
-                        onClick={() => setRevoking(t)}
-                      >
-                        Revoke
-                      </button>
-                    ) : null}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </DataTable>
-      ) : null}
-      {page ? (
-        <Pagination
-          label="Personal tokens"
-          total={page.total}
-          limit={PAGE_SIZE}
-          offset={offset}
-          onChange={setOffset}
-        />
-      ) : null}
+          );
+        }}
+      </ListTable>
 
       {creating ? (
         <CreatePersonalTokenDialog
@@ -236,14 +166,12 @@ function CreatePersonalTokenDialog({
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
   const [expiration, setExpiration] = useState<ExpirationChoice>(() => defaultChoice(limits.personal));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const [nameError, setNameError] = useState<string | null>(null);
+  const action = useAction();
   const nowMs = serverNow();
   const expiry = resolveExpiration(expiration, nowMs, limits.personal, 'personal tokens');
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
+  const submit = () => {
     if (name.trim() === '') {
       setNameError('Give the token a name, so you can recognise it later.');
       return;
@@ -251,67 +179,53 @@ function CreatePersonalTokenDialog({
     setNameError(null);
     const final = resolveExpiration(expiration, serverNow(), limits.personal, 'personal tokens');
     if (!final.ok) return;
-    setBusy(true);
-    setError(null);
-    try {
+    void action.run(async () => {
       const token = await createPersonalToken({
         name: name.trim(),
         description: description.trim(),
         expiration: new Date(final.expiresAtMs).toISOString(),
       });
-      if (!token.token) throw new Error('The server did not return the token value.');
-      onCreated(token as TokenView & { token: string });
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+      onCreated(withTokenValue(token));
+    });
   };
 
   return (
-    <Dialog title="Create personal token" onClose={onClose} busy={busy} wide>
-      <form onSubmit={submit} noValidate>
-        <div className="dialog-body">
-          <Field label="Name" error={nameError} hint="For your reference, e.g. “laptop backup script”.">
-            {(props) => (
-              <input
-                {...props}
-                value={name}
-                maxLength={128}
-                required
-                data-autofocus
-                onChange={(e) => setName(e.currentTarget.value)}
-              />
-            )}
-          </Field>
-          <Field label="Description" optional>
-            {(props) => (
-              <textarea
-                {...props}
-                rows={2}
-                value={description}
-                maxLength={2000}
-                onChange={(e) => setDescription(e.currentTarget.value)}
-              />
-            )}
-          </Field>
-          <ExpirationField
-            value={expiration}
-            onChange={setExpiration}
-            limits={limits.personal}
-            nowMs={nowMs}
-            what="personal tokens"
-          />
-          <ErrorMessage error={error} />
-        </div>
-        <div className="dialog-footer">
-          <button type="button" className="button" onClick={onClose} disabled={busy}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={busy || !expiry.ok}>
-            {busy ? 'Creating…' : 'Create token'}
-          </button>
-        </div>
-      </form>
-    </Dialog>
+    <FormDialog
+      title="Create personal token"
+      onClose={onClose}
+      busy={action.busy}
+      wide
+      error={action.error}
+      submitLabel="Create token"
+      busyLabel="Creating…"
+      submitDisabled={!expiry.ok}
+      onSubmit={submit}
+    >
+      <TextField
+        label="Name"
+        error={nameError}
+        hint="For your reference, e.g. “laptop backup script”."
+        value={name}
+        onChange={setName}
+        maxLength={128}
+        required
+        autoFocus
+      />
+      <TextField
+        label="Description"
+        optional
+        rows={2}
+        value={description}
+        onChange={setDescription}
+        maxLength={2000}
+      />
+      <ExpirationField
+        value={expiration}
+        onChange={setExpiration}
+        limits={limits.personal}
+        nowMs={nowMs}
+        what="personal tokens"
+      />
+    </FormDialog>
   );
 }

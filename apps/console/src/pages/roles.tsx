@@ -1,12 +1,14 @@
-import { type FormEvent, useId, useState } from 'react';
+import { useId, useState } from 'react';
 import { createRole, deleteRole, listRoles, updateRole } from '../api/endpoints';
 import type { Role } from '../api/types';
 import { ConfirmDialog } from '../components/confirm-dialog';
-import { Dialog } from '../components/dialog';
-import { Field } from '../components/field';
-import { DataTable, Empty, ErrorMessage, Loading, PageHeader } from '../components/ui';
+import { FormDialog } from '../components/form-dialog';
+import { ListTable } from '../components/list-table';
+import { TextField } from '../components/text-field';
+import { Announcement, PageHeader } from '../components/ui';
 import { isManagementPermission, PERMISSION_GROUPS, PERMISSION_PATTERN } from '../lib/permissions';
 import { useCan, useSession } from '../lib/session';
+import { useAction } from '../lib/use-action';
 import { useLoader } from '../lib/use-loader';
 
 type Action = { kind: 'create' } | { kind: 'edit'; role: Role } | { kind: 'delete'; role: Role };
@@ -31,91 +33,68 @@ export function RolesPage() {
       <PageHeader
         title="Roles"
         context="Security"
-        actions={
-          canWrite ? (
-            <button
-              type="button"
-              className="button button-primary"
-              onClick={() => setAction({ kind: 'create' })}
-            >
-              Create role
-            </button>
-          ) : null
-        }
+        action={canWrite ? { label: 'Create role', onClick: () => setAction({ kind: 'create' }) } : null}
       />
       <p className="lead">
         A role is a named set of permissions. The built-in roles Administrator, Operator and Reader cannot be
         changed; custom roles can carry the management API’s permissions and your own APIs’ (like{' '}
         <code>billing:read</code>).
       </p>
-      <p className="visually-hidden" role="status" aria-live="polite">
-        {announce}
-      </p>
-      <ErrorMessage error={roles.error} onRetry={roles.reload} />
-      {!roles.data && roles.loading ? <Loading what="roles" /> : null}
-      {roles.data && roles.data.length === 0 ? <Empty>No roles.</Empty> : null}
-      {roles.data && roles.data.length > 0 ? (
-        <DataTable caption="Roles" busy={roles.loading}>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Description</th>
-              <th scope="col">Permissions</th>
-              {canWrite ? (
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              ) : null}
-            </tr>
-          </thead>
-          <tbody>
-            {roles.data.map((r) => (
-              <tr key={r.name} data-role={r.name}>
-                <td data-label="Name">
-                  <strong>{r.name}</strong>{' '}
-                  {r.builtin ? <span className="badge badge-builtin">Built-in</span> : null}
-                </td>
-                <td data-label="Description">{r.description || <span className="muted">—</span>}</td>
-                <td data-label="Permissions">
-                  <span className="chips">
-                    {r.permissions.map((p) => (
-                      <span key={p} className={`chip mono${isManagementPermission(p) ? '' : ' chip-custom'}`}>
-                        {p}
-                      </span>
-                    ))}
+      <Announcement message={announce} />
+      <ListTable
+        loaded={roles}
+        items={roles.data}
+        what="roles"
+        empty="No roles."
+        caption="Roles"
+        columns={['Name', 'Description', 'Permissions']}
+        actions={canWrite}
+      >
+        {(r) => (
+          <tr key={r.name} data-role={r.name}>
+            <td data-label="Name">
+              <strong>{r.name}</strong>{' '}
+              {r.builtin ? <span className="badge badge-builtin">Built-in</span> : null}
+            </td>
+            <td data-label="Description">{r.description || <span className="muted">—</span>}</td>
+            <td data-label="Permissions">
+              <span className="chips">
+                {r.permissions.map((p) => (
+                  <span key={p} className={`chip mono${isManagementPermission(p) ? '' : ' chip-custom'}`}>
+                    {p}
                   </span>
-                </td>
-                {canWrite ? (
-                  <td data-label="Actions" className="actions">
-                    {r.builtin ? (
-                      <span className="muted small">Read-only</span>
-                    ) : (
-                      <>
-                        <button
-                          type="button"
-                          className="button button-small"
-                          aria-label={`Edit role ${r.name}`}
-                          onClick={() => setAction({ kind: 'edit', role: r })}
-                        >
-                          Edit
-                        </button>
-                        <button
-                          type="button"
-                          className="button button-small button-danger-outline"
-                          aria-label={`Delete role ${r.name}`}
-                          onClick={() => setAction({ kind: 'delete', role: r })}
-                        >
-                          Delete
-                        </button>
-                      </>
-                    )}
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </DataTable>
-      ) : null}
+                ))}
+              </span>
+            </td>
+            {canWrite ? (
+              <td data-label="Actions" className="actions">
+                {r.builtin ? (
+                  <span className="muted small">Read-only</span>
+                ) : (
+                  <>
+                    <button
+                      type="button"
+                      className="button button-small"
+                      aria-label={`Edit role ${r.name}`}
+                      onClick={() => setAction({ kind: 'edit', role: r })}
+                    >
+                      Edit
+                    </button>
+                    <button
+                      type="button"
+                      className="button button-small button-danger-outline"
+                      aria-label={`Delete role ${r.name}`}
+                      onClick={() => setAction({ kind: 'delete', role: r })}
+                    >
+                      Delete
+                    </button>
+                  </>
+                )}
+              </td>
+            ) : null}
+          </tr>
+        )}
+      </ListTable>
 
       {action?.kind === 'create' || action?.kind === 'edit' ? (
         <RoleDialog
@@ -168,8 +147,7 @@ function RoleDialog({
   const [customInput, setCustomInput] = useState('');
   const [customError, setCustomError] = useState<string | null>(null);
   const [nameError, setNameError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const action = useAction();
   const customId = useId();
 
   const addCustom = () => {
@@ -188,8 +166,7 @@ function RoleDialog({
     setCustomInput('');
   };
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
+  const submit = () => {
     if (!role && !/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/.test(name.trim())) {
       setNameError(
         'Use letters, digits, spaces, dots, dashes or underscores (up to 64), starting with a letter or digit.',
@@ -197,134 +174,112 @@ function RoleDialog({
       return;
     }
     setNameError(null);
-    setBusy(true);
-    setError(null);
     const permissions = [...management, ...custom];
-    try {
+    void action.run(async () => {
       onSaved(
         role
           ? await updateRole(role.name, { description: description.trim(), permissions })
           : await createRole({ name: name.trim(), description: description.trim(), permissions }),
       );
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    });
   };
 
   return (
-    <Dialog title={role ? `Edit role ${role.name}` : 'Create role'} onClose={onClose} busy={busy} wide>
-      <form onSubmit={submit} noValidate>
-        <div className="dialog-body">
-          {role ? null : (
-            <Field label="Name" error={nameError}>
-              {(props) => (
-                <input
-                  {...props}
-                  value={name}
-                  maxLength={64}
-                  data-autofocus
-                  onChange={(e) => setName(e.currentTarget.value)}
-                />
-              )}
-            </Field>
-          )}
-          <Field label="Description" optional>
-            {(props) => (
-              <input
-                {...props}
-                value={description}
-                maxLength={2000}
-                onChange={(e) => setDescription(e.currentTarget.value)}
-                {...(role ? { 'data-autofocus': true } : {})}
-              />
-            )}
-          </Field>
-          <div className="permission-groups">
-            {PERMISSION_GROUPS.map((group) => (
-              <fieldset key={group.label} className="field">
-                <legend>{group.label}</legend>
-                <div className="checkbox-list">
-                  {group.permissions.map(([perm, label]) => (
-                    <label key={perm} className="checkbox">
-                      <input
-                        type="checkbox"
-                        checked={management.includes(perm)}
-                        onChange={(e) => {
-                          const on = e.currentTarget.checked;
-                          setManagement((m) => (on ? [...m, perm] : m.filter((p) => p !== perm)));
-                        }}
-                      />
-                      <span>
-                        <span className="mono">{perm}</span>
-                        <span className="cell-note">{label}</span>
-                      </span>
-                    </label>
-                  ))}
-                </div>
-              </fieldset>
-            ))}
-          </div>
-          <fieldset className="field">
-            <legend>Custom permissions</legend>
-            <p className="hint">Permissions your own APIs check, e.g. billing:read.</p>
-            {custom.length ? (
-              <ul className="chips chip-list" aria-label="Custom permissions of this role">
-                {custom.map((p) => (
-                  <li key={p} className="chip chip-custom mono">
-                    {p}
-                    <button
-                      type="button"
-                      className="chip-remove"
-                      aria-label={`Remove ${p}`}
-                      onClick={() => setCustom(custom.filter((c) => c !== p))}
-                    >
-                      <span aria-hidden="true">×</span>
-                    </button>
-                  </li>
-                ))}
-              </ul>
-            ) : null}
-            <div className="copy-row">
-              <label htmlFor={customId} className="visually-hidden">
-                Add a custom permission
-              </label>
-              <input
-                id={customId}
-                className="mono"
-                placeholder="billing:read"
-                value={customInput}
-                aria-invalid={customError ? true : undefined}
-                aria-describedby={customError ? `${customId}-error` : undefined}
-                onChange={(e) => setCustomInput(e.currentTarget.value)}
-                onKeyDown={(e) => {
-                  if (e.key === 'Enter') {
-                    e.preventDefault();
-                    addCustom();
-                  }
-                }}
-              />
-              <button type="button" className="button" onClick={addCustom}>
-                Add permission
-              </button>
+    <FormDialog
+      title={role ? `Edit role ${role.name}` : 'Create role'}
+      onClose={onClose}
+      busy={action.busy}
+      wide
+      error={action.error}
+      submitLabel={role ? 'Save role' : 'Create role'}
+      busyLabel="Saving…"
+      onSubmit={submit}
+    >
+      {role ? null : (
+        <TextField label="Name" error={nameError} value={name} onChange={setName} maxLength={64} autoFocus />
+      )}
+      <TextField
+        label="Description"
+        optional
+        value={description}
+        onChange={setDescription}
+        maxLength={2000}
+        autoFocus={role !== null}
+      />
+      <div className="permission-groups">
+        {PERMISSION_GROUPS.map((group) => (
+          <fieldset key={group.label} className="field">
+            <legend>{group.label}</legend>
+            <div className="checkbox-list">
+              {group.permissions.map(([perm, label]) => (
+                <label key={perm} className="checkbox">
+                  <input
+                    type="checkbox"
+                    checked={management.includes(perm)}
+                    onChange={(e) => {
+                      const on = e.currentTarget.checked;
+                      setManagement((m) => (on ? [...m, perm] : m.filter((p) => p !== perm)));
+                    }}
+                  />
+                  <span>
+                    <span className="mono">{perm}</span>
+                    <span className="cell-note">{label}</span>
+                  </span>
+                </label>
+              ))}
             </div>
-            {customError ? (
-              <p className="field-error" id={`${customId}-error`}>
-                {customError}
-              </p>
-            ) : null}
           </fieldset>
-          <ErrorMessage error={error} />
-        </div>
-        <div className="dialog-footer">
-          <button type="button" className="button" onClick={onClose} disabled={busy}>
-            Cancel
+        ))}
+      </div>
+      <fieldset className="field">
+        <legend>Custom permissions</legend>
+        <p className="hint">Permissions your own APIs check, e.g. billing:read.</p>
+        {custom.length ? (
+          <ul className="chips chip-list" aria-label="Custom permissions of this role">
+            {custom.map((p) => (
+              <li key={p} className="chip chip-custom mono">
+                {p}
+                <button
+                  type="button"
+                  className="chip-remove"
+                  aria-label={`Remove ${p}`}
+                  onClick={() => setCustom(custom.filter((c) => c !== p))}
+                >
+                  <span aria-hidden="true">×</span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        ) : null}
+        <div className="copy-row">
+          <label htmlFor={customId} className="visually-hidden">
+            Add a custom permission
+          </label>
+          <input
+            id={customId}
+            className="mono"
+            placeholder="billing:read"
+            value={customInput}
+            aria-invalid={customError ? true : undefined}
+            aria-describedby={customError ? `${customId}-error` : undefined}
+            onChange={(e) => setCustomInput(e.currentTarget.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter') {
+                e.preventDefault();
+                addCustom();
+              }
+            }}
+          />
+          <button type="button" className="button" onClick={addCustom}>
+            Add permission
           </button>
-          <button type="submit" className="button button-primary" disabled={busy}>
-            {busy ? 'Saving…' : role ? 'Save role' : 'Create role'}
-          </button>
         </div>
-      </form>
-    </Dialog>
+        {customError ? (
+          <p className="field-error" id={`${customId}-error`}>
+            {customError}
+          </p>
+        ) : null}
+      </fieldset>
+    </FormDialog>
   );
 }

@@ -3,7 +3,8 @@ import { serverNow } from '../api/client';
 import { endSession, listIdentities, listSessions } from '../api/endpoints';
 import type { UserSession } from '../api/types';
 import { ConfirmDialog } from '../components/confirm-dialog';
-import { DataTable, DateText, Empty, ErrorMessage, Loading, PageHeader, Pagination } from '../components/ui';
+import { ListTable } from '../components/list-table';
+import { Announcement, DateText, PageHeader } from '../components/ui';
 import { describeUserAgent } from '../lib/format';
 import { SessionEndedContext, useCan, useSession } from '../lib/session';
 import { useLoader } from '../lib/use-loader';
@@ -38,75 +39,53 @@ export function SessionsPage() {
           ? 'Signed-in console sessions of every identity. Ending one signs that browser out at once.'
           : 'Where you are signed in. End a session you do not recognise, then change your password.'}
       </p>
-      <p className="visually-hidden" role="status" aria-live="polite">
-        {announce}
-      </p>
-      <ErrorMessage error={sessions.error} onRetry={sessions.reload} />
-      {!page && sessions.loading ? <Loading what="sessions" /> : null}
-      {page && page.items.length === 0 ? <Empty>No active sessions.</Empty> : null}
-      {page && page.items.length > 0 ? (
-        <DataTable caption="Sessions" busy={sessions.loading}>
-          <thead>
-            <tr>
-              <th scope="col">Identity</th>
-              <th scope="col">Browser</th>
-              <th scope="col">IP address</th>
-              <th scope="col">Signed in</th>
-              <th scope="col">Last seen</th>
-              <th scope="col">Expires</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {page.items.map((s) => (
-              <tr key={s.id} data-session-id={s.id}>
-                <td data-label="Identity">
-                  {names.data?.get(s.identityId) ?? `#${s.identityId}`}
-                  {s.current ? <span className="badge badge-current">This session</span> : null}
-                </td>
-                <td data-label="Browser" title={s.userAgent ?? undefined}>
-                  {describeUserAgent(s.userAgent)}
-                </td>
-                <td data-label="IP address" className="mono">
-                  {s.ip ?? '—'}
-                </td>
-                <td data-label="Signed in">
-                  <DateText iso={s.created} />
-                </td>
-                <td data-label="Last seen">
-                  <DateText iso={s.lastSeen} nowMs={nowMs} style="relative" />
-                </td>
-                <td data-label="Expires">
-                  <DateText iso={s.expires} />
-                </td>
-                <td data-label="Actions" className="actions">
-                  {mayEnd(s) ? (
-                    <button
-                      type="button"
-                      className="button button-small button-danger-outline"
-                      aria-label={s.current ? 'End this session (sign out)' : `End session ${s.id}`}
-                      onClick={() => setEnding(s)}
-                    >
-                      End
-                    </button>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </DataTable>
-      ) : null}
-      {page ? (
-        <Pagination
-          label="Sessions"
-          total={page.total}
-          limit={PAGE_SIZE}
-          offset={offset}
-          onChange={setOffset}
-        />
-      ) : null}
+      <Announcement message={announce} />
+      <ListTable
+        loaded={sessions}
+        items={page?.items}
+        what="sessions"
+        empty="No active sessions."
+        caption="Sessions"
+        columns={['Identity', 'Browser', 'IP address', 'Signed in', 'Last seen', 'Expires']}
+        actions
+        pagination={{ label: 'Sessions', total: page?.total, limit: PAGE_SIZE, offset, onChange: setOffset }}
+      >
+        {(s) => (
+          <tr key={s.id} data-session-id={s.id}>
+            <td data-label="Identity">
+              {names.data?.get(s.identityId) ?? `#${s.identityId}`}
+              {s.current ? <span className="badge badge-current">This session</span> : null}
+            </td>
+            <td data-label="Browser" title={s.userAgent ?? undefined}>
+              {describeUserAgent(s.userAgent)}
+            </td>
+            <td data-label="IP address" className="mono">
+              {s.ip ?? '—'}
+            </td>
+            <td data-label="Signed in">
+              <DateText iso={s.created} />
+            </td>
+            <td data-label="Last seen">
+              <DateText iso={s.lastSeen} nowMs={nowMs} style="relative" />
+            </td>
+            <td data-label="Expires">
+              <DateText iso={s.expires} />
+            </td>
+            <td data-label="Actions" className="actions">
+              {mayEnd(s) ? (
+                <button
+                  type="button"
+                  className="button button-small button-danger-outline"
+                  aria-label={s.current ? 'End this session (sign out)' : `End session ${s.id}`}
+                  onClick={() => setEnding(s)}
+                >
+                  End
+                </button>
+              ) : null}
+            </td>
+          </tr>
+        )}
+      </ListTable>
       {ending ? (
         <ConfirmDialog
           title={ending.current ? 'End this session?' : 'End session?'}

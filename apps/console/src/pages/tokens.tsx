@@ -4,28 +4,22 @@ import { listAppTokens, listIdentities, revokeAppToken, updateAppToken } from '.
 import type { TokenStatus, TokenView } from '../api/types';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { EditTokenDialog } from '../components/edit-token-dialog';
+import { FilterBar } from '../components/filter-bar';
+import { ListTable } from '../components/list-table';
+import { SearchField } from '../components/search-field';
 import { ShowTokenDialog } from '../components/show-token-dialog';
-import {
-  DataTable,
-  DateText,
-  Empty,
-  ErrorMessage,
-  Loading,
-  PageHeader,
-  Pagination,
-  StatusBadge,
-} from '../components/ui';
+import { StatusFilter } from '../components/status-filter';
+import { TOKEN_CELL_COLUMNS, TokenCells } from '../components/token-cells';
+import { Announcement, PageHeader, StatusBadge } from '../components/ui';
+import { tokenLabel } from '../lib/format';
 import { useCan, useSession } from '../lib/session';
 import { deriveStatus, expiresSoon } from '../lib/status';
 import { useDebounced } from '../lib/use-debounced';
 import { useLoader } from '../lib/use-loader';
+import { usePageOffset } from '../lib/use-page-offset';
 import { GrantTokenDialog } from './grant-token-dialog';
 
 const PAGE_SIZE = 25;
-
-export function tokenLabel(t: TokenView): string {
-  return t.name ? `“${t.name}” (…${t.hint})` : `…${t.hint}`;
-}
 
 /** Seed 001's "Security \ Tokens": every app token the caller may see, with grant and revoke. */
 export function TokensPage() {
@@ -38,13 +32,13 @@ export function TokensPage() {
   const [identity, setIdentity] = useState('');
   const [searchInput, setSearchInput] = useState('');
   const search = useDebounced(searchInput.trim(), 300);
-  const [offset, setOffset] = useState(0);
+  const { offset, setOffset, toFirstPage } = usePageOffset();
   const [granting, setGranting] = useState(false);
   const [created, setCreated] = useState<(TokenView & { token: string }) | null>(null);
   const [revoking, setRevoking] = useState<TokenView | null>(null);
   const [editing, setEditing] = useState<TokenView | null>(null);
   const [announce, setAnnounce] = useState('');
-  const ids = { status: useId(), identity: useId(), search: useId() };
+  const identityId = useId();
 
   const tokens = useLoader(
     () => listAppTokens({ status, identity, search, limit: PAGE_SIZE, offset }),
@@ -67,188 +61,103 @@ export function TokensPage() {
       <PageHeader
         title="Tokens"
         context="Security"
-        actions={
-          canGrant ? (
-            <button type="button" className="button button-primary" onClick={() => setGranting(true)}>
-              Grant App Token
-            </button>
-          ) : null
-        }
+        action={canGrant ? { label: 'Grant App Token', onClick: () => setGranting(true) } : null}
       />
       <p className="lead">
         App tokens let programs call the API as an identity, with some or all of its roles.{' '}
         {canReadAny ? 'You see the tokens of every identity.' : 'You see your own tokens.'}
       </p>
 
-      <search aria-label="Filter tokens">
-        <form className="filters" onSubmit={(e) => e.preventDefault()}>
+      <FilterBar label="Filter tokens">
+        <StatusFilter value={status} onChange={toFirstPage(setStatus)} />
+        {canReadAny ? (
           <div className="field">
-            <label htmlFor={ids.status}>Status</label>
+            <label htmlFor={identityId}>Identity</label>
             <select
-              id={ids.status}
-              value={status}
-              onChange={(e) => {
-                setStatus(e.currentTarget.value as TokenStatus | '');
-                setOffset(0);
-              }}
+              id={identityId}
+              value={identity}
+              onChange={(e) => toFirstPage(setIdentity)(e.currentTarget.value)}
             >
-              <option value="">All statuses</option>
-              <option value="Active">Active</option>
-              <option value="Revoked">Revoked</option>
-              <option value="Expired">Expired</option>
+              <option value="">All identities</option>
+              {(identities.data ?? [self]).map((i) => (
+                <option key={i.id} value={String(i.id)}>
+                  {i.name}
+                </option>
+              ))}
             </select>
           </div>
-          {canReadAny ? (
-            <div className="field">
-              <label htmlFor={ids.identity}>Identity</label>
-              <select
-                id={ids.identity}
-                value={identity}
-                onChange={(e) => {
-                  setIdentity(e.currentTarget.value);
-                  setOffset(0);
-                }}
-              >
-                <option value="">All identities</option>
-                {(identities.data ?? [self]).map((i) => (
-                  <option key={i.id} value={String(i.id)}>
-                    {i.name}
-                  </option>
-                ))}
-              </select>
-            </div>
-          ) : null}
-          <div className="field field-grow">
-            <label htmlFor={ids.search}>Search</label>
-            <input
-              id={ids.search}
-              type="search"
-              placeholder="Name or description"
-              value={searchInput}
-              onChange={(e) => {
-                setSearchInput(e.currentTarget.value);
-                setOffset(0);
-              }}
-            />
-          </div>
-        </form>
-      </search>
+        ) : null}
+        <SearchField
+          placeholder="Name or description"
+          value={searchInput}
+          onChange={toFirstPage(setSearchInput)}
+        />
+      </FilterBar>
 
-      <p className="visually-hidden" role="status" aria-live="polite">
-        {announce}
-      </p>
-      <ErrorMessage error={tokens.error} onRetry={tokens.reload} />
-      {!page && tokens.loading ? <Loading what="tokens" /> : null}
-      {page && page.items.length === 0 ? (
-        <Empty>
-          {status || identity || search
+      <Announcement message={announce} />
+      <ListTable
+        loaded={tokens}
+        items={page?.items}
+        what="tokens"
+        empty={
+          status || identity || search
             ? 'No token matches these filters.'
             : canGrant
               ? 'No app tokens yet. Grant one to let a program call the API.'
-              : 'No app tokens yet.'}
-        </Empty>
-      ) : null}
-      {page && page.items.length > 0 ? (
-        <DataTable caption="App tokens" busy={tokens.loading}>
-          <thead>
-            <tr>
-              <th scope="col">Identity</th>
-              <th scope="col">Roles</th>
-              <th scope="col">Name</th>
-              <th scope="col">Status</th>
-              <th scope="col">Created</th>
-              <th scope="col">Expiration</th>
-              <th scope="col">Last used</th>
-              <th scope="col">Hint</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {page.items.map((t) => {
-              const st = deriveStatus(t, nowMs);
-              const soon = expiresSoon(t, nowMs);
-              return (
-                <tr key={t.id} data-token-id={t.id}>
-                  <td data-label="Identity" className="nowrap">
-                    {t.identity.name || `#${t.identityId}`}
-                  </td>
-                  <td data-label="Roles">
-                    <span className="chips">
-                      {t.roles.map((r) => (
-                        <span key={r} className="chip">
-                          {r}
-                        </span>
-                      ))}
+              : 'No app tokens yet.'
+        }
+        caption="App tokens"
+        columns={['Identity', 'Roles', 'Name', 'Status', ...TOKEN_CELL_COLUMNS]}
+        actions
+        pagination={{ label: 'Tokens', total: page?.total, limit: PAGE_SIZE, offset, onChange: setOffset }}
+      >
+        {(t) => {
+          const st = deriveStatus(t, nowMs);
+          const soon = expiresSoon(t, nowMs);
+          return (
+            <tr key={t.id} data-token-id={t.id}>
+              <td data-label="Identity" className="nowrap">
+                {t.identity.name || `#${t.identityId}`}
+              </td>
+              <td data-label="Roles">
+                <span className="chips">
+                  {t.roles.map((r) => (
+                    <span key={r} className="chip">
+                      {r}
                     </span>
-                  </td>
-                  <td data-label="Name" className="name-cell">
-                    {t.name || <span className="muted">Unnamed</span>}
-                    {t.description ? <span className="cell-note">{t.description}</span> : null}
-                    {t.scope === 'custom' ? (
-                      <span className="cell-note" title={t.apiEndpoints?.join('\n')}>
-                        Scope: {t.apiEndpoints?.length ?? 0} endpoint{t.apiEndpoints?.length === 1 ? '' : 's'}
-                      </span>
-                    ) : null}
-                  </td>
-                  <td data-label="Status">
-                    <StatusBadge status={st} />
-                    {soon !== null ? (
-                      <span className="cell-note warning-text">
-                        Expires {soon === 0 ? 'today' : `in ${soon} day${soon === 1 ? '' : 's'}`}
-                      </span>
-                    ) : null}
-                  </td>
-                  <td data-label="Created" className="nowrap">
-                    <DateText iso={t.created} style="date" />
-                  </td>
-                  <td data-label="Expiration" className="nowrap">
-                    <DateText iso={t.expiration} style="date" />
-                  </td>
-                  <td data-label="Last used">
-                    <DateText iso={t.lastUsed} nowMs={nowMs} style="relative" />
-                  </td>
-                  <td data-label="Hint" className="mono nowrap">
-                    …{t.hint}
-                  </td>
-                  <td data-label="Actions" className="actions">
-                    {mayEdit(t) && st === 'Active' ? (
-                      <button
-                        type="button"
-                        className="button button-small"
-                        aria-label={`Edit token ${tokenLabel(t)}`}
-                        onClick={() => setEditing(t)}
-                      >
-                        Edit
-                      </button>
-                    ) : null}
-                    {mayRevoke(t) && st === 'Active' ? (
-                      <button
-                        type="button"
-                        className="button button-small button-danger-outline"
-                        aria-label={`Revoke token ${tokenLabel(t)}`}
-                        onClick={() => setRevoking(t)}
-                      >
-                        Revoke
-                      </button>
-                    ) : null}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </DataTable>
-      ) : null}
-      {page ? (
-        <Pagination
-          label="Tokens"
-          total={page.total}
-          limit={PAGE_SIZE}
-          offset={offset}
-          onChange={setOffset}
-        />
-      ) : null}
+                  ))}
+                </span>
+              </td>
+              <td data-label="Name" className="name-cell">
+                {t.name || <span className="muted">Unnamed</span>}
+                {t.description ? <span className="cell-note">{t.description}</span> : null}
+                {t.scope === 'custom' ? (
+                  <span className="cell-note" title={t.apiEndpoints?.join('\n')}>
+                    Scope: {t.apiEndpoints?.length ?? 0} endpoint{t.apiEndpoints?.length === 1 ? '' : 's'}
+                  </span>
+                ) : null}
+              </td>
+              <td data-label="Status">
+                <StatusBadge status={st} />
+                {soon !== null ? (
+                  <span className="cell-note warning-text">
+                    Expires {soon === 0 ? 'today' : `in ${soon} day${soon === 1 ? '' : 's'}`}
+                  </span>
+                ) : null}
+              </td>
+              <TokenCells
+                token={t}
+                status={st}
+                nowMs={nowMs}
+                canEdit={mayEdit(t)}
+                canRevoke={mayRevoke(t)}
+                onEdit={() => setEditing(t)}
+                onRevoke={() => setRevoking(t)}
+              />
+            </tr>
+          );
+        }}
+      </ListTable>
 
       {granting ? (
         <GrantTokenDialog

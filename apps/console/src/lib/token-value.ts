@@ -1,0 +1,11 @@
+import type { TokenView } from '../api/types';
+
+/**
+ * The token that a grant or create answered with, which is the only answer ever to carry the
+ * value. Without the value there is nothing to show the person, so that is an error.
+ */
+export function withTokenValue(token: TokenView): TokenView & { token: string } {
+  const value = token.token;
+  if (!value) throw new Error('The server did not return the token value.');
+  return { ...token, token: value };
+}
