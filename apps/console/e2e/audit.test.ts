@@ -64,6 +64,10 @@ for (const dialect of DIALECTS) {
 
         await page.getByLabel('Action').fill('token.revoke');
         await page.getByRole('button', { name: 'Filter' }).click();
+        // Wait for the filtered answer itself: the previous rows stay on screen while it loads.
+        await expect
+          .poll(async () => (await rows.allTextContents()).join('\n'))
+          .toContain(`token #${grantedId}`);
         await expect.poll(() => rows.count()).toBe(1);
         expect(await rows.first().textContent()).toContain(`token #${grantedId}`);
 
@@ -71,6 +75,11 @@ for (const dialect of DIALECTS) {
         await page.getByLabel('Actor').fill('audit-bot');
         await page.getByLabel('Outcome').selectOption('failure');
         await page.getByRole('button', { name: 'Filter' }).click();
+        await expect
+          .poll(async () =>
+            (await rows.allTextContents()).every((t) => t.includes('audit-bot') && t.includes('signin')),
+          )
+          .toBe(true);
         await expect.poll(() => rows.count()).toBe(1);
         expect(await rows.first().textContent()).toContain('signin');
 
