@@ -188,7 +188,9 @@ async function measure(target, round, ceilingRps) {
   await warmUp(load, target.tokenCount ?? 0);
   while (checking) await runLoad({ ...load, durationS: 1 });
   const checked = check ? await check : null;
+  const cpuBefore = target.server.cpuMs();
   const result = await runLoad({ ...load, durationS: options.durationS });
+  const cpuAfter = target.server.cpuMs();
   const memory = target.server.memoryPeak();
   const m = {
     round,
@@ -198,6 +200,10 @@ async function measure(target, round, ceilingRps) {
     ...result,
     peakRssMiB: memory.peakRssMiB,
     hwmMiB: memory.hwmMiB,
+    // The server's own CPU time per answered request: unlike req/s, it hardly moves when other
+    // work competes for the CPUs.
+    cpuUsPerRequest:
+      cpuBefore !== null && cpuAfter !== null ? ((cpuAfter - cpuBefore) * 1000) / result.requests : null,
     ratio: ceilingRps ? result.rps / ceilingRps : 1,
   };
   if (checked) m.check = checked;
@@ -328,6 +334,32 @@ async function main() {
     });
   }
 
+  // Every kept token must verify before anything is measured (a stale store fails fast here).
+  for (const t of targets.filter((x) => x.n === 3)) {
+    const res = await fetch(t.url, { headers: { authorization: `Bearer ${t.token}` } });
+    await res.arrayBuffer();
+    if (res.status !== 204)
+      throw new Error(`${t.dialect} ${t.size}: a seeded token was refused (HTTP ${res.status})`);
+  }
+
+  // A fresh process spends its first thousands of requests compiling hot code (on V8's
+  // background threads, counted in its CPU time): every target gets one unmeasured pass
+  // first, so round 1 does not measure the JIT of whichever target comes first on a server.
+  log(`[${elapsed()}] warming every target once (not measured)`);
+  for (const t of targets) {
+    await runLoad({
+      loader: options.loader,
+      url: t.url,
+      method: t.method,
+      body: t.body,
+      contentType: t.contentType,
+      token: t.token,
+      tokensFile: t.tokensFile,
+      connections: options.connections,
+      durationS: 1,
+    });
+  }
+
   const measurements = [];
   for (let round = 1; round <= options.rounds; round++) {
     // Odd rounds run the targets in order, even rounds in reverse (the ceiling always first),
@@ -336,14 +368,14 @@ async function main() {
     log(`[${elapsed()}] round ${round}/${options.rounds}`);
     const ceilingM = await measure(targets[0], round, null);
     measurements.push(ceilingM);
-    log(`  1 ceiling: ${Math.round(ceilingM.rps)} req/s`);
+    log(`  1 ceiling: ${Math.round(ceilingM.rps)} req/s, ${ceilingM.cpuUsPerRequest?.toFixed(1)} µs CPU/req`);
     for (const t of order) {
       const m = await measure(t, round, ceilingM.rps);
       measurements.push(m);
       const where = t.dialect ? ` ${t.dialect}${t.size ? ` ${t.size}` : ''}` : '';
       const bad = m.failedStatus + m.socketErrors;
       log(
-        `  ${t.n}${where}: ${Math.round(m.rps)} req/s (${m.ratio.toFixed(3)}), p99 ${m.latencyMsP99.toFixed(2)} ms, ` +
+        `  ${t.n}${where}: ${Math.round(m.rps)} req/s (${m.ratio.toFixed(3)}), ${m.cpuUsPerRequest?.toFixed(1)} µs CPU/req, p99 ${m.latencyMsP99.toFixed(2)} ms, ` +
           `RSS ${Math.round(m.peakRssMiB)} MiB${bad ? `, ${bad} FAILED` : ''}${m.check ? `, check ${m.check.passed ? 'ok' : 'FAILED'}` : ''}`,
       );
     }

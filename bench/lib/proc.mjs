@@ -1,6 +1,6 @@
 // Child processes of the bench: servers under test (each its own process, so the load
 // generator, the servers and this orchestrator never share an event loop) and their memory.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /** Every child still running, so an interrupted bench leaves nothing behind. */
@@ -10,6 +10,22 @@ const running = new Set();
 export function killAll() {
   for (const child of running) child.kill('SIGKILL');
   running.clear();
+}
+
+let clockTicks = null;
+
+/** CPU time (user + system) a process has used so far, in milliseconds; null once it has gone. */
+export function cpuMsOf(pid) {
+  try {
+    clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start at ") ": utime is the
+    // 14th field of the line, stime the 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
+  } catch {
+    return null;
+  }
 }
 
 /** VmRSS and VmHWM of a process in MiB, or null once it has gone. */
@@ -103,6 +119,10 @@ function handleOf(name, child, info, stderr) {
         const m = memoryOf(child.pid);
         if (m && m.rssMiB > peakRssMiB) peakRssMiB = m.rssMiB;
       }, everyMs);
+    },
+    /** CPU time the server has used so far (ms). */
+    cpuMs() {
+      return cpuMsOf(child.pid);
     },
     /** Stops sampling; the peak VmRSS seen since sampleMemory() and VmHWM (peak over the life). */
     memoryPeak() {

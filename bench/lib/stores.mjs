@@ -36,8 +36,8 @@ const CACHE_ROOT = join(tmpdir(), 'tokenward-bench-cache');
 
 /**
  * The folder of seeded SQLite stores kept between runs, named after everything that shapes
- * them (the migrations, the first-start bootstrap, the seeding), with the master key their
- * signing keys are sealed with. Folders of other versions are removed.
+ * them (the migrations, packages/core, the first-start bootstrap, the seeding), with the
+ * master key their signing keys are sealed with. Folders of other versions are removed.
  */
 export function sqliteCache() {
   const hash = createHash('sha256');
@@ -47,6 +47,14 @@ export function sqliteCache() {
     .filter((n) => n.endsWith('.js'))
     .sort()) {
     hash.update(f).update(readFileSync(join(migrations, f)));
+  }
+  // Token values are made by packages/core (format, checksum, hash): a change there makes the
+  // kept values of an older store unusable.
+  const core = dist('packages/core/dist');
+  for (const f of readdirSync(core)
+    .filter((n) => n.endsWith('.js'))
+    .sort()) {
+    hash.update(f).update(readFileSync(join(core, f)));
   }
   hash.update(readFileSync(dist('apps/server/dist/bootstrap.js')));
   hash.update(readFileSync(SEED)).update(String(KEPT_TOKENS));
