@@ -9,7 +9,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { AppError, errorBody } from '@tokenward/core';
 import { openStore, type Store } from '@tokenward/store';
 import { Ajv } from 'ajv';
-import Fastify, { type FastifyHttpOptions, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyHttpOptions,
+  type FastifyInstance,
+  type FastifyReply,
+} from 'fastify';
 import { bootstrapAdmin, type FirstStart } from './bootstrap.js';
 import type { Config } from './config.js';
 import { registerAuth } from './plugins/auth.js';
@@ -102,6 +107,12 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     },
     rewriteUrl: (req) => rewriteCompatUrl(req.url ?? '/'),
     logController: new AccessLogController(),
+    // A per-request child logger (with redaction set up) is only worth building when request
+    // lines are written at all.
+    childLoggerFactory: (logger, bindings, childOptions) =>
+      (logger as FastifyBaseLogger & { isLevelEnabled(level: string): boolean }).isLevelEnabled('info')
+        ? logger.child(bindings, childOptions)
+        : logger,
     clientErrorHandler,
     frameworkErrors(_error, _req, reply) {
       (reply as unknown as FastifyReply)

@@ -38,7 +38,7 @@ export function headerCredential(request: FastifyRequest): string | null {
   if (auth !== undefined) {
     // Node keeps the first of repeated Authorization headers and drops the others: read them
     // all, so two different ones are refused like any two credentials (SPEC §3).
-    for (const value of request.raw.headersDistinct?.authorization ?? [auth]) {
+    for (const value of authorizationHeaders(request, auth)) {
       const v = value.trim();
       if (!/^bearer\s+\S/i.test(v)) throw new AppError('unauthenticated');
       found.add(stripBearer(v));
@@ -60,6 +60,21 @@ export function headerCredential(request: FastifyRequest): string | null {
   if (only === undefined) return null;
   if (only.length > 8192) throw new AppError('unauthenticated');
   return only;
+}
+
+/**
+ * Every Authorization header of the request. `headersDistinct` rebuilds all headers, so it is
+ * only asked when the raw header list names Authorization more than once (rare).
+ */
+function authorizationHeaders(request: FastifyRequest, first: string): readonly string[] {
+  const raw = request.raw.rawHeaders;
+  let seen = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length === 13 && raw[i]!.toLowerCase() === 'authorization' && ++seen > 1) {
+      return request.raw.headersDistinct.authorization ?? [first];
+    }
+  }
+  return [first];
 }
 
 export type Authenticator = (request: FastifyRequest) => Promise<Principal | null>;
