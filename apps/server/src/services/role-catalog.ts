@@ -22,6 +22,7 @@ export interface RoleInfo {
  */
 export class RoleCatalog {
   private custom = new Map<string, RoleInfo>();
+  private sets = new Map<string, PermissionSet>();
 
   constructor(private readonly store: Store) {}
 
@@ -37,6 +38,7 @@ export class RoleCatalog {
       });
     }
     this.custom = next;
+    this.sets = new Map();
   }
 
   /** Canonical name of a role, or undefined when no such role exists. */
@@ -73,7 +75,18 @@ export class RoleCatalog {
     return [...builtins, ...[...this.custom.values()].sort((a, b) => a.name.localeCompare(b.name))];
   }
 
+  /**
+   * The permission set of a list of roles, shared by every cached token and identity with the
+   * same roles (a few distinct lists for up to 100 000 cache entries), rebuilt after a reload.
+   */
   permissionsOf(roles: readonly string[]): PermissionSet {
-    return permissionsOfRoles(roles, (name) => this.custom.get(roleKey(name))?.permissions);
+    const key = roles.join('\u0000');
+    let set = this.sets.get(key);
+    if (!set) {
+      set = permissionsOfRoles(roles, (name) => this.custom.get(roleKey(name))?.permissions);
+      if (this.sets.size >= 10_000) this.sets.clear();
+      this.sets.set(key, set);
+    }
+    return set;
   }
 }
