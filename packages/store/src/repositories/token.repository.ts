@@ -101,31 +101,35 @@ export async function recordTokenUsage(
 ): Promise<void> {
   if (usage.length === 0) return;
   const CHUNK = 500;
-  await db.transaction().execute(async (trx) => {
-    for (let i = 0; i < usage.length; i += CHUNK) {
-      const part = usage.slice(i, i + CHUNK);
-      const lastUsed = sql.join(
-        part.map((u) => sql`WHEN ${u.id} THEN CAST(${u.lastUsedAtMs} AS BIGINT)`),
-        sql` `,
-      );
-      const counts = sql.join(
-        part.map((u) => sql`WHEN ${u.id} THEN CAST(${u.count} AS BIGINT)`),
-        sql` `,
-      );
-      await trx
-        .updateTable('tokens')
-        .set({
-          last_used_at_ms: sql<number>`CASE id ${lastUsed} END`,
-          use_count: sql<number>`use_count + CASE id ${counts} END`,
-        })
-        .where(
-          'id',
-          'in',
-          part.map((u) => u.id),
-        )
-        .execute();
-    }
-  });
+  // Ids in ascending order: every flush locks rows in the same order.
+  usage = [...usage].sort((a, b) => a.id - b.id);
+  await retryOnConflict(() =>
+    db.transaction().execute(async (trx) => {
+      for (let i = 0; i < usage.length; i += CHUNK) {
+        const part = usage.slice(i, i + CHUNK);
+        const lastUsed = sql.join(
+          part.map((u) => sql`WHEN ${u.id} THEN CAST(${u.lastUsedAtMs} AS BIGINT)`),
+          sql` `,
+        );
+        const counts = sql.join(
+          part.map((u) => sql`WHEN ${u.id} THEN CAST(${u.count} AS BIGINT)`),
+          sql` `,
+        );
+        await trx
+          .updateTable('tokens')
+          .set({
+            last_used_at_ms: sql<number>`CASE id ${lastUsed} END`,
+            use_count: sql<number>`use_count + CASE id ${counts} END`,
+          })
+          .where(
+            'id',
+            'in',
+            part.map((u) => u.id),
+          )
+          .execute();
+      }
+    }),
+  );
 }
 
 /** Whether any live token still carries the role (compared case-insensitively). */
@@ -190,6 +194,31 @@ export async function revokeChildren(
  * was revoked (ids and hashes, so caches can forget them).
  */
 export async function revokeTokenTree(
+  db: Kysely<Database>,
+  id: number,
+  atMs: number,
+): Promise<Array<{ id: number; token_hash: string }>> {
+  // Concurrent writers (the usage flush, another revocation) may lock the same rows in another
+  // order; PostgreSQL then aborts one transaction as a deadlock. Revocation must not fail for
+  // that: run it again.
+  return retryOnConflict(() => revokeTokenTreeOnce(db, id, atMs));
+}
+
+const RETRYABLE = new Set(['40P01', '40001', 'SQLITE_BUSY']);
+
+async function retryOnConflict<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (i >= attempts || !code || !RETRYABLE.has(code)) throw err;
+      await new Promise((r) => setTimeout(r, 5 * i + Math.random() * 10));
+    }
+  }
+}
+
+async function revokeTokenTreeOnce(
   db: Kysely<Database>,
   id: number,
   atMs: number,
