@@ -5,7 +5,6 @@ import {
   listTokens,
   type Store,
   spendToken,
-  type TokenRow,
 } from '@tokenward/store';
 import type { AccessIssuer } from './access-issuer.js';
 import type { AuditService } from './audit.service.js';
@@ -461,4 +460,3 @@ export class ProtocolService {
   }
 }
 
-export type { TokenRow };
