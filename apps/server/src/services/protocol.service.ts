@@ -1,11 +1,5 @@
 import { AppError, isValidPermission, MANAGEMENT_PERMISSIONS, roleKey } from '@tokenward/core';
-import {
-  findIdentityById,
-  findTokenById,
-  listTokens,
-  type Store,
-  spendToken,
-} from '@tokenward/store';
+import { findIdentityById, findTokenById, listTokens, type Store, spendToken } from '@tokenward/store';
 import type { AccessIssuer } from './access-issuer.js';
 import type { AuditService } from './audit.service.js';
 import { requirePermission } from './authorization.js';
@@ -459,4 +453,3 @@ export class ProtocolService {
     };
   }
 }
-
