@@ -1,5 +1,7 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 import { type Dialect, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely';
 import pg from 'pg';
@@ -44,6 +46,8 @@ export interface CreatedDialect {
   /** The pool or database handle, for closing and for listen/notify. */
   sqlite?: SQLite.Database;
   pool?: pg.Pool;
+  /** SQLite: the background checkpointer, stopped before the database is closed. */
+  checkpointer?: Checkpointer;
 }
 
 /** createDialect(config) → SQLite (better-sqlite3, WAL) or PostgreSQL (pg). */
@@ -56,7 +60,8 @@ export function createDialect(config: StoreConfig): CreatedDialect {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
-    return { dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), sqlite };
+    const checkpointer = new Checkpointer(sqlite, config.file);
+    return { dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), sqlite, checkpointer };
   }
   const pool = new pg.Pool(pgPoolConfig(config));
   // An idle client losing its connection (e.g. the server restarting) must not crash the process.
@@ -89,3 +94,67 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
     },
   };
 }
+
+/** How often the checkpointer copies committed WAL frames into the database file. */
+const CHECKPOINT_INTERVAL_MS = 250;
+/** Pages the WAL may hold before a commit checkpoints by itself (when the checkpointer is gone). */
+const FALLBACK_AUTOCHECKPOINT_PAGES = 1000;
+
+/**
+ * Moves SQLite's WAL checkpoints off the event loop. better-sqlite3 is synchronous, and a
+ * checkpoint fsyncs the WAL and the database file: run by the commit that crosses the WAL
+ * limit, it stalls every request for as long as the disk takes (tens of milliseconds on these
+ * machines, every ~1 000 pages written). A worker thread with its own connection runs a PASSIVE
+ * checkpoint every 250 ms instead, which never blocks the writer; the WAL is then reused from
+ * its start. Durability is SQLite's own WAL + synchronous=NORMAL either way. Should the worker
+ * fail, commits checkpoint by themselves again.
+ */
+export class Checkpointer {
+  private readonly worker: Worker;
+  private stopped = false;
+
+  constructor(
+    private readonly sqlite: SQLite.Database,
+    file: string,
+  ) {
+    sqlite.pragma('wal_autocheckpoint = 0');
+    this.worker = new Worker(CHECKPOINTER_SOURCE, {
+      eval: true,
+      workerData: {
+        driver: createRequire(import.meta.url).resolve('better-sqlite3'),
+        file,
+        intervalMs: CHECKPOINT_INTERVAL_MS,
+      },
+    });
+    this.worker.unref();
+    const fallBack = () => {
+      if (this.stopped || !this.sqlite.open) return;
+      this.stopped = true;
+      this.sqlite.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+    };
+    this.worker.on('error', fallBack);
+    this.worker.on('exit', fallBack);
+  }
+
+  /** Stops the worker (its connection closed); commits checkpoint by themselves afterwards. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.worker.terminate();
+  }
+}
+
+const CHECKPOINTER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.file, { fileMustExist: true });
+db.pragma('busy_timeout = 1000');
+db.pragma('synchronous = NORMAL');
+setInterval(() => {
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+  } catch {
+    // Busy or closing: the next round tries again.
+  }
+}, workerData.intervalMs);
+`;

@@ -143,6 +143,7 @@ export async function openStore(config: StoreConfig): Promise<Store> {
         l.on('error', () => {});
         await l.end().catch(() => {});
       }
+      await created.checkpointer?.stop();
       await db.destroy();
     },
   };
