@@ -82,6 +82,9 @@ export interface TokenView {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** What granting needs to know of the identity a token is for. */
+type TargetIdentity = Pick<IdentityRow, 'id' | 'name' | 'source' | 'roles' | 'enabled'>;
+
 export class TokenService {
   constructor(
     private readonly store: Store,
@@ -136,7 +139,7 @@ export class TokenService {
    * Roles for a new token of `target`: the requested ones (or, by default, every role of the
    * target the caller could grant), each held by the target and covered by the caller.
    */
-  tokenRoles(caller: Principal, target: IdentityRow, requested: string[] | undefined): string[] {
+  tokenRoles(caller: Principal, target: TargetIdentity, requested: string[] | undefined): string[] {
     const targetRoles = JSON.parse(target.roles) as string[];
     const targetKeys = new Set(targetRoles.map(roleKey));
     const self = target.id === caller.identity.id;
@@ -198,9 +201,21 @@ export class TokenService {
     caller: Principal,
     identityId: number | undefined,
     anyPermission: string,
-  ): Promise<IdentityRow> {
+  ): Promise<TargetIdentity> {
     const targetId = identityId ?? caller.identity.id;
-    if (targetId !== caller.identity.id) requirePermission(caller, anyPermission);
+    if (targetId === caller.identity.id) {
+      // The caller was authenticated a moment ago from an entry kept current by invalidation:
+      // a grant for oneself needs no second read of the same identity.
+      const me = caller.identity;
+      return {
+        id: me.id,
+        name: me.name,
+        source: me.source,
+        roles: JSON.stringify(me.roles),
+        enabled: me.enabled ? 1 : 0,
+      };
+    }
+    requirePermission(caller, anyPermission);
     const target = await findIdentityById(this.store.db, targetId);
     if (!target) throw new AppError('not_found', 'The identity does not exist.');
     if (target.enabled !== 1) throw new AppError('conflict', 'The identity is disabled.');

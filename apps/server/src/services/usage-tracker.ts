@@ -1,6 +1,9 @@
 import { recordTokenUsage, type Store, touchSessions } from '@tokenward/store';
 import type { FastifyBaseLogger } from 'fastify';
 
+/** Tokens per usage write: small enough that a write never holds up requests for long. */
+const USAGE_CHUNK = 100;
+
 interface Usage {
   lastUsedAtMs: number;
   count: number;
@@ -58,18 +61,24 @@ export class UsageTracker {
     this.tokens = new Map();
     this.sessions = new Map();
     this.flushing = (async () => {
+      // Ids in ascending order (every flush locks rows in the same order), written a chunk at a
+      // time with the event loop free in between; a failure keeps only what was not written.
+      const pending = [...tokens].map(([id, u]) => ({ id, ...u })).sort((a, b) => a.id - b.id);
+      let written = 0;
       try {
-        await recordTokenUsage(
-          this.store.db,
-          [...tokens].map(([id, u]) => ({ id, ...u })),
-        );
+        while (written < pending.length) {
+          if (written > 0) await new Promise((resolve) => setImmediate(resolve));
+          const part = pending.slice(written, written + USAGE_CHUNK);
+          await recordTokenUsage(this.store.db, part);
+          written += part.length;
+        }
         // Sessions seen at the same instant are written together.
         const byTime = new Map<number, number[]>();
         for (const [id, at] of sessions) byTime.set(at, [...(byTime.get(at) ?? []), id]);
         for (const [at, ids] of byTime) await touchSessions(this.store.db, ids, at);
       } catch (err) {
-        // Keep the counts for the next attempt rather than losing them.
-        for (const [id, u] of tokens) {
+        // Keep the counts not yet written for the next attempt rather than losing them.
+        for (const { id, ...u } of pending.slice(written)) {
           const cur = this.tokens.get(id);
           if (cur) {
             cur.count += u.count;

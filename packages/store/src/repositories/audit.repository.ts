@@ -1,10 +1,11 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { AuditEventRow, Database, NewAuditEventRow } from '../schema.js';
+import { insertRow } from './insert.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
 export async function insertAuditEvent(db: Db, row: NewAuditEventRow): Promise<void> {
-  await db.insertInto('audit_events').values(row).execute();
+  await insertRow(db, 'audit_events', row, false);
 }
 
 export interface AuditFilter {

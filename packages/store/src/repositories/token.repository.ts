@@ -1,11 +1,14 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, NewTokenRow, TokenRow } from '../schema.js';
+import { insertRow } from './insert.js';
 import { containsPattern } from './like.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
 export async function insertToken(db: Db, row: NewTokenRow): Promise<TokenRow> {
-  return db.insertInto('tokens').values(row).returningAll().executeTakeFirstOrThrow();
+  const inserted = await insertRow(db, 'tokens', row, true);
+  if (!inserted) throw new Error('insert into tokens returned no row');
+  return inserted as unknown as TokenRow;
 }
 
 /** One indexed look-up by hash: the only way a presented token is found. */
@@ -91,45 +94,47 @@ export async function revokeTokensOfIdentity(db: Db, identityId: number, atMs: n
 }
 
 /**
- * Applies batched usage: one UPDATE per chunk of tokens (CASE on the id), keeping the latest
- * time and adding the count observed since the last flush. A flush of 10 000 tokens is 20
- * statements, not 10 000.
+ * Applies batched usage: one UPDATE per chunk of 100 tokens (CASE on the id), keeping the
+ * latest time and adding the count observed since the last flush. A flush of 10 000 tokens is
+ * 100 statements, not 10 000.
  */
 export async function recordTokenUsage(
   db: Kysely<Database>,
   usage: ReadonlyArray<{ id: number; lastUsedAtMs: number; count: number }>,
 ): Promise<void> {
   if (usage.length === 0) return;
-  const CHUNK = 500;
+  // Small statements, each its own transaction, with the event loop free between them: with
+  // SQLite a statement runs on the event loop, and one flush of 10 000 tokens in one go would
+  // hold up every request for its whole duration. Usage figures need no all-or-nothing write.
+  const CHUNK = 100;
   // Ids in ascending order: every flush locks rows in the same order.
   usage = [...usage].sort((a, b) => a.id - b.id);
-  await retryOnConflict(() =>
-    db.transaction().execute(async (trx) => {
-      for (let i = 0; i < usage.length; i += CHUNK) {
-        const part = usage.slice(i, i + CHUNK);
-        const lastUsed = sql.join(
-          part.map((u) => sql`WHEN ${u.id} THEN CAST(${u.lastUsedAtMs} AS BIGINT)`),
-          sql` `,
-        );
-        const counts = sql.join(
-          part.map((u) => sql`WHEN ${u.id} THEN CAST(${u.count} AS BIGINT)`),
-          sql` `,
-        );
-        await trx
-          .updateTable('tokens')
-          .set({
-            last_used_at_ms: sql<number>`CASE id ${lastUsed} END`,
-            use_count: sql<number>`use_count + CASE id ${counts} END`,
-          })
-          .where(
-            'id',
-            'in',
-            part.map((u) => u.id),
-          )
-          .execute();
-      }
-    }),
-  );
+  for (let i = 0; i < usage.length; i += CHUNK) {
+    if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+    const part = usage.slice(i, i + CHUNK);
+    const lastUsed = sql.join(
+      part.map((u) => sql`WHEN ${u.id} THEN CAST(${u.lastUsedAtMs} AS BIGINT)`),
+      sql` `,
+    );
+    const counts = sql.join(
+      part.map((u) => sql`WHEN ${u.id} THEN CAST(${u.count} AS BIGINT)`),
+      sql` `,
+    );
+    await retryOnConflict(() =>
+      db
+        .updateTable('tokens')
+        .set({
+          last_used_at_ms: sql<number>`CASE id ${lastUsed} END`,
+          use_count: sql<number>`use_count + CASE id ${counts} END`,
+        })
+        .where(
+          'id',
+          'in',
+          part.map((u) => u.id),
+        )
+        .execute(),
+    );
+  }
 }
 
 /** Whether any live token still carries the role (compared case-insensitively). */

@@ -1,0 +1,41 @@
+import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
+import type { Database } from '../schema.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+type Table = 'tokens' | 'audit_events';
+
+/** Compiled INSERT statements by database handle, then by table and column list. */
+const compiled = new WeakMap<Db, Map<string, string>>();
+
+/**
+ * One-row INSERT for the write hot paths (grant, audit). Kysely builds and compiles a query
+ * object on every call, which for a wide row costs about as much as SQLite's own insert; the SQL
+ * text only depends on the table and the columns given, so it is compiled by Kysely once and
+ * reused with each row's values in the same column order.
+ */
+export async function insertRow(
+  db: Db,
+  table: Table,
+  row: Readonly<Record<string, unknown>>,
+  returning: boolean,
+): Promise<Record<string, unknown> | undefined> {
+  const columns = Object.keys(row).filter((c) => row[c] !== undefined);
+  const key = `${table}|${returning ? 'r' : ''}|${columns.join(',')}`;
+  let byKey = compiled.get(db);
+  if (!byKey) {
+    byKey = new Map();
+    compiled.set(db, byKey);
+  }
+  let text = byKey.get(key);
+  if (text === undefined) {
+    // The sample values only stand in for parameters: the SQL is the same for any row.
+    const sample = Object.fromEntries(columns.map((c) => [c, null]));
+    // biome-ignore lint/suspicious/noExplicitAny: the table is chosen at run time here.
+    const query = (db as Kysely<any>).insertInto(table).values(sample);
+    text = (returning ? query.returningAll() : query).compile().sql;
+    if (byKey.size < 64) byKey.set(key, text);
+  }
+  const values = columns.map((c) => row[c]);
+  const result = await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(text, values));
+  return result.rows[0];
+}
