@@ -10,10 +10,10 @@ import { AppError, errorBody } from '@tokenward/core';
 import { openStore, type Store } from '@tokenward/store';
 import { Ajv } from 'ajv';
 import Fastify, {
-  type FastifyBaseLogger,
   type FastifyHttpOptions,
   type FastifyInstance,
   type FastifyReply,
+  type preValidationHookHandler,
 } from 'fastify';
 import { bootstrapAdmin, type FirstStart } from './bootstrap.js';
 import type { Config } from './config.js';
@@ -22,7 +22,7 @@ import { rewriteCompatUrl } from './plugins/compat-paths.js';
 import { registerConsole } from './plugins/console.js';
 import { clientErrorHandler, registerErrorHandling } from './plugins/errors.js';
 import { AccessLogController, loggerOptions } from './plugins/logging.js';
-import { registerMetrics } from './plugins/metrics.js';
+import { RequestCounts, registerMetrics } from './plugins/metrics.js';
 import { registerRoutes } from './routes/index.js';
 import { ErrorSchema } from './schemas/common.js';
 import { IdentitySchema, RoleSchema } from './schemas/identity.js';
@@ -87,6 +87,8 @@ const MAX_URL_LENGTH = 8192;
 export async function buildApp(opts: BuildOptions): Promise<App> {
   const { config } = opts;
   const clock = opts.clock ?? Date.now;
+  // Request lines (and the per-request logger they need) only exist at info or more verbose.
+  const requestLines = ['trace', 'debug', 'info'].includes(config.logLevel);
   const options: FastifyHttpOptions<Server> = {
     logger: opts.logStream
       ? { ...loggerOptions(config.logLevel), stream: opts.logStream }
@@ -95,8 +97,9 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     // proxy-addr takes a hop count too; Fastify's types list only the other forms.
     trustProxy: config.trustProxy as boolean | string[],
     // Node's own limits on headers and URLs: 16 KiB of headers, connection timeouts below.
+    // (Node's headersTimeout, 60 s, bounds slow headers; no per-socket idle timer beyond
+    // keep-alive, which every request would pay to refresh.)
     requestTimeout: 30_000,
-    connectionTimeout: 60_000,
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
     routerOptions: {
@@ -106,13 +109,12 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
       ignoreDuplicateSlashes: true,
     },
     rewriteUrl: (req) => rewriteCompatUrl(req.url ?? '/'),
-    logController: new AccessLogController(),
+    logController: new AccessLogController(requestLines),
     // A per-request child logger (with redaction set up) is only worth building when request
     // lines are written at all.
-    childLoggerFactory: (logger, bindings, childOptions) =>
-      (logger as FastifyBaseLogger & { isLevelEnabled(level: string): boolean }).isLevelEnabled('info')
-        ? logger.child(bindings, childOptions)
-        : logger,
+    childLoggerFactory: requestLines
+      ? (logger, bindings, childOptions) => logger.child(bindings, childOptions)
+      : (logger) => logger,
     clientErrorHandler,
     frameworkErrors(_error, _req, reply) {
       (reply as unknown as FastifyReply)
@@ -121,6 +123,9 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     },
   };
   const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>();
+  // Every route counts its answers for /metrics, so this comes before any route.
+  const requests = new RequestCounts();
+  app.addHook('onRoute', requests.onRoute);
   // JSON bodies are validated strictly (a number is not a name); query strings and path
   // parameters arrive as text, so they are coerced to the declared types.
   const ajvOptions = { removeAdditional: false, useDefaults: true, allErrors: false, strict: false } as const;
@@ -224,7 +229,7 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     if (ownStore) await store.close();
   });
 
-  registerErrorHandling(app);
+  registerErrorHandling(app, (method, status) => requests.unmatched(method, status));
   // JSON bodies must be valid UTF-8 (RFC 8259 §8.1): invalid bytes are a 400, not U+FFFD.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
@@ -239,9 +244,22 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     // The interactive docs and CORS preflights are public.
     if (route.url.startsWith('/docs') || route.method === 'OPTIONS')
       route.config = { ...(route.config ?? {}), auth: 'none' };
+    // A POST without a body (PowerShell's `Invoke-RestMethod -Method Post`, curl -X POST) is an
+    // empty object. Only routes that take a body pay for this hook.
+    if (route.schema?.body) {
+      const existing = route.preValidation;
+      const emptyBody: preValidationHookHandler = (request, _reply, done) => {
+        if (request.body === undefined) request.body = {};
+        done();
+      };
+      route.preValidation =
+        existing === undefined
+          ? [emptyBody]
+          : [emptyBody, ...(Array.isArray(existing) ? existing : [existing])];
+    }
   });
-  app.addHook('onRequest', async (request) => {
-    if (request.url.length > MAX_URL_LENGTH) throw new AppError('uri_too_long');
+  app.addHook('onRequest', (request, _reply, done) => {
+    done(request.url.length > MAX_URL_LENGTH ? new AppError('uri_too_long') : undefined);
   });
   // CORS is closed unless origins are configured: browsers on other sites cannot call the API.
   if (config.corsOrigins.length > 0) {
@@ -259,7 +277,8 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
       maxAge: 600,
     });
   }
-  await app.register(cookie);
+  // Cookies are parsed only when a request carries any and a route asks (see plugins/auth.ts).
+  await app.register(cookie, { hook: false });
   await app.register(formbody, { bodyLimit: config.bodyLimitBytes });
   app.addSchema(ErrorSchema);
   app.addSchema(TokenViewSchema);
@@ -287,15 +306,12 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
 
   registerAuth(app, {
+    cachedToken: (credential) => verifier.cachedPrincipal(credential),
     authenticateHeader: (credential) => verifier.authenticateToken(credential),
     authenticateSession: (secret) => verifier.authenticateSession(secret),
     csrfMatches: (principal, presented) => services.sessions.csrfMatches(principal, presented),
   });
-  // A POST without a body (PowerShell's `Invoke-RestMethod -Method Post`, curl -X POST) is an empty object.
-  app.addHook('preValidation', async (request) => {
-    if (request.body === undefined && request.routeOptions.schema?.body) request.body = {};
-  });
-  await registerMetrics(app, () => verifier.sizes());
+  await registerMetrics(app, requests, () => verifier.sizes());
   await app.register(registerRoutes);
   await app.register(registerConsole);
   return app;

@@ -75,7 +75,10 @@ export function toErrorResponse(err: unknown): {
   return { status: 500, body: errorBody('internal_error'), headers: {} };
 }
 
-export function registerErrorHandling(app: FastifyInstance): void {
+export function registerErrorHandling(
+  app: FastifyInstance,
+  onNotFound: (method: string, statusCode: number) => void = () => {},
+): void {
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const { status, body, headers } = toErrorResponse(err);
     if (status >= 500) {
@@ -89,7 +92,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
     return reply.code(status).headers(headers).send(body);
   });
 
-  app.setNotFoundHandler((_request, reply) => {
+  app.setNotFoundHandler((request, reply) => {
+    onNotFound(request.method, 404);
     reply.code(404).send(errorBody('route_not_found'));
   });
 }

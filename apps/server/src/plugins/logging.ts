@@ -63,6 +63,11 @@ export function loggerOptions(level: string) {
 
 /** One access-log line per request, when it completes, with the (redacted) request in it. */
 export class AccessLogController extends LogController {
+  /** @param enabled whether request lines are written at all (level info or more verbose) */
+  constructor(private readonly enabled: boolean) {
+    super();
+  }
+
   override incomingRequest(): void {}
 
   override requestCompleted(
@@ -70,6 +75,7 @@ export class AccessLogController extends LogController {
     request: FastifyRequest,
     reply: FastifyReply,
   ): void {
+    if (!this.enabled && !error) return;
     if (error) {
       reply.log.error(
         { req: request, res: reply, err: error, responseTime: reply.elapsedTime },

@@ -1,5 +1,65 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onResponseHookHandler, RouteOptions } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+
+/** Answers of one route (or of unmatched paths) by method, counted by status class (index 1–5). */
+interface RouteCounts {
+  route: string;
+  byMethod: Map<string, number[]>;
+}
+
+/**
+ * Request counts by route pattern, method and status class, kept in plain arrays on the request
+ * path and handed to prom-client only when scraped: a labelled Counter.inc() on every request
+ * costs more than the rest of a cached verify. Each route gets its own counting hook (built once,
+ * with its pattern), so a request does no look-up at all.
+ */
+export class RequestCounts {
+  private readonly all: RouteCounts[] = [];
+  private readonly unmatchedCounts = this.track('unmatched');
+
+  /** An `onRoute` hook: must be added before the routes it should count. */
+  readonly onRoute = (route: RouteOptions): void => {
+    const counts = this.track(route.url);
+    const hook: onResponseHookHandler = (request, reply, done) => {
+      count(counts, request.method, reply.statusCode);
+      done();
+    };
+    const existing = route.onResponse;
+    route.onResponse =
+      existing === undefined ? [hook] : [hook, ...(Array.isArray(existing) ? existing : [existing])];
+  };
+
+  /** Counts an answer to a path no route matched. */
+  unmatched(method: string, statusCode: number): void {
+    count(this.unmatchedCounts, method, statusCode);
+  }
+
+  *entries(): Generator<{ route: string; method: string; status: string; n: number }> {
+    for (const { route, byMethod } of this.all) {
+      for (const [method, classes] of byMethod) {
+        for (let c = 1; c < classes.length; c++) {
+          if (classes[c]! > 0) yield { route, method, status: `${c}xx`, n: classes[c]! };
+        }
+      }
+    }
+  }
+
+  private track(route: string): RouteCounts {
+    const counts = { route, byMethod: new Map<string, number[]>() };
+    this.all.push(counts);
+    return counts;
+  }
+}
+
+function count(counts: RouteCounts, method: string, statusCode: number): void {
+  let classes = counts.byMethod.get(method);
+  if (classes === undefined) {
+    classes = [0, 0, 0, 0, 0, 0];
+    counts.byMethod.set(method, classes);
+  }
+  const c = Math.floor(statusCode / 100);
+  classes[c >= 1 && c <= 5 ? c : 5]!++;
+}
 
 /**
  * Prometheus metrics at GET /metrics: request counts by route and status class, and cache
@@ -8,13 +68,11 @@ import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
  */
 export async function registerMetrics(
   app: FastifyInstance,
+  requests: RequestCounts,
   cacheSizes: () => Record<string, number>,
 ): Promise<void> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tokenward_' });
-  // Counted in a plain map on the request path and handed to prom-client only when scraped:
-  // a labelled Counter.inc() on every request costs more than the rest of a cached verify.
-  const counts = new Map<string, { route: string; method: string; status: string; n: number }>();
   new Counter({
     name: 'tokenward_http_requests_total',
     help: 'HTTP requests answered, by route pattern, method and status class.',
@@ -22,7 +80,8 @@ export async function registerMetrics(
     registers: [registry],
     collect() {
       this.reset();
-      for (const c of counts.values()) this.inc({ route: c.route, method: c.method, status: c.status }, c.n);
+      for (const c of requests.entries())
+        this.inc({ route: c.route, method: c.method, status: c.status }, c.n);
     },
   });
   new Gauge({
@@ -33,15 +92,6 @@ export async function registerMetrics(
     collect() {
       for (const [cache, n] of Object.entries(cacheSizes())) this.set({ cache }, n);
     },
-  });
-
-  app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const status = reply.statusCode < 300 ? '2xx' : `${Math.floor(reply.statusCode / 100)}xx`;
-    const key = `${request.method} ${status} ${route}`;
-    const c = counts.get(key);
-    if (c) c.n++;
-    else counts.set(key, { route, method: request.method, status, n: 1 });
   });
 
   app.get(

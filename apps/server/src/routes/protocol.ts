@@ -45,8 +45,9 @@ export async function protocolRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       caller(request);
-      reply.header('cache-control', 'no-store');
-      return app.tw.protocol.introspect((request.body as Static<typeof IntrospectBody>).token);
+      const json = await app.tw.protocol.introspect((request.body as Static<typeof IntrospectBody>).token);
+      // Already JSON text (see ProtocolService.introspect): sent as is.
+      return reply.header('cache-control', 'no-store').type('application/json; charset=utf-8').send(json);
     },
   );
 
@@ -164,7 +165,8 @@ export async function protocolRoutes(app: FastifyInstance): Promise<void> {
         response: { 204: Type.Null(), ...errors(401, 403) },
       },
     },
-    async (request, reply) => {
+    // Not async: a verify answered from the caches completes without a promise.
+    (request, reply) => {
       const p = caller(request);
       if (p.endpoints) {
         const method = request.headers['x-original-method'];
@@ -181,7 +183,8 @@ export async function protocolRoutes(app: FastifyInstance): Promise<void> {
         'x-tokenward-roles': p.roles.join(','),
         'x-tokenward-permissions': MANAGEMENT_PERMISSIONS.filter((x) => p.permissions.has(x)).join(','),
       };
-      return reply.code(204).headers(p.gatewayHeaders).send();
+      reply.code(204).headers(p.gatewayHeaders).send();
+      return reply;
     },
   );
 }

@@ -8,6 +8,8 @@ import type { RoleCatalog } from './role-catalog.js';
 import type { RequestMeta, TokenService } from './token.service.js';
 import type { Principal, TokenEntry, Verifier } from './verifier.js';
 
+const INACTIVE = JSON.stringify({ active: false });
+
 const DAY = 86_400_000;
 
 /** Seed 004's token types with their numeric aliases (0 DEFAULT, 1 MS_SCIM, 2 ALL, 3 CUSTOM, 4 OneTouch). */
@@ -318,13 +320,18 @@ export class ProtocolService {
   }
 
   /** RFC 7662: `{active:false}` alone for anything not active. Never consumes a single-use token. */
-  async introspect(value: string): Promise<Record<string, unknown>> {
+  /**
+   * RFC 7662: the introspection response as JSON text. An active token's answer depends only on
+   * its cache entries (replaced, never changed, when anything about them changes), so it is
+   * serialised once per principal.
+   */
+  async introspect(value: string): Promise<string> {
     const entry = await this.verifier.lookup(value);
     const now = this.clock();
-    if (!entry || entry.revoked || entry.spent || entry.expiresAtMs <= now) return { active: false };
+    if (!entry || entry.revoked || entry.spent || entry.expiresAtMs <= now) return INACTIVE;
     const principal = await this.verifier.principalFor(entry, entry.kind === 'access' ? 'access' : 'token');
-    if (!principal) return { active: false };
-    return {
+    if (!principal) return INACTIVE;
+    principal.introspection ??= JSON.stringify({
       active: true,
       token_type: entry.kind,
       sub: String(principal.identity.id),
@@ -340,7 +347,8 @@ export class ProtocolService {
       jti: String(entry.id),
       ...(entry.parentId === null ? {} : { tid: entry.parentId }),
       ...(entry.subtype ? { token_subtype: entry.subtype } : {}),
-    };
+    });
+    return principal.introspection;
   }
 
   /** RFC 7009: holding a token is the right to revoke it; unknown tokens are not an error. */

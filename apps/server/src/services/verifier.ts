@@ -70,6 +70,8 @@ export interface Principal {
   endpoints: EndpointPattern[] | null;
   /** Gateway headers (`/auth/verify`), computed once per principal. */
   gatewayHeaders?: Record<string, string>;
+  /** RFC 7662 introspection response (JSON), computed once per principal. */
+  introspection?: string;
 }
 
 export interface SessionEntry {
@@ -209,11 +211,13 @@ export class Verifier {
 
   /** Finds a stored token by its value (any kind), through the cache. Null when unknown. */
   async lookup(value: string): Promise<TokenEntry | null> {
-    const parsed = parseToken(value, this.o.tokenPrefix);
-    if (parsed.format === 'bad_checksum') return null;
+    // The cache is keyed by hash and only ever holds tokens whose checksum was good, so a hit
+    // needs no format check; a miss pays the checksum before any store read.
     const hash = hashToken(value);
     const hit = this.cacheTrusted() ? this.tokens.get(hash) : undefined;
     if (hit !== undefined) return hit === NOT_FOUND ? null : hit;
+    const parsed = parseToken(value, this.o.tokenPrefix);
+    if (parsed.format === 'bad_checksum') return null;
     const gen = this.generation;
     const row = await findTokenByHash(this.o.store.db, hash);
     const entry: Cached<TokenEntry> = row ? this.tokenEntry(row) : NOT_FOUND;
@@ -230,6 +234,29 @@ export class Verifier {
     }
     if (gen === this.generation) this.tokens.set(hash, entry);
     return entry === NOT_FOUND ? null : entry;
+  }
+
+  /**
+   * The verify hot path: the answer for a bearer token when the caches alone can give it
+   * (token and identity cached and trusted), else undefined and the caller awaits
+   * authenticateToken. Synchronous, so a cached verify costs no promise and no store access.
+   */
+  cachedPrincipal(value: string): Principal | null | undefined {
+    if (!this.cacheTrusted()) return undefined;
+    const token = this.tokens.get(hashToken(value));
+    if (token === undefined) return undefined;
+    if (token === NOT_FOUND) return null;
+    // Single-use tokens are decided by the store, every time.
+    if (token.subtype === 'OneTouch') return undefined;
+    if (!BEARER_KINDS.has(token.kind)) return null;
+    const now = this.o.clock();
+    if (token.revoked || token.expiresAtMs <= now || token.spent) return null;
+    const identity = this.identities.get(token.identityId);
+    if (identity === undefined) return undefined;
+    if (identity === NOT_FOUND || !identity.enabled) return null;
+    const principal = this.principalOf(token, identity, token.kind === 'access' ? 'access' : 'token');
+    this.o.usage.tokenUsed(token.id, now);
+    return principal;
   }
 
   /** Verifies a bearer token value. Null for anything not usable right now. */
@@ -254,6 +281,10 @@ export class Verifier {
   async principalFor(token: TokenEntry, via: Principal['via']): Promise<Principal | null> {
     const identity = await this.identity(token.identityId);
     if (!identity?.enabled) return null;
+    return this.principalOf(token, identity, via);
+  }
+
+  private principalOf(token: TokenEntry, identity: IdentityEntry, via: Principal['via']): Principal {
     // Entries are replaced, never mutated, when anything about them changes: a principal built
     // from these two exact entries stays right, so the hot path builds it once.
     const memo = token.principal;
