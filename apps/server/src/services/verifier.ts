@@ -130,6 +130,17 @@ export class Verifier {
     return { tokens: this.tokens.size, identities: this.identities.size, sessions: this.sessions.size };
   }
 
+  /**
+   * Drops entries past their TTL. The caches are bounded by size anyway, but entries are only
+   * dropped when read or evicted: without this, tokens presented once (every grant, exchange and
+   * refresh makes one) would hold memory until the cache is full. Run periodically.
+   */
+  purgeStale(): void {
+    this.tokens.purgeStale();
+    this.identities.purgeStale();
+    this.sessions.purgeStale();
+  }
+
   /** Whether cached entries may be used: not when invalidations may have been missed for too long. */
   private cacheTrusted(): boolean {
     const down = this.o.store.invalidationsDownSinceMs();
