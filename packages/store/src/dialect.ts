@@ -95,19 +95,29 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
   };
 }
 
-/** How often the checkpointer copies committed WAL frames into the database file. */
-const CHECKPOINT_INTERVAL_MS = 250;
-/** Pages the WAL may hold before a commit checkpoints by itself (when the checkpointer is gone). */
+/** How often the checkpointer looks for committed WAL frames to copy while writes are quiet. */
+const CHECKPOINT_IDLE_MS = 250;
+/** …and while they keep coming. */
+const CHECKPOINT_BUSY_MS = 20;
+/**
+ * Frames the WAL may reach before a commit checkpoints by itself. Under a steady stream of
+ * writes a checkpoint running beside them never catches the WAL empty, and only a checkpoint
+ * right after a commit lets the next one start the WAL afresh: this bounds the WAL (about
+ * 40 MB), and by then the worker has copied and synced nearly everything.
+ */
+const INLINE_CHECKPOINT_PAGES = 10_000;
+/** The same bound when the worker is gone: SQLite's default. */
 const FALLBACK_AUTOCHECKPOINT_PAGES = 1000;
 
 /**
- * Moves SQLite's WAL checkpoints off the event loop. better-sqlite3 is synchronous, and a
- * checkpoint fsyncs the WAL and the database file: run by the commit that crosses the WAL
- * limit, it stalls every request for as long as the disk takes (tens of milliseconds on these
- * machines, every ~1 000 pages written). A worker thread with its own connection runs a PASSIVE
- * checkpoint every 250 ms instead, which never blocks the writer; the WAL is then reused from
- * its start. Durability is SQLite's own WAL + synchronous=NORMAL either way. Should the worker
- * fail, commits checkpoint by themselves again.
+ * Moves most of SQLite's WAL checkpointing off the event loop. better-sqlite3 is synchronous,
+ * and a checkpoint copies pages into the database file and fsyncs it: run by the commit that
+ * crosses SQLite's default limit (1 000 pages), it stalls every request for as long as the disk
+ * takes, tens of milliseconds on these machines. A worker thread with its own connection runs
+ * PASSIVE checkpoints instead (they never block the writer): every 250 ms, or every 20 ms while
+ * writes keep coming. Commits still checkpoint by themselves past 10 000 pages, which is what
+ * lets the WAL start afresh under a continuous write load. Durability is SQLite's own WAL +
+ * synchronous=NORMAL either way. Should the worker fail, SQLite's default takes over.
  */
 export class Checkpointer {
   private readonly worker: Worker;
@@ -117,13 +127,14 @@ export class Checkpointer {
     private readonly sqlite: SQLite.Database,
     file: string,
   ) {
-    sqlite.pragma('wal_autocheckpoint = 0');
+    sqlite.pragma(`wal_autocheckpoint = ${INLINE_CHECKPOINT_PAGES}`);
     this.worker = new Worker(CHECKPOINTER_SOURCE, {
       eval: true,
       workerData: {
         driver: createRequire(import.meta.url).resolve('better-sqlite3'),
         file,
-        intervalMs: CHECKPOINT_INTERVAL_MS,
+        idleMs: CHECKPOINT_IDLE_MS,
+        busyMs: CHECKPOINT_BUSY_MS,
       },
     });
     this.worker.unref();
@@ -140,6 +151,7 @@ export class Checkpointer {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    if (this.sqlite.open) this.sqlite.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
     await this.worker.terminate();
   }
 }
@@ -148,13 +160,19 @@ const CHECKPOINTER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
-db.pragma('busy_timeout = 1000');
 db.pragma('synchronous = NORMAL');
-setInterval(() => {
+let lastLog = 0;
+const pass = () => {
+  let busy = false;
   try {
-    db.pragma('wal_checkpoint(PASSIVE)');
+    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
+    // Frames left to copy, or new ones since the last pass: writes are coming in.
+    busy = r.log > 0 && (r.checkpointed < r.log || r.log !== lastLog);
+    lastLog = r.log;
   } catch {
-    // Busy or closing: the next round tries again.
+    // Busy or closing: the next pass tries again.
   }
-}, workerData.intervalMs);
+  setTimeout(pass, busy ? workerData.busyMs : workerData.idleMs);
+};
+setTimeout(pass, workerData.idleMs);
 `;
