@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DialectName } from '../dialect.js';
 import { openStore, type Store } from '../store.js';
 import { insertIdentity } from './identity.repository.js';
-import { recordTokenUsage } from './token.repository.js';
+import { insertToken, recordTokenUsage } from './token.repository.js';
 
 const DIALECTS: DialectName[] = process.env.TOKENWARD_TEST_DATABASE_URL ? ['sqlite', 'postgres'] : ['sqlite'];
 
@@ -91,6 +91,63 @@ for (const dialect of DIALECTS) {
         expect(r.last_used_at_ms).toBe(i === 0 ? now + 5000 : now + i);
         expect(r.use_count).toBe((i % 3) + 1 + (i === 0 ? 2 : 0));
       });
+    });
+
+    it('insertToken returns exactly the row the store then holds (defaults included)', async () => {
+      const now = Date.now();
+      const identity = await insertIdentity(store.db, {
+        name: 'v',
+        name_key: 'v',
+        email: null,
+        email_key: null,
+        first_name: null,
+        last_name: null,
+        source: 'local',
+        roles: '[]',
+        enabled: 1,
+        password_hash: null,
+        created_at_ms: now,
+        updated_at_ms: now,
+      });
+      const minimal = {
+        kind: 'app',
+        token_hash: randomBytes(32).toString('hex'),
+        hint: 'wxyz',
+        name: 'minimal',
+        description: 'only the required columns',
+        identity_id: identity.id,
+        roles: '["Reader"]',
+        scope: 'all',
+        created_at_ms: now,
+        expires_at_ms: now + 1000,
+      };
+      const full = {
+        ...minimal,
+        token_hash: randomBytes(32).toString('hex'),
+        name: 'full',
+        scope: 'custom',
+        api_endpoints: '["GET /x"]',
+        revoked: 1,
+        revoked_at_ms: now,
+        last_used_at_ms: now - 1,
+        use_count: 7,
+        parent_id: 1,
+        family_id: 1,
+        spent_at_ms: now,
+        subtype: 'OneTouch',
+        created_by: identity.id,
+        imported: 1,
+        permissions: '["tokens:read"]',
+      };
+      for (const row of [minimal, full, { ...minimal, token_hash: randomBytes(32).toString('hex') }]) {
+        const inserted = await insertToken(store.db, row);
+        const stored = await store.db
+          .selectFrom('tokens')
+          .selectAll()
+          .where('id', '=', inserted.id)
+          .executeTakeFirstOrThrow();
+        expect(inserted).toEqual(stored);
+      }
     });
   });
 }

@@ -5,10 +5,25 @@ import { containsPattern } from './like.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
+/** Inserts a token and returns the stored row (column defaults filled in as the schema has them). */
 export async function insertToken(db: Db, row: NewTokenRow): Promise<TokenRow> {
-  const inserted = await insertRow(db, 'tokens', row, true);
-  if (!inserted) throw new Error('insert into tokens returned no row');
-  return inserted as unknown as TokenRow;
+  const id = (await insertRow(db, 'tokens', row, true))!;
+  return {
+    ...row,
+    id,
+    api_endpoints: row.api_endpoints ?? null,
+    revoked: row.revoked ?? 0,
+    revoked_at_ms: row.revoked_at_ms ?? null,
+    last_used_at_ms: row.last_used_at_ms ?? null,
+    use_count: row.use_count ?? 0,
+    parent_id: row.parent_id ?? null,
+    family_id: row.family_id ?? null,
+    spent_at_ms: row.spent_at_ms ?? null,
+    subtype: row.subtype ?? null,
+    created_by: row.created_by ?? null,
+    imported: row.imported ?? 0,
+    permissions: row.permissions ?? null,
+  };
 }
 
 /** One indexed look-up by hash: the only way a presented token is found. */
