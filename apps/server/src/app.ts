@@ -224,7 +224,10 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   app.decorate('tw', services);
   usage.start();
   // Memory follows the tokens in recent use, not the cache's size limit.
-  const purge = setInterval(() => verifier.purgeStale(), Math.min(30_000, (config.cacheTtlSeconds * 1000) / 2));
+  const purge = setInterval(
+    () => verifier.purgeStale(),
+    Math.min(30_000, (config.cacheTtlSeconds * 1000) / 2),
+  );
   purge.unref();
 
   app.addHook('onClose', async () => {
