@@ -96,10 +96,11 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     bodyLimit: config.bodyLimitBytes,
     // proxy-addr takes a hop count too; Fastify's types list only the other forms.
     trustProxy: config.trustProxy as boolean | string[],
-    // Node's own limits on headers and URLs: 16 KiB of headers, connection timeouts below.
-    // (Node's headersTimeout, 60 s, bounds slow headers; no per-socket idle timer beyond
-    // keep-alive, which every request would pay to refresh.)
+    // Node's own limits on headers and URLs: 16 KiB of headers, connection timeouts below. A
+    // connection that sends nothing, or stops half-way through a request, is closed after
+    // connectionTimeout (Node's own header and request timeouts do not reach those).
     requestTimeout: 30_000,
+    connectionTimeout: config.connectionTimeoutSeconds * 1000,
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
     routerOptions: {

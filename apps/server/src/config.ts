@@ -43,6 +43,8 @@ export interface Config {
   /** How often batched `lastUsed` updates are written. */
   usageFlushSeconds: number;
   bodyLimitBytes: number;
+  /** A connection with no traffic for this long is closed (an idle or half-sent request). */
+  connectionTimeoutSeconds: number;
   /** Fastify `trustProxy`: false, true, a hop count or a list of addresses/CIDRs. */
   trustProxy: boolean | number | string[];
   /** Sign-in attempts allowed per username and per client address within the window. */
@@ -168,6 +170,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     outageGraceSeconds: integer(env, 'TOKENWARD_OUTAGE_GRACE_SECONDS', 0, 0, 3600),
     corsOrigins: parseOrigins(env.TOKENWARD_CORS_ORIGINS),
     bodyLimitBytes: integer(env, 'TOKENWARD_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
+    connectionTimeoutSeconds: integer(env, 'TOKENWARD_CONNECTION_TIMEOUT_SECONDS', 60, 1, 3600),
     trustProxy: parseTrustProxy(env.TOKENWARD_TRUST_PROXY),
     signinMaxAttempts: integer(env, 'TOKENWARD_SIGNIN_MAX_ATTEMPTS', 10, 1, 10_000),
     signinWindowSeconds: integer(env, 'TOKENWARD_SIGNIN_WINDOW_SECONDS', 900, 1, 86_400),
