@@ -319,11 +319,10 @@ export class ProtocolService {
     };
   }
 
-  /** RFC 7662: `{active:false}` alone for anything not active. Never consumes a single-use token. */
   /**
-   * RFC 7662: the introspection response as JSON text. An active token's answer depends only on
-   * its cache entries (replaced, never changed, when anything about them changes), so it is
-   * serialised once per principal.
+   * RFC 7662, as JSON text: `{active:false}` alone for anything not active; never consumes a
+   * single-use token. An active token's answer depends only on its cache entries (replaced,
+   * never changed, when anything about them changes), so it is serialised once per principal.
    */
   async introspect(value: string): Promise<string> {
     const entry = await this.verifier.lookup(value);
