@@ -25,17 +25,10 @@ for (const dialect of DIALECTS) {
       );
       await store.migrate();
     });
-    afterAll(async () => {
-      if (dialect === 'postgres') await sql`DROP SCHEMA ${sql.id(schema)} CASCADE`.execute(store.db);
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
-
-    it('batched usage updates reach every token of a flush larger than one statement chunk', async () => {
-      const now = Date.now();
-      const identity = await insertIdentity(store.db, {
-        name: 'u',
-        name_key: 'u',
+    const newIdentity = (name: string, now: number) =>
+      insertIdentity(store.db, {
+        name,
+        name_key: name,
         email: null,
         email_key: null,
         first_name: null,
@@ -47,6 +40,16 @@ for (const dialect of DIALECTS) {
         created_at_ms: now,
         updated_at_ms: now,
       });
+
+    afterAll(async () => {
+      if (dialect === 'postgres') await sql`DROP SCHEMA ${sql.id(schema)} CASCADE`.execute(store.db);
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('batched usage updates reach every token of a flush larger than one statement chunk', async () => {
+      const now = Date.now();
+      const identity = await newIdentity('u', now);
       const rows = Array.from({ length: 1203 }, (_, i) => ({
         kind: 'app',
         token_hash: randomBytes(32).toString('hex'),
@@ -95,20 +98,7 @@ for (const dialect of DIALECTS) {
 
     it('insertToken returns exactly the row the store then holds (defaults included)', async () => {
       const now = Date.now();
-      const identity = await insertIdentity(store.db, {
-        name: 'v',
-        name_key: 'v',
-        email: null,
-        email_key: null,
-        first_name: null,
-        last_name: null,
-        source: 'local',
-        roles: '[]',
-        enabled: 1,
-        password_hash: null,
-        created_at_ms: now,
-        updated_at_ms: now,
-      });
+      const identity = await newIdentity('v', now);
       const minimal = {
         kind: 'app',
         token_hash: randomBytes(32).toString('hex'),
