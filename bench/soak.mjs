@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { dropSchemas } from './lib/stores.mjs';
+import { adminAppToken } from './lib/tokenward.mjs';
 
 const SERVER_ENTRY = fileURLToPath(new URL('../apps/server/dist/server.js', import.meta.url));
 const ADMIN_PASSWORD = `soak-${randomBytes(12).toString('hex')}`;
@@ -188,20 +189,7 @@ async function call(base, method, path, { token, authtoken, json } = {}) {
 
 /** Signs in as admin and grants an Administrator app token with the session. */
 async function adminToken(base) {
-  const res = await fetch(`${base}/api/v1/signin`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
-  });
-  if (res.status !== 200) throw new Error(`sign-in: HTTP ${res.status} ${await res.text()}`);
-  const cookie = res.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0])
-    .join('; ');
-  const granted = await fetch(`${base}/api/v1/apptoken/grant`, { headers: { cookie } });
-  const body = await granted.json();
-  if (granted.status !== 200) throw new Error(`grant: HTTP ${granted.status} ${JSON.stringify(body)}`);
-  return body.token;
+  return (await adminAppToken(base, ADMIN_PASSWORD)).token;
 }
 
 /** Counts, and the first few examples of everything that went wrong. */

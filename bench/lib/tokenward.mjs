@@ -68,23 +68,27 @@ function expect(res, status, what) {
   return res.body;
 }
 
-/**
- * Credentials for the targets: an Administrator app token (sign-in, then a grant with the
- * session cookie), its id, and an access JWT (personal token, then seed-003 authenticate).
- */
-export async function credentials(base) {
+/** Signs in as admin and grants an Administrator app token with the session: `{ token, id }`. */
+export async function adminAppToken(base, password = ADMIN_PASSWORD) {
   const signin = await fetch(`${base}/api/v1/signin`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+    body: JSON.stringify({ username: 'admin', password }),
   });
   if (signin.status !== 200) throw new Error(`sign-in: HTTP ${signin.status} ${await signin.text()}`);
   const cookie = signin.headers
     .getSetCookie()
     .map((c) => c.split(';')[0])
     .join('; ');
-  const granted = expect(await call(base, 'GET', '/api/v1/apptoken/grant', { cookie }), 200, 'grant');
-  const adminToken = granted.token;
+  return expect(await call(base, 'GET', '/api/v1/apptoken/grant', { cookie }), 200, 'grant');
+}
+
+/**
+ * Credentials for the targets: an Administrator app token (sign-in, then a grant with the
+ * session cookie), its id, and an access JWT (personal token, then seed-003 authenticate).
+ */
+export async function credentials(base) {
+  const { token: adminToken, id: adminTokenId } = await adminAppToken(base);
   const pat = expect(
     await call(base, 'POST', '/api/v1/PersonalTokens', { token: adminToken, json: { name: 'bench' } }),
     200,
@@ -100,7 +104,7 @@ export async function credentials(base) {
     200,
     'personal token authenticate',
   );
-  return { adminToken, adminTokenId: granted.id, accessJwt: exchanged.token };
+  return { adminToken, adminTokenId, accessJwt: exchanged.token };
 }
 
 export { call, expect };

@@ -77,7 +77,7 @@ export function toErrorResponse(err: unknown): {
 
 export function registerErrorHandling(
   app: FastifyInstance,
-  onNotFound: (method: string, statusCode: number) => void = () => {},
+  onNotFound: (method: string, statusCode: number) => void,
 ): void {
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const { status, body, headers } = toErrorResponse(err);
