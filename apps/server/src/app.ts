@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
@@ -21,6 +21,7 @@ import { registerAuth } from './plugins/auth.js';
 import { rewriteCompatUrl } from './plugins/compat-paths.js';
 import { registerConsole } from './plugins/console.js';
 import { clientErrorHandler, registerErrorHandling } from './plugins/errors.js';
+import { FastVerify, VERIFY_PATH } from './plugins/gateway.js';
 import { AccessLogController, loggerOptions } from './plugins/logging.js';
 import { RequestCounts, registerMetrics } from './plugins/metrics.js';
 import { registerRoutes } from './routes/index.js';
@@ -51,6 +52,12 @@ export interface BuildOptions {
   logStream?: NodeJS.WritableStream;
   /** Milliseconds since the epoch; tests pass a fake clock. */
   clock?: () => number;
+  /**
+   * Answer cached gateway checks before the framework (plugins/gateway.ts). Default: when
+   * request lines are not logged (they are written by the framework). Tests turn it off to
+   * compare the two paths.
+   */
+  fastVerify?: boolean;
 }
 
 export interface Services {
@@ -89,19 +96,34 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   const clock = opts.clock ?? Date.now;
   // Request lines (and the per-request logger they need) only exist at info or more verbose.
   const requestLines = ['trace', 'debug', 'info'].includes(config.logLevel);
+  // Node's own limits on headers and URLs: 16 KiB of headers, connection timeouts below. A
+  // connection that sends nothing, or stops half-way through a request, is closed after
+  // connectionTimeout (Node's own header and request timeouts do not reach those).
+  const timeouts = {
+    requestTimeout: 30_000,
+    connectionTimeout: config.connectionTimeoutSeconds * 1000,
+    keepAliveTimeout: 72_000,
+  };
+  // Set once the verifier exists; until then every request goes to Fastify.
+  let fastVerify: FastVerify | undefined;
   const options: FastifyHttpOptions<Server> = {
+    // Fastify's own server set-up (lib/server.js), with the gateway check's fast path in front.
+    serverFactory: (handler) => {
+      const server = createServer((req, res) => {
+        if (fastVerify === undefined || !fastVerify.answer(req, res)) handler(req, res);
+      });
+      server.keepAliveTimeout = timeouts.keepAliveTimeout;
+      server.requestTimeout = timeouts.requestTimeout;
+      server.setTimeout(timeouts.connectionTimeout);
+      return server;
+    },
     logger: opts.logStream
       ? { ...loggerOptions(config.logLevel), stream: opts.logStream }
       : loggerOptions(config.logLevel),
     bodyLimit: config.bodyLimitBytes,
     // proxy-addr takes a hop count too; Fastify's types list only the other forms.
     trustProxy: config.trustProxy as boolean | string[],
-    // Node's own limits on headers and URLs: 16 KiB of headers, connection timeouts below. A
-    // connection that sends nothing, or stops half-way through a request, is closed after
-    // connectionTimeout (Node's own header and request timeouts do not reach those).
-    requestTimeout: 30_000,
-    connectionTimeout: config.connectionTimeoutSeconds * 1000,
-    keepAliveTimeout: 72_000,
+    ...timeouts,
     return503OnClosing: true,
     routerOptions: {
       maxParamLength: 200,
@@ -223,6 +245,17 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     firstStart,
   };
   app.decorate('tw', services);
+  if (opts.fastVerify ?? !requestLines) {
+    const fast = new FastVerify({
+      cachedToken: (credential, accept) => verifier.cachedPrincipal(credential, accept),
+      count: requests.counter(VERIFY_PATH),
+    });
+    app.addHook('preClose', (done) => {
+      fast.close();
+      done();
+    });
+    fastVerify = fast;
+  }
   usage.start();
   // Memory follows the tokens in recent use, not the cache's size limit.
   const purge = setInterval(

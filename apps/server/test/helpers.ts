@@ -68,7 +68,14 @@ export function testConfig(store: StoreHandle, overrides: Partial<Config> = {}):
 /** A real Tokenward listening on 127.0.0.1 with an ephemeral port. */
 export async function startServer(
   store: StoreHandle,
-  options: { config?: Partial<Config>; clock?: () => number } = {},
+  options: {
+    config?: Partial<Config>;
+    clock?: () => number;
+    /** BuildOptions.fastVerify (default: on below LOG_LEVEL info). */
+    fastVerify?: boolean;
+    /** Called with the app before it listens (to add hooks). */
+    beforeListen?: (app: App) => void;
+  } = {},
 ): Promise<TestServer> {
   const logs: string[] = [];
   const logStream = new Writable({
@@ -81,7 +88,9 @@ export async function startServer(
     config: testConfig(store, options.config),
     logStream,
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.fastVerify === undefined ? {} : { fastVerify: options.fastVerify }),
   });
+  options.beforeListen?.(app);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

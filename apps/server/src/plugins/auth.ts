@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { AppError, endpointAllowed } from '@tokenward/core';
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Principal } from '../services/verifier.js';
@@ -34,27 +35,14 @@ function stripBearer(value: string): string {
  */
 export function headerCredential(request: FastifyRequest): string | null {
   const headers = request.headers;
+  const common = singleBearer(headers, request.raw.rawHeaders);
+  if (common !== undefined) return common;
   const auth = headers.authorization;
-  // The common case first: one `Authorization: Bearer <token>` and no other credential header.
-  if (
-    auth !== undefined &&
-    auth.length > 7 &&
-    auth.length <= 8192 + 7 &&
-    auth.startsWith('Bearer ') &&
-    auth.charCodeAt(7) > 32 &&
-    auth.charCodeAt(auth.length - 1) > 32 &&
-    headers['x-tokenward-authorization'] === undefined &&
-    headers['x-psu-authorization'] === undefined &&
-    headers.authtoken === undefined &&
-    !repeatedAuthorization(request)
-  ) {
-    return auth.slice(7);
-  }
   const found = new Set<string>();
   if (auth !== undefined) {
     // Node keeps the first of repeated Authorization headers and drops the others: read them
     // all, so two different ones are refused like any two credentials (SPEC §3).
-    const values = repeatedAuthorization(request)
+    const values = repeatedAuthorization(request.raw.rawHeaders)
       ? (request.raw.headersDistinct.authorization ?? [auth])
       : [auth];
     for (const value of values) {
@@ -82,11 +70,34 @@ export function headerCredential(request: FastifyRequest): string | null {
 }
 
 /**
+ * The common case of headerCredential: the token of a single `Authorization: Bearer <token>`
+ * when no other credential header is present, else undefined (headerCredential then looks at
+ * everything).
+ */
+export function singleBearer(headers: IncomingHttpHeaders, rawHeaders: string[]): string | undefined {
+  const auth = headers.authorization;
+  if (
+    auth !== undefined &&
+    auth.length > 7 &&
+    auth.length <= 8192 + 7 &&
+    auth.startsWith('Bearer ') &&
+    auth.charCodeAt(7) > 32 &&
+    auth.charCodeAt(auth.length - 1) > 32 &&
+    headers['x-tokenward-authorization'] === undefined &&
+    headers['x-psu-authorization'] === undefined &&
+    headers.authtoken === undefined &&
+    !repeatedAuthorization(rawHeaders)
+  ) {
+    return auth.slice(7);
+  }
+  return undefined;
+}
+
+/**
  * Whether the raw header list names Authorization more than once (rare). `headersDistinct`
  * rebuilds all headers, so it is only asked then.
  */
-function repeatedAuthorization(request: FastifyRequest): boolean {
-  const raw = request.raw.rawHeaders;
+function repeatedAuthorization(raw: string[]): boolean {
   let seen = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;

@@ -29,6 +29,18 @@ export class RequestCounts {
       existing === undefined ? [hook] : [hook, ...(Array.isArray(existing) ? existing : [existing])];
   };
 
+  /**
+   * Counts answers given outside Fastify (plugins/gateway.ts) under a route's label. The route
+   * is looked up on the first answer, when every route is registered.
+   */
+  counter(route: string): (method: string, statusCode: number) => void {
+    let counts: RouteCounts | undefined;
+    return (method, statusCode) => {
+      counts ??= this.all.find((c) => c.route === route) ?? this.track(route);
+      count(counts, method, statusCode);
+    };
+  }
+
   /** Counts an answer to a path no route matched. */
   unmatched(method: string, statusCode: number): void {
     count(this.unmatchedCounts, method, statusCode);

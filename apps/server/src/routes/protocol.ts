@@ -1,7 +1,8 @@
-import { AppError, endpointAllowed, MANAGEMENT_PERMISSIONS } from '@tokenward/core';
+import { AppError, endpointAllowed } from '@tokenward/core';
 import type { FastifyInstance } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
+import { gatewayHeaders } from '../plugins/gateway.js';
 import { errors } from '../schemas/common.js';
 import { meta } from './meta.js';
 
@@ -151,7 +152,9 @@ export async function protocolRoutes(app: FastifyInstance): Promise<void> {
 
   /**
    * For gateways (nginx `auth_request`): 204 with the caller's identity and roles, 401 or 403.
-   * The endpoint allow-list is checked against X-Original-Method / X-Original-URI.
+   * The endpoint allow-list is checked against X-Original-Method / X-Original-URI. The plain
+   * case of a cached valid token is answered before Fastify (plugins/gateway.ts), with the same
+   * 204; everything else comes here.
    */
   app.get(
     '/auth/verify',
@@ -177,13 +180,7 @@ export async function protocolRoutes(app: FastifyInstance): Promise<void> {
       }
       const wanted = (request.query as { permission?: string }).permission;
       if (wanted && !p.permissions.has(wanted)) throw new AppError('permission_denied');
-      p.gatewayHeaders ??= {
-        'x-tokenward-identity': String(p.identity.id),
-        'x-tokenward-identity-name': encodeURIComponent(p.identity.name),
-        'x-tokenward-roles': p.roles.join(','),
-        'x-tokenward-permissions': MANAGEMENT_PERMISSIONS.filter((x) => p.permissions.has(x)).join(','),
-      };
-      reply.code(204).headers(p.gatewayHeaders).send();
+      reply.code(204).headers(gatewayHeaders(p)).send();
       return reply;
     },
   );

@@ -251,8 +251,10 @@ export class Verifier {
    * The verify hot path: the answer for a bearer token when the caches alone can give it
    * (token and identity cached and trusted), else undefined and the caller awaits
    * authenticateToken. Synchronous, so a cached verify costs no promise and no store access.
+   * With `accept`, a principal it refuses is undefined too, and its use is not recorded (the
+   * caller hands the request on to a path that asks again).
    */
-  cachedPrincipal(value: string): Principal | null | undefined {
+  cachedPrincipal(value: string, accept?: (principal: Principal) => boolean): Principal | null | undefined {
     if (!this.cacheTrusted()) return undefined;
     const token = this.tokens.get(hashToken(value));
     if (token === undefined) return undefined;
@@ -266,6 +268,7 @@ export class Verifier {
     if (identity === undefined) return undefined;
     if (identity === NOT_FOUND || !identity.enabled) return null;
     const principal = this.principalOf(token, identity, token.kind === 'access' ? 'access' : 'token');
+    if (accept !== undefined && !accept(principal)) return undefined;
     this.o.usage.tokenUsed(token.id, now);
     return principal;
   }
