@@ -21,7 +21,7 @@ import { registerAuth } from './plugins/auth.js';
 import { rewriteCompatUrl } from './plugins/compat-paths.js';
 import { registerConsole } from './plugins/console.js';
 import { clientErrorHandler, registerErrorHandling } from './plugins/errors.js';
-import { FastVerify, VERIFY_PATH } from './plugins/gateway.js';
+import { FastPaths, INTROSPECT_PATH, VERIFY_PATH } from './plugins/fast-paths.js';
 import { AccessLogController, loggerOptions } from './plugins/logging.js';
 import { RequestCounts, registerMetrics } from './plugins/metrics.js';
 import { registerRoutes } from './routes/index.js';
@@ -53,11 +53,11 @@ export interface BuildOptions {
   /** Milliseconds since the epoch; tests pass a fake clock. */
   clock?: () => number;
   /**
-   * Answer cached gateway checks before the framework (plugins/gateway.ts). Default: when
-   * request lines are not logged (they are written by the framework). Tests turn it off to
-   * compare the two paths.
+   * Answer cached gateway checks and introspections before the framework
+   * (plugins/fast-paths.ts). Default: when request lines are not logged (the framework writes
+   * them). Tests turn it off to compare the two paths.
    */
-  fastVerify?: boolean;
+  fastPaths?: boolean;
 }
 
 export interface Services {
@@ -104,13 +104,14 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     connectionTimeout: config.connectionTimeoutSeconds * 1000,
     keepAliveTimeout: 72_000,
   };
-  // Set once the verifier exists; until then every request goes to Fastify.
-  let fastVerify: FastVerify | undefined;
+  // Set once the services exist; until then every request goes to Fastify.
+  let fastPaths: FastPaths | undefined;
   const options: FastifyHttpOptions<Server> = {
-    // Fastify's own server set-up (lib/server.js), with the gateway check's fast path in front.
+    // Fastify's own server set-up (lib/server.js), with the fast paths in front.
     serverFactory: (handler) => {
       const server = createServer((req, res) => {
-        if (fastVerify === undefined || !fastVerify.answer(req, res)) handler(req, res);
+        if (fastPaths === undefined) handler(req, res);
+        else fastPaths.handle(req, res, handler);
       });
       server.keepAliveTimeout = timeouts.keepAliveTimeout;
       server.requestTimeout = timeouts.requestTimeout;
@@ -245,16 +246,19 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     firstStart,
   };
   app.decorate('tw', services);
-  if (opts.fastVerify ?? !requestLines) {
-    const fast = new FastVerify({
+  if (opts.fastPaths ?? !requestLines) {
+    const fast = new FastPaths({
       cachedToken: (credential, accept) => verifier.cachedPrincipal(credential, accept),
-      count: requests.counter(VERIFY_PATH),
+      recordUse: (principal) => verifier.recordUse(principal),
+      cachedIntrospection: (value) => services.protocol.cachedIntrospection(value),
+      countVerify: requests.counter(VERIFY_PATH),
+      countIntrospect: requests.counter(INTROSPECT_PATH),
     });
     app.addHook('preClose', (done) => {
       fast.close();
       done();
     });
-    fastVerify = fast;
+    fastPaths = fast;
   }
   usage.start();
   // Memory follows the tokens in recent use, not the cache's size limit.

@@ -71,8 +71,8 @@ export async function startServer(
   options: {
     config?: Partial<Config>;
     clock?: () => number;
-    /** BuildOptions.fastVerify (default: on below LOG_LEVEL info). */
-    fastVerify?: boolean;
+    /** BuildOptions.fastPaths (default: on below LOG_LEVEL info). */
+    fastPaths?: boolean;
     /** Called with the app before it listens (to add hooks). */
     beforeListen?: (app: App) => void;
   } = {},
@@ -88,7 +88,7 @@ export async function startServer(
     config: testConfig(store, options.config),
     logStream,
     ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.fastVerify === undefined ? {} : { fastVerify: options.fastVerify }),
+    ...(options.fastPaths === undefined ? {} : { fastPaths: options.fastPaths }),
   });
   options.beforeListen?.(app);
   await app.listen({ port: 0, host: '127.0.0.1' });

@@ -1,4 +1,5 @@
 export { createDialect, type DialectName, SCHEMA_PATTERN, type StoreConfig } from './dialect.js';
+export { GroupCommit } from './group-commit.js';
 export * from './repositories/audit.repository.js';
 export * from './repositories/identity.repository.js';
 export * from './repositories/rate-limit.repository.js';

@@ -1,8 +1,8 @@
 import { AppError, endpointAllowed } from '@tokenward/core';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
-import { gatewayHeaders } from '../plugins/gateway.js';
+import { gatewayHeaders, INTROSPECTION_HEADERS } from '../plugins/fast-paths.js';
 import { errors } from '../schemas/common.js';
 import { meta } from './meta.js';
 
@@ -29,6 +29,11 @@ const ExchangeBody = Type.Object({
   resource: Type.Optional(Type.String({ maxLength: 1024 })),
 });
 
+/** Already JSON text (see ProtocolService.introspect): sent as is. */
+function sendIntrospection(reply: FastifyReply, json: string): FastifyReply {
+  return reply.headers(INTROSPECTION_HEADERS).send(json);
+}
+
 export async function protocolRoutes(app: FastifyInstance): Promise<void> {
   app.post(
     '/token/introspect',
@@ -44,11 +49,13 @@ export async function protocolRoutes(app: FastifyInstance): Promise<void> {
         },
       },
     },
-    async (request, reply) => {
+    // Not async: an answer the caches hold is sent without a promise.
+    (request, reply) => {
       caller(request);
-      const json = await app.tw.protocol.introspect((request.body as Static<typeof IntrospectBody>).token);
-      // Already JSON text (see ProtocolService.introspect): sent as is.
-      return reply.header('cache-control', 'no-store').type('application/json; charset=utf-8').send(json);
+      const token = (request.body as Static<typeof IntrospectBody>).token;
+      const cached = app.tw.protocol.cachedIntrospection(token);
+      if (cached !== undefined) return sendIntrospection(reply, cached);
+      return app.tw.protocol.introspect(token).then((json) => sendIntrospection(reply, json));
     },
   );
 
@@ -153,7 +160,7 @@ export async function protocolRoutes(app: FastifyInstance): Promise<void> {
   /**
    * For gateways (nginx `auth_request`): 204 with the caller's identity and roles, 401 or 403.
    * The endpoint allow-list is checked against X-Original-Method / X-Original-URI. The plain
-   * case of a cached valid token is answered before Fastify (plugins/gateway.ts), with the same
+   * case of a cached valid token is answered before Fastify (plugins/fast-paths.ts), with the same
    * 204; everything else comes here.
    */
   app.get(

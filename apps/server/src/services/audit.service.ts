@@ -27,20 +27,25 @@ export class AuditService {
 
   async record(entry: AuditEntry): Promise<void> {
     try {
-      await insertAuditEvent(this.store.db, {
-        at_ms: this.clock(),
-        actor_id: entry.actor?.id ?? null,
-        actor_name: entry.actor?.name ?? null,
-        action: entry.action,
-        outcome: entry.outcome ?? 'success',
-        target_type: entry.targetType ?? null,
-        target_id: entry.targetId === undefined ? null : String(entry.targetId),
-        ip: entry.ip ?? null,
-        details: entry.details ? JSON.stringify(entry.details) : null,
-      });
+      await this.recordIn(this.store.db, entry);
     } catch (err) {
       // An audit write failing must be visible to operators, but is not the caller's error.
       this.log.error({ err, action: entry.action }, 'audit write failed');
     }
+  }
+
+  /** Writes the event in the caller's transaction: it commits, or fails, with the change it records. */
+  async recordIn(db: Store['db'], entry: AuditEntry): Promise<void> {
+    await insertAuditEvent(db, {
+      at_ms: this.clock(),
+      actor_id: entry.actor?.id ?? null,
+      actor_name: entry.actor?.name ?? null,
+      action: entry.action,
+      outcome: entry.outcome ?? 'success',
+      target_type: entry.targetType ?? null,
+      target_id: entry.targetId === undefined ? null : String(entry.targetId),
+      ip: entry.ip ?? null,
+      details: entry.details ? JSON.stringify(entry.details) : null,
+    });
   }
 }

@@ -325,11 +325,29 @@ export class ProtocolService {
    * never changed, when anything about them changes), so it is serialised once per principal.
    */
   async introspect(value: string): Promise<string> {
+    const cached = this.cachedIntrospection(value);
+    if (cached !== undefined) return cached;
     const entry = await this.verifier.lookup(value);
-    const now = this.clock();
-    if (!entry || entry.revoked || entry.spent || entry.expiresAtMs <= now) return INACTIVE;
+    if (!entry || this.inactive(entry)) return INACTIVE;
     const principal = await this.verifier.principalFor(entry, entry.kind === 'access' ? 'access' : 'token');
-    if (!principal) return INACTIVE;
+    return principal ? this.introspection(entry, principal) : INACTIVE;
+  }
+
+  /** introspect's answer from the caches alone, or undefined when the store must be asked. */
+  cachedIntrospection(value: string): string | undefined {
+    const entry = this.verifier.cachedEntry(value);
+    if (entry === undefined) return undefined;
+    if (entry === null || this.inactive(entry)) return INACTIVE;
+    const principal = this.verifier.cachedPrincipalFor(entry, entry.kind === 'access' ? 'access' : 'token');
+    if (principal === undefined) return undefined;
+    return principal ? this.introspection(entry, principal) : INACTIVE;
+  }
+
+  private inactive(entry: TokenEntry): boolean {
+    return entry.revoked || entry.spent || entry.expiresAtMs <= this.clock();
+  }
+
+  private introspection(entry: TokenEntry, principal: Principal): string {
     principal.introspection ??= JSON.stringify({
       active: true,
       token_type: entry.kind,

@@ -18,6 +18,7 @@ import {
   findIdentityByName,
   findTokenByHash,
   findTokenById,
+  GroupCommit,
   type IdentityRow,
   insertToken,
   listTokens,
@@ -95,7 +96,12 @@ export class TokenService {
     private readonly clock: () => number,
     private readonly prefix: string,
     private readonly appPolicy: LifetimePolicy,
-  ) {}
+  ) {
+    this.commits = new GroupCommit(store.db);
+  }
+
+  /** Grants under load share transactions (see GroupCommit). */
+  readonly commits: GroupCommit;
 
   view(
     row: TokenRow,
@@ -237,9 +243,10 @@ export class TokenService {
       familyId?: number | null;
       subtype?: string | null;
     },
+    db: Store['db'] = this.store.db,
   ): Promise<{ value: string; row: TokenRow }> {
     const value = generateToken(kind, this.prefix);
-    const row = await insertToken(this.store.db, {
+    const row = await insertToken(db, {
       kind,
       token_hash: hashToken(value),
       hint: tokenHint(value),
@@ -299,29 +306,38 @@ export class TokenService {
     const roles = this.tokenRoles(caller, target, input.roles);
     const endpoints = this.endpoints(caller, input.apiEndpoints);
     const expiresAtMs = this.expiry(input.expiration);
-    const { value, row } = await this.createOpaque('app', {
-      identityId: target.id,
-      roles,
-      endpoints,
-      expiresAtMs,
-      name: input.name ?? '',
-      description: input.description ?? '',
-      createdBy: caller.identity.id,
-    });
-    await this.audit.record({
-      action: 'token.grant',
-      actor: caller.identity,
-      targetType: 'token',
-      targetId: row.id,
-      ip: meta.ip,
-      details: {
-        kind: 'app',
-        identityId: target.id,
-        roles,
-        expiration: iso(expiresAtMs),
-        scope: row.scope,
-        hint: row.hint,
-      },
+    // The token and its audit event commit together, in a transaction shared with the grants
+    // that arrive beside it.
+    const { value, row } = await this.commits.run(async (trx) => {
+      const created = await this.createOpaque(
+        'app',
+        {
+          identityId: target.id,
+          roles,
+          endpoints,
+          expiresAtMs,
+          name: input.name ?? '',
+          description: input.description ?? '',
+          createdBy: caller.identity.id,
+        },
+        trx,
+      );
+      await this.audit.recordIn(trx, {
+        action: 'token.grant',
+        actor: caller.identity,
+        targetType: 'token',
+        targetId: created.row.id,
+        ip: meta.ip,
+        details: {
+          kind: 'app',
+          identityId: target.id,
+          roles,
+          expiration: iso(expiresAtMs),
+          scope: created.row.scope,
+          hint: created.row.hint,
+        },
+      });
+      return created;
     });
     return this.view(row, target, value);
   }

@@ -220,6 +220,22 @@ export class Verifier {
     this.tokens.delete(hash);
   }
 
+  /** The cache's answer for a token value (as lookup), or undefined when only the store can tell. */
+  cachedEntry(value: string): TokenEntry | null | undefined {
+    if (!this.cacheTrusted()) return undefined;
+    const hit = this.tokens.get(hashToken(value));
+    return hit === NOT_FOUND ? null : hit;
+  }
+
+  /** principalFor from the caches alone, or undefined when the identity is not cached. */
+  cachedPrincipalFor(token: TokenEntry, via: Principal['via']): Principal | null | undefined {
+    if (!this.cacheTrusted()) return undefined;
+    const identity = this.identities.get(token.identityId);
+    if (identity === undefined) return undefined;
+    if (identity === NOT_FOUND || !identity.enabled) return null;
+    return this.principalOf(token, identity, via);
+  }
+
   /** Finds a stored token by its value (any kind), through the cache. Null when unknown. */
   async lookup(value: string): Promise<TokenEntry | null> {
     // The cache is keyed by hash and only ever holds tokens whose checksum was good, so a hit
@@ -271,6 +287,11 @@ export class Verifier {
     if (accept !== undefined && !accept(principal)) return undefined;
     this.o.usage.tokenUsed(token.id, now);
     return principal;
+  }
+
+  /** Records the use of the token a principal from cachedPrincipal was built from (see `accept` there). */
+  recordUse(principal: Principal): void {
+    if (principal.token) this.o.usage.tokenUsed(principal.token.id, this.o.clock());
   }
 
   /** Verifies a bearer token value. Null for anything not usable right now. */

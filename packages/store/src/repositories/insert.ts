@@ -4,8 +4,11 @@ import type { Database } from '../schema.js';
 type Db = Kysely<Database> | Transaction<Database>;
 type Table = 'tokens' | 'audit_events';
 
-/** Compiled INSERT statements by database handle, then by table and column list. */
-const compiled = new WeakMap<Db, Map<string, string>>();
+/**
+ * Compiled INSERT statements by dialect adapter (a database and its transactions share one),
+ * then by table and column list.
+ */
+const compiled = new WeakMap<object, Map<string, string>>();
 
 /**
  * One-row INSERT for the write hot paths (grant, audit); resolves to the new row's id when asked.
@@ -22,12 +25,13 @@ export async function insertRow(
   returnId: boolean,
 ): Promise<number | undefined> {
   const columns = Object.keys(row).filter((c) => row[c] !== undefined);
-  const sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
+  const adapter = db.getExecutor().adapter;
+  const sqlite = adapter instanceof SqliteAdapter;
   const key = `${table}|${returnId && !sqlite ? 'id' : ''}|${columns.join(',')}`;
-  let byKey = compiled.get(db);
+  let byKey = compiled.get(adapter);
   if (!byKey) {
     byKey = new Map();
-    compiled.set(db, byKey);
+    compiled.set(adapter, byKey);
   }
   let text = byKey.get(key);
   if (text === undefined) {

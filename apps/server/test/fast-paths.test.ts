@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
-import { FastVerify, VERIFY_PATH } from '../src/plugins/gateway.js';
+import { FastPaths, INTROSPECT_PATH, VERIFY_PATH } from '../src/plugins/fast-paths.js';
 import type { Principal } from '../src/services/verifier.js';
 import {
   ADMIN_PASSWORD,
@@ -18,8 +18,8 @@ import {
 import { expectErrorShape, grantTo, uniqueName } from './test-kit.js';
 
 /*
- * The gateway check's fast path (plugins/gateway.ts) answers cached valid tokens before
- * Fastify. These tests hold it to the route's own answers: the same bytes for the plain case,
+ * The fast paths (plugins/fast-paths.ts) answer cached gateway checks and introspections before
+ * Fastify. These tests hold them to the routes' own answers: the same bytes for the plain cases,
  * everything else handed to Fastify, usage and metrics counted once per request.
  */
 
@@ -52,16 +52,16 @@ const verifyRequest = (headers: string[], target = VERIFY_PATH, method = 'GET') 
 const undated = (raw: string) => raw.replace(/\r\nDate: [^\r]*/i, '\r\nDate: -');
 
 for (const dialect of DIALECTS) {
-  describe(`gateway check fast path on ${dialect}`, () => {
+  describe(`fast paths on ${dialect}`, () => {
     let store: StoreHandle;
     let fast: TestServer;
     let framework: TestServer;
     let admin: string;
-    /** Requests for the verify path that reached Fastify on the fast server. */
+    /** Requests for the two paths that reached Fastify on the fast server. */
     let reachedFastify = 0;
     const countVerify = (app: App) =>
       app.addHook('onRequest', (request, _reply, done) => {
-        if (request.url.startsWith(VERIFY_PATH)) reachedFastify++;
+        if (request.url.startsWith(VERIFY_PATH) || request.url.startsWith(INTROSPECT_PATH)) reachedFastify++;
         done();
       });
 
@@ -72,7 +72,7 @@ for (const dialect of DIALECTS) {
         beforeListen: countVerify,
       });
       // The same store behind a second instance that always goes through Fastify.
-      framework = await startServer(store, { config: { logLevel: 'warn' }, fastVerify: false });
+      framework = await startServer(store, { config: { logLevel: 'warn' }, fastPaths: false });
       admin = await adminToken(fast.url);
     });
 
@@ -227,6 +227,68 @@ for (const dialect of DIALECTS) {
       expect(JSON.parse(res.text).code).toBe('multiple_credentials');
     });
 
+    it('answers a cached introspection without Fastify, with the same bytes as the route', async () => {
+      const subject = await grantTo(fast.url, admin, 1, { name: 'introspected' });
+      const body = JSON.stringify({ token: subject.token });
+      const request = `POST ${INTROSPECT_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${admin}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+      // The first one reads the subject from the store (through Fastify), the next ones not.
+      const first = await rawExchange(fast.url, request);
+      expect(first).toMatch(/^HTTP\/1\.1 200 [\s\S]*"active":true/);
+      const before = reachedFastify;
+      const fromFast = await rawExchange(fast.url, request);
+      expect(reachedFastify).toBe(before);
+      for (let i = 0; i < 2; i++) {
+        expect(undated(fromFast)).toBe(undated(await rawExchange(framework.url, request)));
+      }
+      expect(undated(first)).toBe(undated(fromFast));
+    });
+
+    it('hands any other introspection to Fastify with its body intact, and counts each once', async () => {
+      const subject = await grantTo(fast.url, admin, 1);
+      const caller = await grantTo(fast.url, admin, 1);
+      const introspect = async (body: string, contentType = 'application/json') => {
+        const before = reachedFastify;
+        const res = await fetch(fast.url + INTROSPECT_PATH, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${caller.token}`, 'content-type': contentType },
+          body,
+        });
+        return { status: res.status, text: await res.text(), fastify: reachedFastify > before };
+      };
+      const plain = JSON.stringify({ token: subject.token });
+      const uses = await useCount(caller.id);
+      // Fills the caches with the caller and the subject.
+      expect(await introspect(plain)).toMatchObject({ status: 200, fastify: true });
+      const active = await introspect(plain);
+      expect(active).toMatchObject({ status: 200, fastify: false });
+      expect(JSON.parse(active.text)).toMatchObject({ active: true, jti: String(subject.id) });
+      const cases: [string, string, string, number][] = [
+        [
+          'a type hint',
+          JSON.stringify({ token: subject.token, token_type_hint: 'access_token' }),
+          'application/json',
+          200,
+        ],
+        ['an escaped character', plain.replace('_', '\\u005f'), 'application/json', 200],
+        ['a charset', plain, 'application/json; charset=utf-8', 200],
+        ['a form body', `token=${subject.token}`, 'application/x-www-form-urlencoded', 200],
+        ['broken JSON', plain.slice(0, -1), 'application/json', 400],
+        ['no token', '{"token":""}', 'application/json', 400],
+      ];
+      for (const [what, body, contentType, status] of cases) {
+        const res = await introspect(body, contentType);
+        expect(res.fastify, what).toBe(true);
+        expect(res.status, `${what}: ${res.text}`).toBe(status);
+        if (status === 200) expect(res.text, what).toBe(active.text);
+      }
+      // An unknown value: Fastify once, then from the cache's memory of it, inactive either way.
+      const unknown = JSON.stringify({ token: 'tw_app_unknownunknownunknownunknownunknownunknown' });
+      expect((await introspect(unknown)).text).toBe('{"active":false}');
+      expect(await introspect(unknown)).toMatchObject({ text: '{"active":false}' });
+      // 2 + 6 + 2 introspections: the caller's use is counted once for each.
+      expect(await useCount(caller.id)).toBe(uses + 10);
+    });
+
     it('refuses a token once it is revoked', async () => {
       const t = await grantTo(fast.url, admin, 1);
       const bearer = { authorization: `Bearer ${t.token}` };
@@ -241,26 +303,40 @@ for (const dialect of DIALECTS) {
   });
 }
 
-describe('FastVerify on a plain node:http server', () => {
+describe('FastPaths on a plain node:http server', () => {
   let server: Server;
   let url: string;
   const principal = {
     identity: { id: 7, name: 'gate keeper' },
+    token: { id: 70 },
     roles: ['Operator'],
     permissions: { has: () => false },
     endpoints: null,
   } as unknown as Principal;
-  const counted: string[] = [];
-  const fastVerify = new FastVerify({
+  const events: string[] = [];
+  const fastPaths = new FastPaths({
     cachedToken: (credential, accept) => (credential === 'good' && accept(principal) ? principal : undefined),
-    count: (method, status) => counted.push(`${method} ${status}`),
+    recordUse: (p) => events.push(`use ${p.identity.id}`),
+    cachedIntrospection: (value) => (value === 'known' ? '{"active":true}' : undefined),
+    countVerify: (method, status) => events.push(`verify ${method} ${status}`),
+    countIntrospect: (method, status) => events.push(`introspect ${method} ${status}`),
   });
 
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      if (fastVerify.answer(req, res)) return;
-      res.writeHead(299, { 'x-fallback': '1' }).end();
-    });
+    server = createServer((req, res) =>
+      fastPaths.handle(req, res, (request, response) => {
+        // The fallback reads the body as Fastify does (listeners, then resume): it must arrive whole.
+        const chunks: Buffer[] = [];
+        request.on('data', (c: Buffer) => chunks.push(c));
+        request.on('end', () => {
+          response.writeHead(299, {
+            'x-fallback-body': encodeURIComponent(Buffer.concat(chunks).toString()),
+          });
+          response.end();
+        });
+        request.resume();
+      }),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
     url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -270,11 +346,12 @@ describe('FastVerify on a plain node:http server', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  it('answers the plain case and falls back on anything else', async () => {
+  it('answers the plain gateway check and hands anything else on', async () => {
     const status = async (headers: Record<string, string>, method = 'GET', body?: string) =>
       (await fetch(url + VERIFY_PATH, { method, headers, ...(body ? { body } : {}) })).status;
+    events.length = 0;
     expect(await status({ authorization: 'Bearer good' })).toBe(204);
-    expect(counted).toEqual(['GET 204']);
+    expect(events).toEqual(['verify GET 204']);
     expect(await status({ authorization: 'Bearer bad' })).toBe(299);
     expect(await status({ authorization: 'Bearer good', cookie: 'a=b' })).toBe(299);
     expect(await status({ authorization: 'Bearer good' }, 'POST', 'x')).toBe(299);
@@ -289,11 +366,75 @@ describe('FastVerify on a plain node:http server', () => {
       verifyRequest(['Authorization: Bearer good', 'Authorization: Bearer good']),
     );
     expect(twice).toMatch(/^HTTP\/1\.1 299 /);
-    expect(counted).toEqual(['GET 204']);
+    expect(events).toEqual(['verify GET 204']);
   });
 
-  it('falls back for everything once closing', async () => {
-    fastVerify.close();
+  it('answers a plain introspection, and hands any other one on with its body intact', async () => {
+    const post = async (body: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(url + INTROSPECT_PATH, {
+        method: 'POST',
+        headers: { authorization: 'Bearer good', 'content-type': 'application/json', ...headers },
+        body,
+      });
+      return {
+        status: res.status,
+        text: await res.text(),
+        body: decodeURIComponent(res.headers.get('x-fallback-body') ?? ''),
+      };
+    };
+    events.length = 0;
+    expect(await post('{"token":"known"}')).toEqual({ status: 200, text: '{"active":true}', body: '' });
+    expect(await post(' { "token" : "known" } ')).toMatchObject({ status: 200 });
+    expect(events).toEqual(['use 7', 'introspect POST 200', 'use 7', 'introspect POST 200']);
+    events.length = 0;
+    const handedOn = [
+      ['{"token":"unknown"}', {}],
+      ['{"token":"known","token_type_hint":"x"}', {}],
+      ['{"token":"kn\\u006fwn"}', {}],
+      ['{"token":"known"', {}],
+      ['{"token":"known"}', { authorization: 'Bearer bad' }],
+      ['{"token":"known"}', { 'content-type': 'application/json; charset=utf-8' }],
+      ['{"token":"known"}', { cookie: 'a=b' }],
+      [`{"token":"${'k'.repeat(9000)}"}`, {}],
+    ] as const;
+    for (const [body, headers] of handedOn) {
+      expect(await post(body, headers), body.slice(0, 40)).toEqual({ status: 299, text: '', body });
+    }
+    // A body that arrives in pieces is read whole, then answered (or handed on) the same way.
+    const head = `POST ${INTROSPECT_PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer good\r\nContent-Type: application/json\r\n`;
+    for (const [body, expected] of [
+      ['{"token":"known"}', /^HTTP\/1\.1 200 [\s\S]*\{"active":true\}$/],
+      ['{"token":"other"}', /^HTTP\/1\.1 299 [\s\S]*x-fallback-body: %7B%22token%22%3A%22other%22%7D/],
+    ] as const) {
+      const { hostname, port } = new URL(url);
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), hostname);
+        let data = '';
+        socket.on('data', (c) => {
+          data += c.toString('latin1');
+          if (/\r\n\r\n/.test(data) && (data.includes('{"active"') || data.includes('299'))) {
+            socket.destroy();
+            resolve(data);
+          }
+        });
+        socket.on('error', reject);
+        socket.write(`${head}Content-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`);
+        setTimeout(() => socket.write(body.slice(5, 11)), 30);
+        setTimeout(() => socket.write(body.slice(11)), 60);
+      });
+      expect(answer).toMatch(expected);
+    }
+    expect(events).toEqual(['use 7', 'introspect POST 200']);
+  });
+
+  it('hands everything on once closing', async () => {
+    fastPaths.close();
     expect((await fetch(url + VERIFY_PATH, { headers: { authorization: 'Bearer good' } })).status).toBe(299);
+    const res = await fetch(url + INTROSPECT_PATH, {
+      method: 'POST',
+      headers: { authorization: 'Bearer good', 'content-type': 'application/json' },
+      body: '{"token":"known"}',
+    });
+    expect(res.status).toBe(299);
   });
 });

@@ -1,0 +1,164 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { MANAGEMENT_PERMISSIONS } from '@tokenward/core';
+import type { Principal } from '../services/verifier.js';
+import { singleBearer } from './auth.js';
+
+/** The gateway check (`GET`, routes/protocol.ts). */
+export const VERIFY_PATH = '/api/v1/auth/verify';
+/** RFC 7662 introspection (`POST`, routes/protocol.ts). */
+export const INTROSPECT_PATH = '/api/v1/token/introspect';
+
+/** The headers of the gateway check's 204, computed once per principal. */
+export function gatewayHeaders(p: Principal): Record<string, string> {
+  p.gatewayHeaders ??= {
+    'x-tokenward-identity': String(p.identity.id),
+    'x-tokenward-identity-name': encodeURIComponent(p.identity.name),
+    'x-tokenward-roles': p.roles.join(','),
+    'x-tokenward-permissions': MANAGEMENT_PERMISSIONS.filter((x) => p.permissions.has(x)).join(','),
+  };
+  return p.gatewayHeaders;
+}
+
+/** The headers of an introspection answer (its length comes on top). */
+export const INTROSPECTION_HEADERS = {
+  'cache-control': 'no-store',
+  'content-type': 'application/json; charset=utf-8',
+} as const;
+
+/**
+ * The one introspection body answered here: `{"token":"…"}` with a value made of token
+ * characters (opaque tokens and JWTs), nothing else. Any other body goes to the route.
+ */
+const INTROSPECT_BODY = /^\s*\{\s*"token"\s*:\s*"([A-Za-z0-9._~+/=-]{1,8192})"\s*\}\s*$/;
+const MAX_INTROSPECT_BODY = 8192 + 64;
+
+export interface FastPathDeps {
+  /** The verifier's cached answer (Verifier.cachedPrincipal). */
+  cachedToken: (credential: string, accept: (p: Principal) => boolean) => Principal | null | undefined;
+  /** Records the use of a token whose principal `cachedToken` gave to `accept` (Verifier.recordUse). */
+  recordUse: (principal: Principal) => void;
+  /** The introspection answer from the caches (ProtocolService.cachedIntrospection). */
+  cachedIntrospection: (value: string) => string | undefined;
+  /** Count answers for /metrics under the routes' own labels. */
+  countVerify: (method: string, statusCode: number) => void;
+  countIntrospect: (method: string, statusCode: number) => void;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+const unrestricted = (p: Principal): boolean => p.endpoints === null;
+
+/**
+ * The two calls every API call behind Tokenward may pay for, in front of the framework. Most of
+ * what Fastify does per request (request and reply objects, hooks, routing, body parsing and
+ * validation) is spent on answers the verifier's caches already hold. So the plain cases are
+ * answered here, in the `node:http` request handler:
+ *
+ * - `GET /api/v1/auth/verify`: exactly that path, no query, no body, no cookie, one
+ *   `Authorization: Bearer` and no other credential header, a token the caches hold as valid,
+ *   without an endpoint allow-list;
+ * - `POST /api/v1/token/introspect`: the same for the caller, `Content-Type: application/json`
+ *   with a Content-Length, a body of just `{"token":"…"}`, and a token the caches can answer for.
+ *
+ * The answers are the routes' own, byte for byte (test/fast-paths.test.ts compares them), and
+ * are counted like theirs (metrics, token use). Everything else, including every refusal and
+ * every cache miss, goes to Fastify: at once, or for an introspection body that does not
+ * qualify, with the body put back into the request stream (`unshift`) before Fastify reads it.
+ */
+export class FastPaths {
+  private closing = false;
+
+  constructor(private readonly deps: FastPathDeps) {}
+
+  /** From now on every request goes to Fastify (which answers 503 while closing). */
+  close(): void {
+    this.closing = true;
+  }
+
+  /** Answers the request, or hands it to `next` (Fastify) untouched. */
+  handle(req: IncomingMessage, res: ServerResponse, next: Handler): void {
+    if (!this.closing) {
+      if (req.method === 'GET' && req.url === VERIFY_PATH) {
+        if (this.verify(req, res)) return;
+      } else if (req.method === 'POST' && req.url === INTROSPECT_PATH) {
+        if (this.introspect(req, res, next)) return;
+      }
+    }
+    next(req, res);
+  }
+
+  private verify(req: IncomingMessage, res: ServerResponse): boolean {
+    const headers = req.headers;
+    if (
+      headers.cookie !== undefined ||
+      headers['content-length'] !== undefined ||
+      headers['transfer-encoding'] !== undefined
+    )
+      return false;
+    const credential = singleBearer(headers, req.rawHeaders);
+    if (credential === undefined) return false;
+    const principal = this.deps.cachedToken(credential, unrestricted);
+    if (!principal) return false;
+    res.writeHead(204, gatewayHeaders(principal));
+    res.end();
+    this.deps.countVerify('GET', 204);
+    return true;
+  }
+
+  /** True when the request is taken over (answered here, or later handed to `next`). */
+  private introspect(req: IncomingMessage, res: ServerResponse, next: Handler): boolean {
+    const headers = req.headers;
+    const length = headers['content-length'];
+    if (
+      headers['content-type'] !== 'application/json' ||
+      length === undefined ||
+      !/^[1-9]\d{0,4}$/.test(length) ||
+      Number(length) > MAX_INTROSPECT_BODY ||
+      headers.cookie !== undefined ||
+      headers['transfer-encoding'] !== undefined
+    )
+      return false;
+    const credential = singleBearer(headers, req.rawHeaders);
+    if (credential === undefined) return false;
+    // The caller is authenticated now, as the route's auth hook would before the body is read;
+    // its use is only recorded if the answer is given here.
+    let caller: Principal | undefined;
+    this.deps.cachedToken(credential, (p) => {
+      if (unrestricted(p)) caller = p;
+      return false;
+    });
+    if (caller === undefined) return false;
+    const authenticated = caller;
+
+    const expected = Number(length);
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      received += chunk.length;
+      if (received < expected) return;
+      // The whole body is here (Node's parser never passes more than Content-Length): decide
+      // now, before the stream can end, so that the body can still be put back.
+      req.removeListener('data', onData);
+      req.pause();
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
+      const answer = this.introspection(body);
+      if (answer === undefined) {
+        req.unshift(body);
+        next(req, res);
+        return;
+      }
+      this.deps.recordUse(authenticated);
+      res.writeHead(200, { ...INTROSPECTION_HEADERS, 'content-length': Buffer.byteLength(answer) });
+      res.end(answer);
+      this.deps.countIntrospect('POST', 200);
+    };
+    req.on('data', onData);
+    return true;
+  }
+
+  private introspection(body: Buffer): string | undefined {
+    const m = INTROSPECT_BODY.exec(body.toString('latin1'));
+    return m ? this.deps.cachedIntrospection(m[1]!) : undefined;
+  }
+}
