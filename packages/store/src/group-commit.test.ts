@@ -54,38 +54,41 @@ for (const dialect of DIALECTS) {
           .execute()
       ).map((r) => r.target_id);
 
-    it('commits units that arrive together in shared transactions, each answered after its commit', async () => {
-      const commits = new GroupCommit(store.db);
-      const seenAfterCommit: boolean[] = [];
-      const units = Array.from({ length: 100 }, (_, i) =>
-        commits
-          .run(async (trx) => {
-            await insertAuditEvent(trx, event('group.many', String(i)));
-            await insertAuditEvent(trx, event('group.many-second', String(i)));
-            return `unit ${i}`;
-          })
-          .then(async (answer) => {
-            // Answered only once committed: a read outside the transaction sees the rows.
-            const rows = await store.db
-              .selectFrom('audit_events')
-              .select('id')
-              .where('action', '=', 'group.many')
-              .where('target_id', '=', String(i))
-              .execute();
-            seenAfterCommit[i] = rows.length === 1;
-            return answer;
-          }),
-      );
-      expect(await Promise.all(units)).toEqual(Array.from({ length: 100 }, (_, i) => `unit ${i}`));
-      expect(seenAfterCommit.every(Boolean)).toBe(true);
-      expect((await stored('group.many')).sort()).toEqual(
-        Array.from({ length: 100 }, (_, i) => String(i)).sort(),
-      );
-      expect((await stored('group.many-second')).length).toBe(100);
-      // Shared: far fewer transactions than units.
-      expect(commits.transactions).toBeGreaterThan(0);
-      expect(commits.transactions).toBeLessThanOrEqual(10);
-    });
+    it.each([1, 3])(
+      'commits units that arrive together in shared transactions, each answered after its commit (%i at once)',
+      async (concurrency) => {
+        const commits = new GroupCommit(store.db, concurrency);
+        const seenAfterCommit: boolean[] = [];
+        const units = Array.from({ length: 100 }, (_, i) =>
+          commits
+            .run(async (trx) => {
+              await insertAuditEvent(trx, event(`group.many-${concurrency}`, String(i)));
+              await insertAuditEvent(trx, event(`group.many-second-${concurrency}`, String(i)));
+              return `unit ${i}`;
+            })
+            .then(async (answer) => {
+              // Answered only once committed: a read outside the transaction sees the rows.
+              const rows = await store.db
+                .selectFrom('audit_events')
+                .select('id')
+                .where('action', '=', `group.many-${concurrency}`)
+                .where('target_id', '=', String(i))
+                .execute();
+              seenAfterCommit[i] = rows.length === 1;
+              return answer;
+            }),
+        );
+        expect(await Promise.all(units)).toEqual(Array.from({ length: 100 }, (_, i) => `unit ${i}`));
+        expect(seenAfterCommit.every(Boolean)).toBe(true);
+        expect((await stored(`group.many-${concurrency}`)).sort()).toEqual(
+          Array.from({ length: 100 }, (_, i) => String(i)).sort(),
+        );
+        expect((await stored(`group.many-second-${concurrency}`)).length).toBe(100);
+        // Shared: far fewer transactions than units.
+        expect(commits.transactions).toBeGreaterThan(0);
+        expect(commits.transactions).toBeLessThanOrEqual(10 * concurrency);
+      },
+    );
 
     it('refuses only the unit that fails; the others commit; nothing of the failed one stays', async () => {
       const commits = new GroupCommit(store.db);

@@ -9,10 +9,12 @@ interface Pending {
 
 /**
  * Group commit for small writes that arrive together (grants under load): each `run` is a unit
- * of work that must commit as a whole, and the units queued while the previous commit was in
+ * of work that must commit as a whole, and the units queued while earlier commits were in
  * flight share the next transaction. A commit writes every page it touched, and consecutive
  * inserts touch the same pages (the table's last leaf, the audit log's), so N grants in one
  * commit write far fewer pages than N commits; on PostgreSQL it is one WAL flush instead of N.
+ * Up to `concurrency` transactions run at once: one on SQLite (one connection), a few on
+ * PostgreSQL, where a transaction's statements are network round trips that others can overlap.
  *
  * A unit answers only once the transaction holding it has committed. When a shared transaction
  * fails, nothing of it stays, and each of its units runs again in a transaction of its own: the
@@ -21,21 +23,23 @@ interface Pending {
  */
 export class GroupCommit {
   private queue: Pending[] = [];
-  private draining = false;
+  /** Drain loops running or about to start (at most `concurrency`). */
+  private workers = 0;
   /** Transactions committed or attempted, shared or alone (tests read it). */
   transactions = 0;
 
   constructor(
     private readonly db: Kysely<Database>,
+    private readonly concurrency = 1,
     private readonly maxUnits = 200,
   ) {}
 
   run<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.draining) {
-        this.draining = true;
-        // Whatever else arrives in this turn of the event loop joins the first transaction.
+      if (this.workers < this.concurrency) {
+        this.workers++;
+        // Whatever else arrives in this turn of the event loop joins the same transaction.
         setImmediate(() => void this.drain());
       }
     });
@@ -45,7 +49,7 @@ export class GroupCommit {
     while (this.queue.length > 0) {
       await this.commit(this.queue.splice(0, this.maxUnits));
     }
-    this.draining = false;
+    this.workers--;
   }
 
   private async commit(units: Pending[]): Promise<void> {

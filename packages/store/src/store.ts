@@ -7,6 +7,7 @@ import {
   pgPoolConfig,
   type StoreConfig,
 } from './dialect.js';
+import { GroupCommit } from './group-commit.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
 
@@ -32,6 +33,8 @@ export interface Store {
    * LISTEN connection is down), or null while they arrive. Always null on SQLite.
    */
   invalidationsDownSinceMs(): number | null;
+  /** Shared transactions for small writes that arrive together (see GroupCommit). */
+  readonly groupCommit: GroupCommit;
   close(): Promise<void>;
 }
 
@@ -101,6 +104,11 @@ export async function openStore(config: StoreConfig): Promise<Store> {
   return {
     db,
     dialect: name,
+    // SQLite has one connection; on PostgreSQL half the pool, the rest stays free for reads.
+    groupCommit: new GroupCommit(
+      db,
+      config.dialect === 'postgres' ? Math.max(1, Math.floor((config.poolMax ?? 10) / 2)) : 1,
+    ),
     async migrate() {
       const migrator = new Migrator({
         db,

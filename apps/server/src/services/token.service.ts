@@ -18,7 +18,6 @@ import {
   findIdentityByName,
   findTokenByHash,
   findTokenById,
-  GroupCommit,
   type IdentityRow,
   insertToken,
   listTokens,
@@ -96,12 +95,7 @@ export class TokenService {
     private readonly clock: () => number,
     private readonly prefix: string,
     private readonly appPolicy: LifetimePolicy,
-  ) {
-    this.commits = new GroupCommit(store.db);
-  }
-
-  /** Grants under load share transactions (see GroupCommit). */
-  readonly commits: GroupCommit;
+  ) {}
 
   view(
     row: TokenRow,
@@ -308,7 +302,7 @@ export class TokenService {
     const expiresAtMs = this.expiry(input.expiration);
     // The token and its audit event commit together, in a transaction shared with the grants
     // that arrive beside it.
-    const { value, row } = await this.commits.run(async (trx) => {
+    const { value, row } = await this.store.groupCommit.run(async (trx) => {
       const created = await this.createOpaque(
         'app',
         {
