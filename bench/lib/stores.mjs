@@ -176,6 +176,19 @@ export async function dropSchemas(pgUrl, schemas) {
   }
 }
 
+/** Vacuums (and analyzes) every table of a schema, then checkpoints: PostgreSQL settles now. */
+export async function settlePostgres(pgUrl, schema) {
+  const client = new pg.Client({ connectionString: pgUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query('SELECT tablename FROM pg_tables WHERE schemaname = $1', [schema]);
+    for (const { tablename } of rows) await client.query(`VACUUM (ANALYZE) "${schema}"."${tablename}"`);
+    await client.query('CHECKPOINT').catch(() => undefined);
+  } finally {
+    await client.end();
+  }
+}
+
 /** Creates an empty schema (the peer's store; better-auth does not create one itself). */
 export async function createSchema(pgUrl, schema) {
   const client = new pg.Client({ connectionString: pgUrl });
