@@ -21,7 +21,7 @@ import { registerAuth } from './plugins/auth.js';
 import { rewriteCompatUrl } from './plugins/compat-paths.js';
 import { registerConsole } from './plugins/console.js';
 import { clientErrorHandler, registerErrorHandling } from './plugins/errors.js';
-import { FastPaths, INTROSPECT_PATH, VERIFY_PATH } from './plugins/fast-paths.js';
+import { FastPaths, INTROSPECT_PATH, MAX_INTROSPECT_BODY, VERIFY_PATH } from './plugins/fast-paths.js';
 import { AccessLogController, loggerOptions } from './plugins/logging.js';
 import { RequestCounts, registerMetrics } from './plugins/metrics.js';
 import { registerRoutes } from './routes/index.js';
@@ -55,7 +55,7 @@ export interface BuildOptions {
   /**
    * Answer cached gateway checks and introspections before the framework
    * (plugins/fast-paths.ts). Default: when request lines are not logged (the framework writes
-   * them). Tests turn it off to compare the two paths.
+   * them) and no CORS origins are configured. Tests turn it off to compare the two paths.
    */
   fastPaths?: boolean;
 }
@@ -246,13 +246,15 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     firstStart,
   };
   app.decorate('tw', services);
-  if (opts.fastPaths ?? !requestLines) {
+  // Off where the framework adds to every answer: request lines, CORS headers.
+  if (opts.fastPaths ?? (!requestLines && config.corsOrigins.length === 0)) {
     const fast = new FastPaths({
       cachedToken: (credential, accept) => verifier.cachedPrincipal(credential, accept),
       recordUse: (principal) => verifier.recordUse(principal),
       cachedIntrospection: (value) => services.protocol.cachedIntrospection(value),
       countVerify: requests.counter(VERIFY_PATH),
       countIntrospect: requests.counter(INTROSPECT_PATH),
+      maxIntrospectBody: Math.min(MAX_INTROSPECT_BODY, config.bodyLimitBytes),
     });
     app.addHook('preClose', (done) => {
       fast.close();

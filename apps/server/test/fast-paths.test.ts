@@ -289,6 +289,42 @@ for (const dialect of DIALECTS) {
       expect(await useCount(caller.id)).toBe(uses + 10);
     });
 
+    it('is off with CORS origins configured: every answer carries the CORS headers', async () => {
+      const cors = await startServer(store, {
+        config: { logLevel: 'warn', corsOrigins: ['https://console.example.com'] },
+      });
+      try {
+        const t = await grantTo(fast.url, admin, 1);
+        for (let i = 0; i < 3; i++) {
+          const res = await fetch(`${cors.url}${VERIFY_PATH}`, {
+            headers: { authorization: `Bearer ${t.token}`, origin: 'https://console.example.com' },
+          });
+          expect(res.status).toBe(204);
+          expect(res.headers.get('access-control-allow-origin')).toBe('https://console.example.com');
+        }
+      } finally {
+        await cors.stop();
+      }
+    });
+
+    it('leaves a body over the configured limit to Fastify (413)', async () => {
+      const small = await startServer(store, { config: { logLevel: 'warn', bodyLimitBytes: 1024 } });
+      try {
+        const t = await grantTo(fast.url, admin, 1);
+        const post = (body: string) =>
+          fetch(`${small.url}${INTROSPECT_PATH}`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/json' },
+            body,
+          });
+        const plain = JSON.stringify({ token: t.token });
+        for (let i = 0; i < 2; i++) expect((await post(plain)).status).toBe(200);
+        expect((await post(`${plain}${' '.repeat(1100)}`)).status).toBe(413);
+      } finally {
+        await small.stop();
+      }
+    });
+
     it('refuses a token once it is revoked', async () => {
       const t = await grantTo(fast.url, admin, 1);
       const bearer = { authorization: `Bearer ${t.token}` };
@@ -317,9 +353,10 @@ describe('FastPaths on a plain node:http server', () => {
   const fastPaths = new FastPaths({
     cachedToken: (credential, accept) => (credential === 'good' && accept(principal) ? principal : undefined),
     recordUse: (p) => events.push(`use ${p.identity.id}`),
-    cachedIntrospection: (value) => (value === 'known' ? '{"active":true}' : undefined),
+    cachedIntrospection: (value) => (value.startsWith('known') ? '{"active":true}' : undefined),
     countVerify: (method, status) => events.push(`verify ${method} ${status}`),
     countIntrospect: (method, status) => events.push(`introspect ${method} ${status}`),
+    maxIntrospectBody: 100,
   });
 
   beforeAll(async () => {
@@ -395,7 +432,7 @@ describe('FastPaths on a plain node:http server', () => {
       ['{"token":"known"}', { authorization: 'Bearer bad' }],
       ['{"token":"known"}', { 'content-type': 'application/json; charset=utf-8' }],
       ['{"token":"known"}', { cookie: 'a=b' }],
-      [`{"token":"${'k'.repeat(9000)}"}`, {}],
+      [`{"token":"known${'k'.repeat(90)}"}`, {}],
     ] as const;
     for (const [body, headers] of handedOn) {
       expect(await post(body, headers), body.slice(0, 40)).toEqual({ status: 299, text: '', body });

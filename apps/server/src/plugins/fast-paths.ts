@@ -30,7 +30,8 @@ export const INTROSPECTION_HEADERS = {
  * characters (opaque tokens and JWTs), nothing else. Any other body goes to the route.
  */
 const INTROSPECT_BODY = /^\s*\{\s*"token"\s*:\s*"([A-Za-z0-9._~+/=-]{1,8192})"\s*\}\s*$/;
-const MAX_INTROSPECT_BODY = 8192 + 64;
+/** Longest introspection body looked at here (a token of 8192 characters with some spaces). */
+export const MAX_INTROSPECT_BODY = 8192 + 64;
 
 export interface FastPathDeps {
   /** The verifier's cached answer (Verifier.cachedPrincipal). */
@@ -42,6 +43,8 @@ export interface FastPathDeps {
   /** Count answers for /metrics under the routes' own labels. */
   countVerify: (method: string, statusCode: number) => void;
   countIntrospect: (method: string, statusCode: number) => void;
+  /** Longest introspection body answered here: at most MAX_INTROSPECT_BODY and the body limit. */
+  maxIntrospectBody: number;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -59,6 +62,9 @@ const unrestricted = (p: Principal): boolean => p.endpoints === null;
  *   without an endpoint allow-list;
  * - `POST /api/v1/token/introspect`: the same for the caller, `Content-Type: application/json`
  *   with a Content-Length, a body of just `{"token":"…"}`, and a token the caches can answer for.
+ *
+ * They are off when CORS origins are configured (the CORS plugin adds headers to the routes'
+ * answers) and when request lines are logged (the framework writes them).
  *
  * The answers are the routes' own, byte for byte (test/fast-paths.test.ts compares them), and
  * are counted like theirs (metrics, token use). Everything else, including every refusal and
@@ -113,7 +119,7 @@ export class FastPaths {
       headers['content-type'] !== 'application/json' ||
       length === undefined ||
       !/^[1-9]\d{0,4}$/.test(length) ||
-      Number(length) > MAX_INTROSPECT_BODY ||
+      Number(length) > this.deps.maxIntrospectBody ||
       headers.cookie !== undefined ||
       headers['transfer-encoding'] !== undefined
     )
