@@ -1,5 +1,15 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminToken, DIALECTS, freshStore, http, signIn, startServer, type TestServer } from './helpers.js';
+import {
+  ADMIN_PASSWORD,
+  adminToken,
+  DIALECTS,
+  freshStore,
+  http,
+  signIn,
+  startServer,
+  type TestServer,
+} from './helpers.js';
 import {
   createRole,
   expectErrorShape,
@@ -254,6 +264,63 @@ for (const dialect of DIALECTS) {
       const text = (await http(s.url, 'GET', '/api/v1/audit?limit=500', { token: admin })).text;
       expect(tokens).toHaveLength(6);
       for (const t of tokens) expect(text).not.toContain(t);
+    });
+  });
+}
+
+/** A grant and its audit event commit together: no token exists without its record. */
+for (const dialect of DIALECTS) {
+  describe(`a grant whose audit event cannot be written [${dialect}]`, () => {
+    let s: TestServer;
+    let admin: string;
+
+    beforeAll(async () => {
+      s = await startServer(freshStore(dialect));
+      admin = await adminToken(s.url);
+      // The store itself refuses grant events (a trigger), as a full disk or a lost table would.
+      const db = s.app.tw.store.db;
+      if (dialect === 'sqlite') {
+        await sql`CREATE TRIGGER fail_grant_audit BEFORE INSERT ON audit_events
+          WHEN NEW.action = 'token.grant' BEGIN SELECT RAISE(ABORT, 'audit unavailable'); END`.execute(db);
+      } else {
+        await sql`CREATE FUNCTION fail_grant_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN IF NEW.action = 'token.grant' THEN RAISE EXCEPTION 'audit unavailable'; END IF; RETURN NEW; END $$`.execute(
+          db,
+        );
+        await sql`CREATE TRIGGER fail_grant_audit BEFORE INSERT ON audit_events
+          FOR EACH ROW EXECUTE FUNCTION fail_grant_audit()`.execute(db);
+      }
+    });
+
+    afterAll(async () => {
+      await s?.close();
+    });
+
+    it('is refused, and leaves no token behind, alone or among others', async () => {
+      const count = async () =>
+        Number(
+          (
+            await s.app.tw.store.db
+              .selectFrom('tokens')
+              .select((eb) => eb.fn.countAll().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      const before = await count();
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          http(s.url, 'POST', '/api/v1/apptoken/grant', { token: admin, json: {} }),
+        ),
+      );
+      for (const res of answers) {
+        expect(res.status, res.text).toBe(500);
+        expectErrorShape(res);
+        expect(res.text).not.toMatch(/tw_app_/);
+      }
+      expect(await count()).toBe(before);
+      // Other writes still work: the trigger only refuses grant events.
+      const signedIn = await signIn(s.url, 'admin', ADMIN_PASSWORD);
+      expect(signedIn.cookie).toMatch(/tw_session=/);
     });
   });
 }
