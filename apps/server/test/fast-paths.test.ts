@@ -89,6 +89,23 @@ for (const dialect of DIALECTS) {
       return { status: res.status, headers: res.headers, text, fastify: reachedFastify > before };
     }
 
+    /**
+     * Sends the same raw request three times: the first fills the caches (through Fastify), the
+     * second must be answered before Fastify, and its bytes must equal the route's own answers
+     * from the instance without fast paths (from the store, then from its cache).
+     */
+    async function expectSameBytes(request: string, expected: RegExp): Promise<void> {
+      const first = await rawExchange(fast.url, request);
+      expect(first).toMatch(expected);
+      const before = reachedFastify;
+      const fromFast = await rawExchange(fast.url, request);
+      expect(reachedFastify).toBe(before);
+      for (let i = 0; i < 2; i++) {
+        expect(undated(fromFast)).toBe(undated(await rawExchange(framework.url, request)));
+      }
+      expect(undated(first)).toBe(undated(fromFast));
+    }
+
     async function useCount(tokenId: number): Promise<number> {
       await fast.app.tw.usage.flush();
       const row = await fast.app.tw.store.db
@@ -109,19 +126,7 @@ for (const dialect of DIALECTS) {
       const operator = await grantTo(fast.url, admin, created.body.id);
 
       for (const token of [admin, operator.token]) {
-        const request = verifyRequest([`Authorization: Bearer ${token}`]);
-        // The first presentation fills the cache (through Fastify); the next ones are answered
-        // before it.
-        const first = await rawExchange(fast.url, request);
-        expect(first).toMatch(/^HTTP\/1\.1 204 /);
-        const before = reachedFastify;
-        const fromFast = await rawExchange(fast.url, request);
-        expect(reachedFastify).toBe(before);
-        // The other instance answers from the store, then from its cache: both through Fastify.
-        for (let i = 0; i < 2; i++) {
-          expect(undated(fromFast)).toBe(undated(await rawExchange(framework.url, request)));
-        }
-        expect(undated(first)).toBe(undated(fromFast));
+        await expectSameBytes(verifyRequest([`Authorization: Bearer ${token}`]), /^HTTP\/1\.1 204 /);
       }
       const res = await viaFast({ authorization: `Bearer ${operator.token}` });
       expect(res.fastify).toBe(false);
@@ -231,16 +236,7 @@ for (const dialect of DIALECTS) {
       const subject = await grantTo(fast.url, admin, 1, { name: 'introspected' });
       const body = JSON.stringify({ token: subject.token });
       const request = `POST ${INTROSPECT_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${admin}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
-      // The first one reads the subject from the store (through Fastify), the next ones not.
-      const first = await rawExchange(fast.url, request);
-      expect(first).toMatch(/^HTTP\/1\.1 200 [\s\S]*"active":true/);
-      const before = reachedFastify;
-      const fromFast = await rawExchange(fast.url, request);
-      expect(reachedFastify).toBe(before);
-      for (let i = 0; i < 2; i++) {
-        expect(undated(fromFast)).toBe(undated(await rawExchange(framework.url, request)));
-      }
-      expect(undated(first)).toBe(undated(fromFast));
+      await expectSameBytes(request, /^HTTP\/1\.1 200 [\s\S]*"active":true/);
     });
 
     it('hands any other introspection to Fastify with its body intact, and counts each once', async () => {

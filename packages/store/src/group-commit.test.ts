@@ -1,35 +1,20 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DialectName } from './dialect.js';
 import { GroupCommit } from './group-commit.js';
 import { insertAuditEvent } from './repositories/audit.repository.js';
-import { openStore, type Store } from './store.js';
-
-const DIALECTS: DialectName[] = process.env.TOKENWARD_TEST_DATABASE_URL ? ['sqlite', 'postgres'] : ['sqlite'];
+import type { Store } from './store.js';
+import { DIALECTS, openTestStore } from './test-helpers/test-store.js';
 
 for (const dialect of DIALECTS) {
   describe(`group commit [${dialect}]`, () => {
     let store: Store;
-    const dir = mkdtempSync(join(tmpdir(), 'tokenward-group-'));
-    const schema = `tw_group_${randomBytes(5).toString('hex')}`;
+    let drop: () => Promise<void>;
 
     beforeAll(async () => {
-      store = await openStore(
-        dialect === 'sqlite'
-          ? { dialect, file: join(dir, 'store.db') }
-          : { dialect, url: process.env.TOKENWARD_TEST_DATABASE_URL!, schema },
-      );
-      await store.migrate();
+      ({ store, drop } = await openTestStore(dialect, 'group'));
     });
 
     afterAll(async () => {
-      if (dialect === 'postgres') await sql`DROP SCHEMA ${sql.id(schema)} CASCADE`.execute(store.db);
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      await drop?.();
     });
 
     const event = (action: string, target: string) => ({

@@ -1,29 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DialectName } from '../dialect.js';
-import { openStore, type Store } from '../store.js';
+import type { Store } from '../store.js';
+import { DIALECTS, openTestStore } from '../test-helpers/test-store.js';
 import { insertIdentity } from './identity.repository.js';
 import { insertToken, recordTokenUsage } from './token.repository.js';
-
-const DIALECTS: DialectName[] = process.env.TOKENWARD_TEST_DATABASE_URL ? ['sqlite', 'postgres'] : ['sqlite'];
 
 for (const dialect of DIALECTS) {
   describe(`token repository [${dialect}]`, () => {
     let store: Store;
-    const dir = mkdtempSync(join(tmpdir(), 'tokenward-store-'));
-    const schema = `tw_store_${randomBytes(5).toString('hex')}`;
+    let drop: () => Promise<void>;
 
     beforeAll(async () => {
-      store = await openStore(
-        dialect === 'sqlite'
-          ? { dialect, file: join(dir, 'store.db') }
-          : { dialect, url: process.env.TOKENWARD_TEST_DATABASE_URL!, schema },
-      );
-      await store.migrate();
+      ({ store, drop } = await openTestStore(dialect, 'store'));
     });
     const newIdentity = (name: string, now: number) =>
       insertIdentity(store.db, {
@@ -42,9 +30,7 @@ for (const dialect of DIALECTS) {
       });
 
     afterAll(async () => {
-      if (dialect === 'postgres') await sql`DROP SCHEMA ${sql.id(schema)} CASCADE`.execute(store.db);
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      await drop?.();
     });
 
     it('batched usage updates reach every token of a flush larger than one statement chunk', async () => {
