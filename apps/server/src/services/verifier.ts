@@ -222,14 +222,22 @@ export class Verifier {
 
   /** The cache's answer for a token value (as lookup), or undefined when only the store can tell. */
   cachedEntry(value: string): TokenEntry | null | undefined {
-    if (!this.cacheTrusted()) return undefined;
-    const hit = this.tokens.get(hashToken(value));
-    return hit === NOT_FOUND ? null : hit;
+    return this.cacheTrusted() ? this.tokenHit(value) : undefined;
   }
 
   /** principalFor from the caches alone, or undefined when the identity is not cached. */
   cachedPrincipalFor(token: TokenEntry, via: Principal['via']): Principal | null | undefined {
-    if (!this.cacheTrusted()) return undefined;
+    return this.cacheTrusted() ? this.principalHit(token, via) : undefined;
+  }
+
+  /** The token cache alone (the caller has checked that it may be trusted). */
+  private tokenHit(value: string): TokenEntry | null | undefined {
+    const hit = this.tokens.get(hashToken(value));
+    return hit === NOT_FOUND ? null : hit;
+  }
+
+  /** The identity cache alone (the caller has checked that it may be trusted). */
+  private principalHit(token: TokenEntry, via: Principal['via']): Principal | null | undefined {
     const identity = this.identities.get(token.identityId);
     if (identity === undefined) return undefined;
     if (identity === NOT_FOUND || !identity.enabled) return null;
@@ -272,18 +280,15 @@ export class Verifier {
    */
   cachedPrincipal(value: string, accept?: (principal: Principal) => boolean): Principal | null | undefined {
     if (!this.cacheTrusted()) return undefined;
-    const token = this.tokens.get(hashToken(value));
-    if (token === undefined) return undefined;
-    if (token === NOT_FOUND) return null;
+    const token = this.tokenHit(value);
+    if (!token) return token;
     // Single-use tokens are decided by the store, every time.
     if (token.subtype === 'OneTouch') return undefined;
     if (!BEARER_KINDS.has(token.kind)) return null;
     const now = this.o.clock();
     if (token.revoked || token.expiresAtMs <= now || token.spent) return null;
-    const identity = this.identities.get(token.identityId);
-    if (identity === undefined) return undefined;
-    if (identity === NOT_FOUND || !identity.enabled) return null;
-    const principal = this.principalOf(token, identity, token.kind === 'access' ? 'access' : 'token');
+    const principal = this.principalHit(token, token.kind === 'access' ? 'access' : 'token');
+    if (!principal) return principal;
     if (accept !== undefined && !accept(principal)) return undefined;
     this.o.usage.tokenUsed(token.id, now);
     return principal;
