@@ -30,7 +30,7 @@ export class RequestCounts {
   };
 
   /**
-   * Counts answers given outside Fastify (plugins/gateway.ts) under a route's label. The route
+   * Counts answers given outside Fastify (plugins/fast-paths.ts) under a route's label. The route
    * is looked up on the first answer, when every route is registered.
    */
   counter(route: string): (method: string, statusCode: number) => void {

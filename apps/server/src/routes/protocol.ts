@@ -52,10 +52,10 @@ export async function protocolRoutes(app: FastifyInstance): Promise<void> {
     // Not async: an answer the caches hold is sent without a promise.
     (request, reply) => {
       caller(request);
-      const token = (request.body as Static<typeof IntrospectBody>).token;
-      const cached = app.tw.protocol.cachedIntrospection(token);
-      if (cached !== undefined) return sendIntrospection(reply, cached);
-      return app.tw.protocol.introspect(token).then((json) => sendIntrospection(reply, json));
+      const answer = app.tw.protocol.introspect((request.body as Static<typeof IntrospectBody>).token);
+      return typeof answer === 'string'
+        ? sendIntrospection(reply, answer)
+        : answer.then((json) => sendIntrospection(reply, json));
     },
   );
 

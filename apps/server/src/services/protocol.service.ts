@@ -323,10 +323,13 @@ export class ProtocolService {
    * RFC 7662, as JSON text: `{active:false}` alone for anything not active; never consumes a
    * single-use token. An active token's answer depends only on its cache entries (replaced,
    * never changed, when anything about them changes), so it is serialised once per principal.
+   * Synchronous when the caches can answer.
    */
-  async introspect(value: string): Promise<string> {
-    const cached = this.cachedIntrospection(value);
-    if (cached !== undefined) return cached;
+  introspect(value: string): string | Promise<string> {
+    return this.cachedIntrospection(value) ?? this.introspectFromStore(value);
+  }
+
+  private async introspectFromStore(value: string): Promise<string> {
     const entry = await this.verifier.lookup(value);
     if (!entry || this.inactive(entry)) return INACTIVE;
     const principal = await this.verifier.principalFor(entry, entry.kind === 'access' ? 'access' : 'token');
