@@ -341,6 +341,11 @@ async function main() {
     });
   }
 
+  if (options.targets) {
+    const all = targets.splice(0);
+    targets.push(...all.filter((t) => options.targets.has(t.n)));
+  }
+
   // Every kept token must verify before anything is measured (a stale store fails fast here).
   for (const t of targets.filter((x) => x.n === 3)) {
     const res = await fetch(t.url, { headers: { authorization: `Bearer ${t.token}` } });
@@ -421,6 +426,7 @@ async function main() {
       loader: options.loader,
       dialects,
       sizes,
+      targets: options.targets ? [...options.targets].sort((a, b) => a - b) : null,
       logLevel: 'warn',
     },
     machine,
@@ -453,7 +459,9 @@ async function main() {
   if (!checksPassed) log(checksMarkdown(rows));
 
   mkdirSync(join(HERE, 'results'), { recursive: true });
-  const out = join(HERE, 'results', options.quick ? 'latest-quick.json' : 'latest.json');
+  // Only a full run replaces latest.json (committed); quick and partial runs have their own files.
+  const name = options.quick ? 'latest-quick.json' : options.targets ? 'latest-partial.json' : 'latest.json';
+  const out = join(HERE, 'results', name);
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   log(`\nwritten: ${out}`);
   if (options.readme) {

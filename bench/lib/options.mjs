@@ -13,6 +13,8 @@ export const USAGE = `npm run bench -- [options]
   --dialects <list>       sqlite,postgres (default: sqlite, plus postgres when
                           TOKENWARD_TEST_DATABASE_URL is set)
   --sizes <list>          tokens in the store for the verify targets (default 10000,100000,1000000)
+  --targets <list>        measure only these targets (2–9; the ceiling, 1, always runs); a partial
+                          run leaves bench/README.md alone
   --profile               afterwards, CPU-profile the server during targets 3 and 4 (SQLite)
   --profile-targets <list>  which targets to profile (3–8; default 3,4)
   --profile-only          only the profile, no measured rounds
@@ -34,6 +36,7 @@ export function readOptions(argv) {
       loader: { type: 'string' },
       dialects: { type: 'string' },
       sizes: { type: 'string' },
+      targets: { type: 'string' },
       profile: { type: 'boolean', default: false },
       'profile-targets': { type: 'string' },
       'profile-only': { type: 'boolean', default: false },
@@ -80,8 +83,17 @@ export function readOptions(argv) {
   if (profileTargets.some((n) => !Number.isInteger(n) || n < 3 || n > 8)) {
     throw new Error('--profile-targets: target numbers from 3 to 8.');
   }
+  let targets = null;
+  if (values.targets !== undefined) {
+    targets = new Set(values.targets.split(',').map((x) => Number(x.trim())));
+    if ([...targets].some((n) => !Number.isInteger(n) || n < 1 || n > 9)) {
+      throw new Error('--targets: target numbers from 1 to 9.');
+    }
+    targets.add(1);
+  }
   return {
     help: values.help,
+    targets,
     profileTargets,
     quick,
     rounds: number('rounds', 2, 1),
@@ -94,7 +106,7 @@ export function readOptions(argv) {
     sizes,
     profile: values.profile || values['profile-only'] || values['profile-targets'] !== undefined,
     profileOnly: values['profile-only'],
-    readme: !values['no-readme'] && !quick && !values['profile-only'],
+    readme: !values['no-readme'] && !quick && !values['profile-only'] && targets === null,
     keep: values.keep,
     cache: !values['no-cache'],
   };
