@@ -296,88 +296,107 @@ async function main() {
     return;
   }
 
-  log(`[${elapsed()}] starting servers…`);
   const smallest = sizes[0];
   const baseSqlite = stores.find((s) => s.dialect === 'sqlite') ?? stores[0];
-  const peerList = Promise.all(dialects.map((d) => startPeer(d)));
-  const [ceiling, framework, ...rest] = await Promise.all([
-    readyJson('ceiling', 'ceiling.mjs', {}),
-    readyJson('framework', 'framework.mjs', { BENCH_TOKENS_FILE: baseSqlite.tokensFile }),
-    ...stores.map((s) =>
-      track(
-        startTokenward({
-          name: `tokenward ${s.dialect}-${s.size}`,
-          dataDir: s.dataDir,
-          masterKey,
-          ...(s.dialect === 'postgres' ? { databaseUrl: options.pgUrl, schema: s.schema } : {}),
-        }),
-      ),
-    ),
-  ]);
-  const peers = Object.fromEntries((await peerList).map((p, i) => [dialects[i], p]));
   const frameworkToken = readFileSync(baseSqlite.tokensFile, 'utf8').split('\n')[0];
+  log(`[${elapsed()}] starting the peers…`);
+  // The peers stay up for the whole run: their figure is their store's, not their process's.
+  const peers = Object.fromEntries(
+    (await Promise.all(dialects.map((d) => startPeer(d)))).map((p, i) => [dialects[i], p]),
+  );
+  /** Peak memory over each server process's life (VmHWM), as each one stops. */
+  const hwm = [];
 
-  const targets = [
-    { n: 1, server: ceiling, url: `http://127.0.0.1:${ceiling.info.port}/` },
-    {
-      n: 2,
-      server: framework,
-      url: `http://127.0.0.1:${framework.info.port}/api/v1/auth/verify`,
-      token: frameworkToken,
-    },
-  ];
-  for (const [i, store] of stores.entries()) {
-    targets.push(...(await tokenwardTargets(rest[i], store, { smallest })));
-    if (store.size !== smallest) continue;
-    const peer = peers[store.dialect];
-    targets.push({
-      n: 9,
-      server: peer.server,
-      dialect: store.dialect,
-      schema: peer.schema,
-      size: null,
-      url: peer.url,
-      token: peer.key,
-    });
+  /**
+   * The ceilings and Tokenward, started afresh for a round: one process can run the same code
+   * markedly slower or faster than the next (JIT decisions, memory layout), so each round gets
+   * its own processes and the rounds' min–max shows that spread instead of hiding it.
+   */
+  async function startRound() {
+    const [ceiling, framework, ...rest] = await Promise.all([
+      readyJson('ceiling', 'ceiling.mjs', {}),
+      readyJson('framework', 'framework.mjs', { BENCH_TOKENS_FILE: baseSqlite.tokensFile }),
+      ...stores.map((s) =>
+        track(
+          startTokenward({
+            name: `tokenward ${s.dialect}-${s.size}`,
+            dataDir: s.dataDir,
+            masterKey,
+            ...(s.dialect === 'postgres' ? { databaseUrl: options.pgUrl, schema: s.schema } : {}),
+          }),
+        ),
+      ),
+    ]);
+    const targets = [
+      { n: 1, server: ceiling, url: `http://127.0.0.1:${ceiling.info.port}/` },
+      {
+        n: 2,
+        server: framework,
+        url: `http://127.0.0.1:${framework.info.port}/api/v1/auth/verify`,
+        token: frameworkToken,
+      },
+    ];
+    for (const [i, store] of stores.entries()) {
+      targets.push(...(await tokenwardTargets(rest[i], store, { smallest })));
+      if (store.size !== smallest) continue;
+      const peer = peers[store.dialect];
+      targets.push({
+        n: 9,
+        server: peer.server,
+        dialect: store.dialect,
+        schema: peer.schema,
+        size: null,
+        url: peer.url,
+        token: peer.key,
+      });
+    }
+    const chosen = options.targets ? targets.filter((t) => options.targets.has(t.n)) : targets;
+
+    // Every kept token must verify before anything is measured (a stale store fails fast here).
+    for (const t of chosen.filter((x) => x.n === 3)) {
+      const res = await fetch(t.url, { headers: { authorization: `Bearer ${t.token}` } });
+      await res.arrayBuffer();
+      if (res.status !== 204)
+        throw new Error(`${t.dialect} ${t.size}: a seeded token was refused (HTTP ${res.status})`);
+    }
+
+    // A fresh process spends its first thousands of requests compiling hot code (on V8's
+    // background threads, counted in its CPU time): every target gets one unmeasured pass
+    // first, so a round does not measure the JIT of whichever target comes first on a server.
+    // (--quick keeps to the warm-up before each measurement, to stay under 90 s.)
+    for (const t of options.quick ? [] : chosen) {
+      await runLoad({
+        loader: options.loader,
+        url: t.url,
+        method: t.method,
+        body: t.body,
+        contentType: t.contentType,
+        token: t.token,
+        tokensFile: t.tokensFile,
+        connections: options.connections,
+        durationS: 1,
+      });
+    }
+    return chosen;
   }
 
-  if (options.targets) {
-    const all = targets.splice(0);
-    targets.push(...all.filter((t) => options.targets.has(t.n)));
-  }
-
-  // Every kept token must verify before anything is measured (a stale store fails fast here).
-  for (const t of targets.filter((x) => x.n === 3)) {
-    const res = await fetch(t.url, { headers: { authorization: `Bearer ${t.token}` } });
-    await res.arrayBuffer();
-    if (res.status !== 204)
-      throw new Error(`${t.dialect} ${t.size}: a seeded token was refused (HTTP ${res.status})`);
-  }
-
-  // A fresh process spends its first thousands of requests compiling hot code (on V8's
-  // background threads, counted in its CPU time): every target gets one unmeasured pass
-  // first, so round 1 does not measure the JIT of whichever target comes first on a server.
-  log(`[${elapsed()}] warming every target once (not measured)`);
-  for (const t of targets) {
-    await runLoad({
-      loader: options.loader,
-      url: t.url,
-      method: t.method,
-      body: t.body,
-      contentType: t.contentType,
-      token: t.token,
-      tokensFile: t.tokensFile,
-      connections: options.connections,
-      durationS: 1,
-    });
+  /** Stops a round's processes (not the peers), keeping each one's peak memory. */
+  async function stopRound(targets) {
+    const own = [...new Set(targets.filter((t) => t.n !== 9).map((t) => t.server))];
+    for (const server of own) hwm.push({ name: server.name, hwmMiB: server.memoryPeak().hwmMiB });
+    await Promise.all(own.map((server) => server.stop()));
+    for (const server of own) servers.splice(servers.indexOf(server), 1);
   }
 
   const measurements = [];
   for (let round = 1; round <= options.rounds; round++) {
     // Odd rounds run the targets in order, even rounds in reverse (the ceiling always first),
     // so a slow drift of the machine does not favour one end of the list.
+    log(
+      `[${elapsed()}] round ${round}/${options.rounds}: starting servers${options.quick ? '' : ', warming every target once (not measured)'}`,
+    );
+    const targets = await startRound();
     const order = round % 2 === 1 ? targets.slice(1) : targets.slice(1).reverse();
-    log(`[${elapsed()}] round ${round}/${options.rounds}`);
     const ceilingM = await measure(targets[0], round, null);
     measurements.push(ceilingM);
     log(`  1 ceiling: ${Math.round(ceilingM.rps)} req/s, ${ceilingM.cpuUsPerRequest?.toFixed(1)} µs CPU/req`);
@@ -394,9 +413,12 @@ async function main() {
           `RSS ${Math.round(m.peakRssMiB)} MiB${bad ? `, ${bad} FAILED` : ''}${m.check ? `, check ${m.check.passed ? 'ok' : 'FAILED'}` : ''}`,
       );
     }
+    await stopRound(targets);
   }
 
-  const hwm = servers.map((s) => ({ name: s.name, hwmMiB: s.memoryPeak().hwmMiB }));
+  for (const peer of Object.values(peers)) {
+    hwm.push({ name: peer.server.name, hwmMiB: peer.server.memoryPeak().hwmMiB });
+  }
   const rows = aggregate(measurements);
   const goals = evaluateGoals(rows, sizes);
   const allChecks = rows.flatMap((r) => r.checks);
