@@ -29,6 +29,8 @@ export default defineConfig({
       'packages/client/src/**/*.test.ts',
       'apps/cli/test/**/*.test.ts',
       'examples/**/*.test.ts',
+      // The bench's options and its judging of the targets (not its measurements).
+      'bench/test/**/*.test.ts',
     ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
