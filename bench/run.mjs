@@ -309,8 +309,9 @@ async function main() {
 
   /**
    * The ceilings and Tokenward, started afresh for a round: one process can run the same code
-   * markedly slower or faster than the next (JIT decisions, memory layout), so each round gets
-   * its own processes and the rounds' min–max shows that spread instead of hiding it.
+   * markedly slower or faster than the next (JIT decisions, memory layout, the moment it runs),
+   * so each round gets its own processes and the rounds' min–max shows that spread instead of
+   * hiding it.
    */
   async function startRound() {
     const [ceiling, framework, ...rest] = await Promise.all([
