@@ -250,6 +250,7 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   if (opts.fastPaths ?? (!requestLines && config.corsOrigins.length === 0)) {
     const fast = new FastPaths({
       cachedToken: (credential, accept) => verifier.cachedPrincipal(credential, accept),
+      cachedCaller: (credential) => verifier.peekPrincipal(credential),
       recordUse: (principal) => verifier.recordUse(principal),
       cachedIntrospection: (value) => services.protocol.cachedIntrospection(value),
       countVerify: requests.counter(VERIFY_PATH),

@@ -348,6 +348,7 @@ describe('FastPaths on a plain node:http server', () => {
   const events: string[] = [];
   const fastPaths = new FastPaths({
     cachedToken: (credential, accept) => (credential === 'good' && accept(principal) ? principal : undefined),
+    cachedCaller: (credential) => (credential === 'good' ? principal : undefined),
     recordUse: (p) => events.push(`use ${p.identity.id}`),
     cachedIntrospection: (value) => (value.startsWith('known') ? '{"active":true}' : undefined),
     countVerify: (method, status) => events.push(`verify ${method} ${status}`),

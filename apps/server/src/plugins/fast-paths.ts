@@ -34,9 +34,11 @@ const INTROSPECT_BODY = /^\s*\{\s*"token"\s*:\s*"([A-Za-z0-9._~+/=-]{1,8192})"\s
 export const MAX_INTROSPECT_BODY = 8192 + 64;
 
 export interface FastPathDeps {
-  /** The verifier's cached answer (Verifier.cachedPrincipal). */
+  /** The verifier's cached answer, its use recorded if `accept` takes it (Verifier.cachedPrincipal). */
   cachedToken: (credential: string, accept: (p: Principal) => boolean) => Principal | null | undefined;
-  /** Records the use of a token whose principal `cachedToken` gave to `accept` (Verifier.recordUse). */
+  /** The same without recording the use (Verifier.peekPrincipal). */
+  cachedCaller: (credential: string) => Principal | null | undefined;
+  /** Records the use of a token whose principal `cachedCaller` gave (Verifier.recordUse). */
   recordUse: (principal: Principal) => void;
   /** The introspection answer from the caches (ProtocolService.cachedIntrospection). */
   cachedIntrospection: (value: string) => string | undefined;
@@ -128,13 +130,8 @@ export class FastPaths {
     if (credential === undefined) return false;
     // The caller is authenticated now, as the route's auth hook would before the body is read;
     // its use is only recorded if the answer is given here.
-    let caller: Principal | undefined;
-    this.deps.cachedToken(credential, (p) => {
-      if (unrestricted(p)) caller = p;
-      return false;
-    });
-    if (caller === undefined) return false;
-    const authenticated = caller;
+    const authenticated = this.deps.cachedCaller(credential);
+    if (!authenticated || !unrestricted(authenticated)) return false;
 
     const expected = Number(length);
     const chunks: Buffer[] = [];

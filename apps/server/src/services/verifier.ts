@@ -279,22 +279,26 @@ export class Verifier {
    * caller hands the request on to a path that asks again).
    */
   cachedPrincipal(value: string, accept?: (principal: Principal) => boolean): Principal | null | undefined {
+    const principal = this.peekPrincipal(value);
+    if (!principal) return principal;
+    if (accept !== undefined && !accept(principal)) return undefined;
+    this.recordUse(principal);
+    return principal;
+  }
+
+  /** cachedPrincipal without recording the use (the caller records it with recordUse, or not). */
+  peekPrincipal(value: string): Principal | null | undefined {
     if (!this.cacheTrusted()) return undefined;
     const token = this.tokenHit(value);
     if (!token) return token;
     // Single-use tokens are decided by the store, every time.
     if (token.subtype === 'OneTouch') return undefined;
     if (!BEARER_KINDS.has(token.kind)) return null;
-    const now = this.o.clock();
-    if (token.revoked || token.expiresAtMs <= now || token.spent) return null;
-    const principal = this.principalHit(token, token.kind === 'access' ? 'access' : 'token');
-    if (!principal) return principal;
-    if (accept !== undefined && !accept(principal)) return undefined;
-    this.o.usage.tokenUsed(token.id, now);
-    return principal;
+    if (token.revoked || token.expiresAtMs <= this.o.clock() || token.spent) return null;
+    return this.principalHit(token, token.kind === 'access' ? 'access' : 'token');
   }
 
-  /** Records the use of the token a principal from cachedPrincipal was built from (see `accept` there). */
+  /** Records the use of the token a cached principal was built from. */
   recordUse(principal: Principal): void {
     if (principal.token) this.o.usage.tokenUsed(principal.token.id, this.o.clock());
   }
