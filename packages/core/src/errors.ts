@@ -40,6 +40,22 @@ export const ERRORS = {
     message: 'An API endpoint pattern is not valid; use "METHOD /path" with optional * wildcards.',
   },
   unknown_identity: { status: 400, number: 1011, message: 'The identity does not exist.' },
+  unknown_field: { status: 400, number: 1012, message: 'The request has a field this route does not take.' },
+  duplicate_field: {
+    status: 400,
+    number: 1013,
+    message: 'The request names a field twice (names that differ only in case are the same field).',
+  },
+  invalid_text: {
+    status: 400,
+    number: 1014,
+    message: 'A text value contains a NUL character or an unpaired UTF-16 surrogate.',
+  },
+  weak_token_value: {
+    status: 400,
+    number: 1015,
+    message: 'The token value is too guessable to import: it needs at least 128 bits of estimated entropy.',
+  },
   unauthenticated: {
     status: 401,
     number: 2000,
@@ -61,6 +77,21 @@ export const ERRORS = {
     status: 403,
     number: 3003,
     message: 'This token is not allowed to call this endpoint.',
+  },
+  single_use_credential: {
+    status: 403,
+    number: 3004,
+    message: 'A single-use credential cannot be used to obtain other credentials.',
+  },
+  act_not_allowed: {
+    status: 403,
+    number: 3005,
+    message: 'The caller may not act for this identity.',
+  },
+  header_not_allowed: {
+    status: 403,
+    number: 3006,
+    message: 'The request carries an X-Tokenward-* header that only Tokenward may set.',
   },
   not_found: { status: 404, number: 4000, message: 'The resource was not found.' },
   route_not_found: { status: 404, number: 4001, message: 'No such route.' },

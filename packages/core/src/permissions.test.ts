@@ -21,6 +21,8 @@ describe('built-in roles', () => {
       'tokens:grant-any',
       'tokens:read-any',
       'tokens:revoke-any',
+      'tokens:exchange',
+      'tokens:import',
       'identities:write',
       'roles:write',
       'sessions:read',

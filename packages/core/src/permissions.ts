@@ -11,6 +11,8 @@ export const MANAGEMENT_PERMISSIONS = [
   'tokens:read-any',
   'tokens:revoke',
   'tokens:revoke-any',
+  'tokens:exchange',
+  'tokens:import',
   'identities:read',
   'identities:write',
   'roles:write',

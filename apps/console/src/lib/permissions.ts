@@ -14,6 +14,8 @@ export const PERMISSION_GROUPS: ReadonlyArray<{
       ['tokens:read-any', "See everyone's tokens"],
       ['tokens:revoke', 'Revoke own tokens'],
       ['tokens:revoke-any', "Revoke anyone's tokens"],
+      ['tokens:exchange', 'Act for other identities (token exchange)'],
+      ['tokens:import', 'Import token values and hashes'],
     ],
   },
   {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { accessTokenV4Routes } from './access-token-v4.js';
 import { appTokenRoutes } from './app-tokens.js';
 import { auditRoutes } from './audit.js';
+import { gatewayRoutes } from './gateway.js';
 import { healthRoutes } from './health.js';
 import { identityRoutes } from './identities.js';
 import { keyRoutes } from './keys.js';
@@ -23,6 +24,7 @@ export async function registerRoutes(app: FastifyInstance): Promise<void> {
   await app.register(meRoutes, { prefix: '/api/v1' });
   await app.register(personalTokenRoutes, { prefix: '/api/v1' });
   await app.register(protocolRoutes, { prefix: '/api/v1' });
+  await app.register(gatewayRoutes, { prefix: '/api/v1' });
   await app.register(keyRoutes);
   await app.register(accessTokenV4Routes);
 }
