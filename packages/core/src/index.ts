@@ -1,3 +1,5 @@
+export * from './authority.js';
+export * from './credentials.js';
 export * from './dates.js';
 export * from './endpoint-pattern.js';
 export * from './errors.js';

@@ -57,6 +57,11 @@ export const BUILTIN_ROLES = {
   },
 } as const;
 export type BuiltinRoleName = keyof typeof BUILTIN_ROLES;
+
+/** The grants of each built-in role (they never change, so a service need not ask for them). */
+export const BUILTIN_ROLE_GRANTS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  Object.entries(BUILTIN_ROLES).map(([name, role]) => [name, role.grants]),
+);
 export const BUILTIN_ROLE_NAMES = Object.keys(BUILTIN_ROLES) as BuiltinRoleName[];
 
 export function isBuiltinRole(name: string): name is BuiltinRoleName {
@@ -74,6 +79,32 @@ function grantMatches(grant: string, permission: string): boolean {
   if (grant === 'custom:*') return !MANAGEMENT_SET.has(permission);
   if (grant === 'custom:*:read') return !MANAGEMENT_SET.has(permission) && permission.endsWith(':read');
   if (grant.endsWith('*')) return permission.startsWith(grant.slice(0, -1));
+  return false;
+}
+
+/**
+ * Whether one grant allows a permission.
+ *
+ * @example
+ * ```ts
+ * grantAllows('custom:*:read', 'billing:read'); // true
+ * grantAllows('custom:*', 'keys:rotate');       // false: a management permission
+ * ```
+ */
+export function grantAllows(grant: string, permission: string): boolean {
+  return grantMatches(grant, permission);
+}
+
+/**
+ * Whether any of the grants allows the permission.
+ *
+ * @example
+ * ```ts
+ * grantsAllow(['tokens:read', 'custom:*'], 'billing:write'); // true
+ * ```
+ */
+export function grantsAllow(grants: readonly string[], permission: string): boolean {
+  for (const g of grants) if (grantMatches(g, permission)) return true;
   return false;
 }
 
@@ -125,7 +156,60 @@ export class PermissionSet {
     return MANAGEMENT_PERMISSIONS.filter((p) => this.has(p));
   }
 
+  /** What both sets allow, as one set (never more than both; see intersectGrants). */
+  intersect(other: PermissionSet): PermissionSet {
+    if (this.grants.length === 1 && this.grants[0] === '*') return other;
+    if (other.grants.length === 1 && other.grants[0] === '*') return this;
+    return new PermissionSet(intersectGrants(this.grants, other.grants));
+  }
+
   static readonly EMPTY = new PermissionSet([]);
+  static readonly ALL = new PermissionSet(['*']);
+}
+
+/**
+ * The grants allowing what one grant and another both allow. Exact wherever the grant grammar
+ * can say it; where it cannot (`custom:*` with a prefix that some management permission starts
+ * with, `custom:*:read` with a prefix of resource names), the answer is empty: a ceiling built
+ * from it may hold less than the two did, never more.
+ */
+function intersectGrant(a: string, b: string): string[] {
+  if (grantCovers(a, b)) return [b];
+  if (grantCovers(b, a)) return [a];
+  // A literal is covered by every grant that matches it, so an uncovered literal is disjoint.
+  if (!a.includes('*') || !b.includes('*')) return [];
+  const [read, prefix] = a === 'custom:*:read' ? [a, b] : b === 'custom:*:read' ? [b, a] : [null, null];
+  if (read !== null && prefix !== null && prefix !== 'custom:*') {
+    // `res:ac*` ∩ "any non-management `…:read`" is `res:read` when `read` starts with `ac`.
+    const body = prefix.slice(0, -1);
+    const colon = body.indexOf(':');
+    if (colon <= 0) return [];
+    const permission = `${body.slice(0, colon)}:read`;
+    return 'read'.startsWith(body.slice(colon + 1)) &&
+      isValidPermission(permission) &&
+      !MANAGEMENT_SET.has(permission)
+      ? [permission]
+      : [];
+  }
+  // Two prefixes neither of which extends the other are disjoint; `custom:*` with a prefix that
+  // reaches into the management permissions has no exact form.
+  return [];
+}
+
+/**
+ * What two grant lists both allow, as one list without redundant grants (a grant another one
+ * covers is dropped). Sound: every permission the result allows, both lists allow.
+ */
+export function intersectGrants(a: readonly string[], b: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const x of a) for (const y of b) for (const g of intersectGrant(x, y)) out.add(g);
+  return minimalGrants([...out]);
+}
+
+/** The grants of a list that no other grant of it covers (the same permissions, fewer grants). */
+export function minimalGrants(grants: readonly string[]): string[] {
+  const unique = [...new Set(grants)].sort();
+  return unique.filter((g) => !unique.some((o) => o !== g && grantCovers(o, g)));
 }
 
 /**
@@ -144,6 +228,10 @@ export class AllOf {
   /** Whether every set allows everything `other` allows. */
   covers(other: PermissionSet): boolean {
     return this.sets.every((s) => s.covers(other));
+  }
+  /** The sets as one (sound: see intersectGrants). */
+  flatten(): PermissionSet {
+    return this.sets.reduce((acc, s) => acc.intersect(s), PermissionSet.ALL);
   }
 }
 
