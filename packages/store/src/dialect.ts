@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -16,7 +16,16 @@ export type StoreConfig =
       /** Schema to use (created when missing); tests give each suite its own. */
       schema?: string;
       poolMax?: number;
+      /** A statement running longer is cancelled (57014 → 503). Default 5000. */
+      statementTimeoutMs?: number;
+      /** A lock not granted within this is given up (55P03 → 503). Default 2000. */
+      lockTimeoutMs?: number;
     };
+
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 5000;
+export const DEFAULT_LOCK_TIMEOUT_MS = 2000;
+/** A transaction left open this long without a statement is ended by the server. */
+export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
 
 /** BIGINT (int8, OID 20) as a JS number: epoch milliseconds and counts fit comfortably. */
 const pgTypes = {
@@ -28,17 +37,43 @@ const pgTypes = {
 
 export const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 
-export function pgPoolConfig(config: Extract<StoreConfig, { dialect: 'postgres' }>): pg.PoolConfig {
+/**
+ * Pool settings. Every session gets `statement_timeout`, `lock_timeout` and
+ * `idle_in_transaction_session_timeout` as startup options, so a held lock or a stuck query
+ * ends as an error (503) instead of a request that hangs. `purpose: 'migrations'` turns the
+ * statement and lock timeouts off: migrations may rewrite large tables, and instances starting
+ * together wait on Kysely's migration lock for as long as the first one migrates.
+ */
+export function pgPoolConfig(
+  config: Extract<StoreConfig, { dialect: 'postgres' }>,
+  purpose: 'queries' | 'migrations' = 'queries',
+): pg.PoolConfig {
   if (config.schema !== undefined && !SCHEMA_PATTERN.test(config.schema)) {
     throw new Error(`Invalid PostgreSQL schema name: ${config.schema}`);
   }
+  const statementTimeoutMs =
+    purpose === 'migrations' ? 0 : timeoutMs(config.statementTimeoutMs, DEFAULT_STATEMENT_TIMEOUT_MS);
+  const lockTimeoutMs =
+    purpose === 'migrations' ? 0 : timeoutMs(config.lockTimeoutMs, DEFAULT_LOCK_TIMEOUT_MS);
+  const options = [
+    ...(config.schema ? [`-c search_path=${config.schema}`] : []),
+    `-c statement_timeout=${statementTimeoutMs}`,
+    `-c lock_timeout=${lockTimeoutMs}`,
+    `-c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_TIMEOUT_MS}`,
+  ];
   return {
     connectionString: config.url,
-    max: config.poolMax ?? 10,
+    max: purpose === 'migrations' ? 1 : (config.poolMax ?? 10),
     types: pgTypes,
     connectionTimeoutMillis: 5000,
-    ...(config.schema ? { options: `-c search_path=${config.schema}` } : {}),
+    options: options.join(' '),
   };
+}
+
+function timeoutMs(value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 0) throw new Error(`Invalid PostgreSQL timeout: ${value}`);
+  return value;
 }
 
 export interface CreatedDialect {
@@ -53,7 +88,7 @@ export interface CreatedDialect {
 /** createDialect(config) → SQLite (better-sqlite3, WAL) or PostgreSQL (pg). */
 export function createDialect(config: StoreConfig): CreatedDialect {
   if (config.dialect === 'sqlite') {
-    mkdirSync(dirname(config.file), { recursive: true });
+    restrictFiles(config.file);
     const sqlite = new SQLite(config.file);
     sqlite.pragma('journal_mode = WAL');
     // NORMAL in WAL mode survives a process crash (SIGKILL) without losing a committed write.
@@ -63,7 +98,16 @@ export function createDialect(config: StoreConfig): CreatedDialect {
     const checkpointer = new Checkpointer(sqlite, config.file);
     return { dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), sqlite, checkpointer };
   }
-  const pool = new pg.Pool(pgPoolConfig(config));
+  const pool = createPool(config, 'queries');
+  return { dialect: new PostgresDialect({ pool }), pool };
+}
+
+/** A pg pool whose connection failures never crash the process. */
+export function createPool(
+  config: Extract<StoreConfig, { dialect: 'postgres' }>,
+  purpose: 'queries' | 'migrations',
+): pg.Pool {
+  const pool = new pg.Pool(pgPoolConfig(config, purpose));
   // An idle client losing its connection (e.g. the server restarting) must not crash the process.
   pool.on('error', () => {});
   // pg emits 'error' on a checked-out client whose socket dies, besides failing its query; with
@@ -71,7 +115,28 @@ export function createDialect(config: StoreConfig): CreatedDialect {
   pool.on('connect', (client) => {
     client.on('error', () => {});
   });
-  return { dialect: new PostgresDialect({ pool }), pool };
+  return pool;
+}
+
+/**
+ * The SQLite files hold every token hash, session and audit event: only the service's user
+ * may read them. The data folder is created 0700 (an existing one is left as the operator
+ * made it); the database file is created 0600 before SQLite opens it, and an existing one (and
+ * a -wal/-shm/-journal left by a crash) is set to 0600. SQLite creates -wal and -shm with the
+ * database file's mode.
+ */
+function restrictFiles(file: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  closeSync(openSync(file, 'a', 0o600));
+  for (const suffix of ['', '-wal', '-shm', '-journal']) {
+    if (suffix !== '' && !existsSync(file + suffix)) continue;
+    try {
+      chmodSync(file + suffix, 0o600);
+    } catch (err) {
+      // A file another user owns (and lets this one write): its owner decides its mode.
+      if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
+    }
+  }
 }
 
 /**

@@ -10,3 +10,4 @@ export * from './repositories/token.repository.js';
 export * from './repositories/token-transfer.repository.js';
 export type * from './schema.js';
 export { type InvalidationHandler, openStore, type Store } from './store.js';
+export { classifyStoreError, type StoreErrorKind } from './store-errors.js';

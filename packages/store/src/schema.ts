@@ -22,6 +22,8 @@ export interface IdentityTable {
   password_hash: string | null;
   created_at_ms: number;
   updated_at_ms: number;
+  /** JSON array of identity ids this identity may act for (token exchange), or null: any. */
+  act_for: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface RoleTable {
@@ -65,8 +67,14 @@ export interface TokenTable {
   subtype: string | null;
   created_by: number | null;
   imported: ColumnType<number, number | undefined, number>;
-  /** JSON array of permission grants further limiting the token, or null. */
+  /** JSON array of permission grants further limiting the token, or null (older exchanges). */
   permissions: ColumnType<string | null, string | null | undefined, string | null>;
+  /** JSON array: the effective permission grants of whoever minted the token (its ceiling). */
+  ceiling: ColumnType<string | null, string | null | undefined, string | null>;
+  /** JSON object: the RFC 8693 `act` chain of a delegated token. */
+  act: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Token exchange: the actor's token, which minted this one together with the subject's. */
+  actor_token_id: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface SessionTable {

@@ -2,6 +2,7 @@ import type { ColumnDefinitionBuilder, Kysely, Migration, MigrationProvider } fr
 import type { DialectName } from '../dialect.js';
 import * as initial from './2026-11-22T00-00-00_initial.js';
 import * as signingKeys from './2026-11-22T01-00-00_signing-keys.js';
+import * as ceilings from './2026-12-02T00-00-00_ceilings.js';
 
 /** What a migration may know about the dialect: only how to declare an auto-increment key. */
 export interface MigrationContext {
@@ -19,6 +20,7 @@ interface MigrationModule {
 const MIGRATIONS: Record<string, MigrationModule> = {
   '2026-11-22T00-00-00_initial': initial,
   '2026-11-22T01-00-00_signing-keys': signingKeys,
+  '2026-12-02T00-00-00_ceilings': ceilings,
 };
 
 export function migrationProvider(dialect: DialectName): MigrationProvider {

@@ -66,12 +66,33 @@ export async function listAllIdentities(db: Db): Promise<IdentityRow[]> {
   return db.selectFrom('identities').selectAll().orderBy('id').execute();
 }
 
+/** The columns of an identity that may change (never its id or creation time). */
+const CHANGEABLE = [
+  'name',
+  'name_key',
+  'email',
+  'email_key',
+  'first_name',
+  'last_name',
+  'roles',
+  'enabled',
+  'password_hash',
+  'act_for',
+  'updated_at_ms',
+] as const;
+export type IdentityChange = Partial<Pick<IdentityUpdate, (typeof CHANGEABLE)[number]>>;
+
+/** Changes the given columns, copied one by one: nothing else reaches the UPDATE. */
 export async function updateIdentity(
   db: Db,
   id: number,
-  patch: IdentityUpdate,
+  change: IdentityChange,
 ): Promise<IdentityRow | undefined> {
-  return db.updateTable('identities').set(patch).where('id', '=', id).returningAll().executeTakeFirst();
+  const set: IdentityChange = {};
+  for (const column of CHANGEABLE) {
+    if (change[column] !== undefined) (set as Record<string, unknown>)[column] = change[column];
+  }
+  return db.updateTable('identities').set(set).where('id', '=', id).returningAll().executeTakeFirst();
 }
 
 export async function deleteIdentity(db: Db, id: number): Promise<boolean> {

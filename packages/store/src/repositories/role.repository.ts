@@ -18,11 +18,17 @@ export async function insertRole(db: Db, row: NewRoleRow): Promise<RoleRow> {
 export async function updateRole(
   db: Db,
   name: string,
-  patch: { description?: string; permissions?: string; updated_at_ms: number },
+  change: { description?: string | undefined; permissions?: string | undefined; updated_at_ms: number },
 ): Promise<RoleRow | undefined> {
+  // Copied field by field: nothing else reaches the UPDATE.
+  const set: { description?: string; permissions?: string; updated_at_ms: number } = {
+    updated_at_ms: change.updated_at_ms,
+  };
+  if (change.description !== undefined) set.description = change.description;
+  if (change.permissions !== undefined) set.permissions = change.permissions;
   return db
     .updateTable('roles')
-    .set(patch)
+    .set(set)
     .where('name_key', '=', name.toLowerCase())
     .returningAll()
     .executeTakeFirst();

@@ -86,37 +86,38 @@ for (const dialect of DIALECTS) {
       const now = Date.now();
       const identity = await newIdentity('v', now);
       const minimal = {
-        kind: 'app',
-        token_hash: randomBytes(32).toString('hex'),
+        kind: 'app' as const,
+        tokenHash: randomBytes(32).toString('hex'),
         hint: 'wxyz',
         name: 'minimal',
-        description: 'only the required columns',
-        identity_id: identity.id,
-        roles: '["Reader"]',
-        scope: 'all',
-        created_at_ms: now,
-        expires_at_ms: now + 1000,
+        description: 'only the required fields',
+        identityId: identity.id,
+        roles: ['Reader'],
+        endpoints: null,
+        ceiling: null,
+        createdAtMs: now,
+        expiresAtMs: now + 1000,
+        createdBy: null,
       };
+      const parent = await insertToken(store.db, { ...minimal, tokenHash: randomBytes(32).toString('hex') });
       const full = {
         ...minimal,
-        token_hash: randomBytes(32).toString('hex'),
+        kind: 'access' as const,
+        tokenHash: randomBytes(32).toString('hex'),
         name: 'full',
-        scope: 'custom',
-        api_endpoints: '["GET /x"]',
-        revoked: 1,
-        revoked_at_ms: now,
-        last_used_at_ms: now - 1,
-        use_count: 7,
-        parent_id: 1,
-        family_id: 1,
-        spent_at_ms: now,
+        endpoints: ['GET /x'],
+        ceiling: ['tokens:read', 'custom:*'],
+        act: { sub: '1', name: 'app' },
+        revokedAtMs: now,
+        parentId: parent.id,
+        actorTokenId: parent.id,
+        familyId: parent.id,
         subtype: 'OneTouch',
-        created_by: identity.id,
-        imported: 1,
-        permissions: '["tokens:read"]',
+        createdBy: identity.id,
+        imported: true,
       };
-      for (const row of [minimal, full, { ...minimal, token_hash: randomBytes(32).toString('hex') }]) {
-        const inserted = await insertToken(store.db, row);
+      for (const token of [minimal, full, { ...minimal, tokenHash: randomBytes(32).toString('hex') }]) {
+        const inserted = await insertToken(store.db, token);
         const stored = await store.db
           .selectFrom('tokens')
           .selectAll()
@@ -124,6 +125,19 @@ for (const dialect of DIALECTS) {
           .executeTakeFirstOrThrow();
         expect(inserted).toEqual(stored);
       }
+      const stored = await store.db
+        .selectFrom('tokens')
+        .selectAll()
+        .where('name', '=', 'full')
+        .executeTakeFirstOrThrow();
+      expect(stored).toMatchObject({
+        scope: 'custom',
+        api_endpoints: '["GET /x"]',
+        ceiling: '["tokens:read","custom:*"]',
+        revoked: 1,
+        imported: 1,
+        actor_token_id: parent.id,
+      });
     });
   });
 }

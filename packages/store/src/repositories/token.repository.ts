@@ -5,8 +5,69 @@ import { containsPattern } from './like.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
+/** What a new token is made of; newTokenRow turns it into the row the table stores. */
+export interface NewToken {
+  kind: 'app' | 'personal' | 'refresh' | 'access';
+  /** SHA-256 hex of the value. */
+  tokenHash: string;
+  hint: string;
+  name: string;
+  description: string;
+  identityId: number;
+  roles: readonly string[];
+  /** Endpoint allow-list, or null for none. */
+  endpoints: readonly string[] | null;
+  /** The minter's effective permission grants, or null (imported hashes of old exports). */
+  ceiling: readonly string[] | null;
+  /** RFC 8693 `act` chain of a delegated token. */
+  act?: object | null;
+  createdAtMs: number;
+  expiresAtMs: number;
+  /** The token that minted this one: revoking it revokes this one. */
+  parentId?: number | null;
+  /** Exchange: the actor's token, which minted it too: revoking it revokes this one as well. */
+  actorTokenId?: number | null;
+  /** First token of a refresh family. */
+  familyId?: number | null;
+  subtype?: string | null;
+  createdBy: number | null;
+  imported?: boolean;
+  revokedAtMs?: number | null;
+}
+
+/** The one factory of a new token row: every kind, every path that creates one. */
+export function newTokenRow(t: NewToken): NewTokenRow {
+  return {
+    kind: t.kind,
+    token_hash: t.tokenHash,
+    hint: t.hint,
+    name: t.name,
+    description: t.description,
+    identity_id: t.identityId,
+    roles: JSON.stringify(t.roles),
+    scope: t.endpoints ? 'custom' : 'all',
+    api_endpoints: t.endpoints ? JSON.stringify(t.endpoints) : null,
+    created_at_ms: t.createdAtMs,
+    expires_at_ms: t.expiresAtMs,
+    revoked: t.revokedAtMs === undefined || t.revokedAtMs === null ? 0 : 1,
+    revoked_at_ms: t.revokedAtMs ?? null,
+    last_used_at_ms: null,
+    parent_id: t.parentId ?? null,
+    actor_token_id: t.actorTokenId ?? null,
+    family_id: t.familyId ?? null,
+    spent_at_ms: null,
+    subtype: t.subtype ?? null,
+    created_by: t.createdBy,
+    imported: t.imported ? 1 : 0,
+    permissions: null,
+    ceiling: t.ceiling ? JSON.stringify(t.ceiling) : null,
+    act: t.act ? JSON.stringify(t.act) : null,
+  };
+}
+
 /** Inserts a token and returns the stored row (column defaults filled in as the schema has them). */
-export async function insertToken(db: Db, row: NewTokenRow): Promise<TokenRow> {
+export async function insertToken(db: Db, token: NewToken): Promise<TokenRow> {
+  const row = newTokenRow(token);
   const id = (await insertRow(db, 'tokens', row, true))!;
   return {
     ...row,
@@ -17,12 +78,15 @@ export async function insertToken(db: Db, row: NewTokenRow): Promise<TokenRow> {
     last_used_at_ms: row.last_used_at_ms ?? null,
     use_count: row.use_count ?? 0,
     parent_id: row.parent_id ?? null,
+    actor_token_id: row.actor_token_id ?? null,
     family_id: row.family_id ?? null,
     spent_at_ms: row.spent_at_ms ?? null,
     subtype: row.subtype ?? null,
     created_by: row.created_by ?? null,
     imported: row.imported ?? 0,
     permissions: row.permissions ?? null,
+    ceiling: row.ceiling ?? null,
+    act: row.act ?? null,
   };
 }
 
@@ -77,35 +141,17 @@ export async function listTokens(db: Db, f: TokenFilter): Promise<{ rows: TokenR
   return { rows, total: Number(count.n) };
 }
 
+/** Changes a token's name and description: the only columns a caller may change. */
 export async function updateTokenMeta(
   db: Db,
   id: number,
-  patch: { name?: string; description?: string },
+  change: { name?: string | undefined; description?: string | undefined },
 ): Promise<TokenRow | undefined> {
-  return db.updateTable('tokens').set(patch).where('id', '=', id).returningAll().executeTakeFirst();
-}
-
-/** Revokes a token; returns the row whether or not it was already revoked. */
-export async function revokeToken(db: Db, id: number, atMs: number): Promise<TokenRow | undefined> {
-  await db
-    .updateTable('tokens')
-    .set({ revoked: 1, revoked_at_ms: atMs })
-    .where('id', '=', id)
-    .where('revoked', '=', 0)
-    .execute();
-  return findTokenById(db, id);
-}
-
-/** Revokes every live token of an identity (identity disabled or deleted); returns their hashes. */
-export async function revokeTokensOfIdentity(db: Db, identityId: number, atMs: number): Promise<string[]> {
-  const rows = await db
-    .updateTable('tokens')
-    .set({ revoked: 1, revoked_at_ms: atMs })
-    .where('identity_id', '=', identityId)
-    .where('revoked', '=', 0)
-    .returning('token_hash')
-    .execute();
-  return rows.map((r) => r.token_hash);
+  const set: { name?: string; description?: string } = {};
+  if (change.name !== undefined) set.name = change.name;
+  if (change.description !== undefined) set.description = change.description;
+  if (set.name === undefined && set.description === undefined) return findTokenById(db, id);
+  return db.updateTable('tokens').set(set).where('id', '=', id).returningAll().executeTakeFirst();
 }
 
 /**
@@ -193,35 +239,35 @@ export async function revokeFamily(
     .execute();
 }
 
-/** Revokes every live token issued from a parent token (e.g. access tokens of a PAT). */
-export async function revokeChildren(
-  db: Db,
-  parentId: number,
-  atMs: number,
-): Promise<Array<{ id: number; token_hash: string }>> {
-  return db
-    .updateTable('tokens')
-    .set({ revoked: 1, revoked_at_ms: atMs })
-    .where('parent_id', '=', parentId)
-    .where('revoked', '=', 0)
-    .returning(['id', 'token_hash'])
-    .execute();
+/** A token revoked by revokeTokenTree: what caches must forget and the audit may name. */
+export interface RevokedToken {
+  id: number;
+  token_hash: string;
 }
 
 /**
- * Revokes a token together with everything issued from it, in one transaction: tokens whose
- * parent it is, the members of families it roots or belongs to, and so on down. Returns what
- * was revoked (ids and hashes, so caches can forget them).
+ * Revokes a token together with everything minted from it, in one transaction: tokens whose
+ * parent it is, the members of families it roots or belongs to, and so on down, however deep.
+ * `inTransaction` runs in the same transaction with what was revoked (the audit event): the
+ * revocation commits with it or not at all. Returns what was revoked (ids and hashes, so
+ * caches can forget them); empty when the token was already revoked with its subtree.
  */
 export async function revokeTokenTree(
   db: Kysely<Database>,
   id: number,
   atMs: number,
-): Promise<Array<{ id: number; token_hash: string }>> {
+  inTransaction?: (trx: Transaction<Database>, revoked: RevokedToken[]) => Promise<void>,
+): Promise<RevokedToken[]> {
   // Concurrent writers (the usage flush, another revocation) may lock the same rows in another
   // order; PostgreSQL then aborts one transaction as a deadlock. Revocation must not fail for
   // that: run it again.
-  return retryOnConflict(() => revokeTokenTreeOnce(db, id, atMs));
+  return retryOnConflict(() =>
+    db.transaction().execute(async (trx) => {
+      const revoked = await revokeSubtree(trx, id, atMs);
+      if (inTransaction && revoked.length > 0) await inTransaction(trx, revoked);
+      return revoked;
+    }),
+  );
 }
 
 const RETRYABLE = new Set(['40P01', '40001', 'SQLITE_BUSY']);
@@ -238,38 +284,47 @@ async function retryOnConflict<T>(fn: () => Promise<T>, attempts = 5): Promise<T
   }
 }
 
-async function revokeTokenTreeOnce(
-  db: Kysely<Database>,
-  id: number,
-  atMs: number,
-): Promise<Array<{ id: number; token_hash: string }>> {
-  return db.transaction().execute(async (trx) => {
-    const row = await findTokenById(trx, id);
-    if (!row) return [];
-    const out = await trx
-      .updateTable('tokens')
-      .set({ revoked: 1, revoked_at_ms: atMs })
-      .where('id', '=', id)
-      .where('revoked', '=', 0)
-      .returning(['id', 'token_hash'])
-      .execute();
-    // Revoking a family member revokes the whole family (refresh rotation chains).
-    if (row.family_id !== null) out.push(...(await revokeFamily(trx, row.family_id, atMs)));
-    let frontier = [id, ...out.map((r) => r.id)];
-    const seen = new Set(frontier);
-    for (let depth = 0; depth < 16 && frontier.length > 0; depth++) {
-      const next = await trx
-        .updateTable('tokens')
-        .set({ revoked: 1, revoked_at_ms: atMs })
-        .where((eb) => eb.or([eb('parent_id', 'in', frontier), eb('family_id', 'in', frontier)]))
-        .where('revoked', '=', 0)
-        .returning(['id', 'token_hash'])
-        .execute();
-      const fresh = next.filter((r) => !seen.has(r.id));
-      for (const r of fresh) seen.add(r.id);
-      out.push(...fresh);
-      frontier = fresh.map((r) => r.id);
+async function revokeSubtree(trx: Transaction<Database>, id: number, atMs: number): Promise<RevokedToken[]> {
+  const row = await findTokenById(trx, id);
+  if (!row) return [];
+  const out = await trx
+    .updateTable('tokens')
+    .set({ revoked: 1, revoked_at_ms: atMs })
+    .where('id', '=', id)
+    .where('revoked', '=', 0)
+    .returning(['id', 'token_hash'])
+    .execute();
+  // Revoking a family member revokes the whole family (refresh rotation chains).
+  if (row.family_id !== null) out.push(...(await revokeFamily(trx, row.family_id, atMs)));
+  // Down the tree, one level per statement. Each level revokes only live rows, so the walk
+  // ends: a row is revoked (and enters the frontier) once.
+  let frontier = [id, ...out.map((r) => r.id)];
+  const seen = new Set(frontier);
+  while (frontier.length > 0) {
+    const next: RevokedToken[] = [];
+    // Bounded IN lists: a wide tree is walked in slices.
+    for (let i = 0; i < frontier.length; i += 500) {
+      const slice = frontier.slice(i, i + 500);
+      next.push(
+        ...(await trx
+          .updateTable('tokens')
+          .set({ revoked: 1, revoked_at_ms: atMs })
+          .where((eb) =>
+            eb.or([
+              eb('parent_id', 'in', slice),
+              eb('family_id', 'in', slice),
+              eb('actor_token_id', 'in', slice),
+            ]),
+          )
+          .where('revoked', '=', 0)
+          .returning(['id', 'token_hash'])
+          .execute()),
+      );
     }
-    return out;
-  });
+    const fresh = next.filter((r) => !seen.has(r.id));
+    for (const r of fresh) seen.add(r.id);
+    out.push(...fresh);
+    frontier = fresh.map((r) => r.id);
+  }
+  return out;
 }
