@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { endpointAllowed } from './endpoints.js';
 import { BUILTIN_ROLE_GRANTS, grantsAllow, MANAGEMENT_PERMISSIONS } from './permissions.js';
 
-// The client decides offline what the server decides online: these guard against the two
-// drifting apart (the published package cannot depend on the private @tokenward/core).
+// The client decides offline what the server decides online, with @tokenward/core's own rules
+// (the published SDK depends on the published core): these guard the re-exports.
 describe('offline permission and endpoint rules match the server', () => {
   const permissions = [
     ...MANAGEMENT_PERMISSIONS,

@@ -502,7 +502,10 @@ export interface Introspection {
   sub?: string;
   username?: string;
   roles?: string[];
+  /** Management permissions held. */
   permissions?: string[];
+  /** Everything the token may do, as grants (patterns included). */
+  grants?: string[];
   scope?: string;
   api_endpoints?: string[];
   exp?: number;

@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
 import {
+  BUILTIN_ROLE_GRANTS,
+  presentedCredential as corePresentedCredential,
+  PermissionSet,
+} from '@tokenward/core';
+import {
   createRemoteJWKSet,
   customFetch,
   decodeProtectedHeader,
@@ -10,7 +15,6 @@ import {
 import { endpointAllowed } from './endpoints.js';
 import { type Refusal, refusal } from './errors.js';
 import { TtlLru } from './lru.js';
-import { BUILTIN_ROLE_GRANTS, grantsAllow } from './permissions.js';
 import type { Introspection, Role } from './types.js';
 
 /**
@@ -29,12 +33,12 @@ export interface TokenwardAuth {
   identityId: number;
   /** The identity's name. */
   name: string;
-  /** Roles of the token. */
+  /** Roles the token really holds (a narrowed token: only those it holds in full). */
   roles: string[];
   /**
-   * Grants the token holds, from its roles' permissions (may contain the patterns `*`,
-   * `custom:*`, `custom:*:read`); narrowed to the token's own permission list when it has one.
-   * Ask {@link TokenwardAuth.can} rather than searching this list.
+   * Grants the token holds (may contain the patterns `*`, `custom:*`, `custom:*:read`): the
+   * effective grants Tokenward states for it, or its roles' when it states none. Ask
+   * {@link TokenwardAuth.can} rather than searching this list.
    */
   permissions: string[];
   /** Whether the token holds a permission. */
@@ -114,8 +118,6 @@ export interface VerifierOptions {
  */
 export type VerifyOutcome = { ok: true; auth: TokenwardAuth } | { ok: false; refusal: Refusal };
 
-const ALT_HEADERS = ['x-tokenward-authorization', 'x-psu-authorization', 'authtoken'] as const;
-
 /**
  * Reads a header by lowercase name; arrays are repeated headers.
  *
@@ -129,7 +131,7 @@ export type HeaderReader = (name: string) => string | string[] | undefined | nul
 /**
  * The credential a request presents (SPEC §3): `Authorization: Bearer`, or
  * `X-Tokenward-Authorization` / `X-PSU-Authorization` / `Authtoken` with or without `Bearer `.
- * Two different values are refused (400).
+ * Two different values are refused (400). The reading is @tokenward/core's, the server's own.
  *
  * @example
  * ```ts
@@ -138,30 +140,10 @@ export type HeaderReader = (name: string) => string | string[] | undefined | nul
  * ```
  */
 export function presentedCredential(read: HeaderReader): { token: string } | { refusal: Refusal } | null {
-  const found = new Set<string>();
-  const strip = (v: string) =>
-    v
-      .trim()
-      .replace(/^bearer\s+/i, '')
-      .trim();
-  const auth = read('authorization');
-  for (const v of Array.isArray(auth) ? auth : auth ? [auth] : []) {
-    if (!/^bearer\s+\S/i.test(v.trim())) return { refusal: refusal('unauthenticated') };
-    found.add(strip(v));
-  }
-  for (const h of ALT_HEADERS) {
-    const raw = read(h);
-    for (const v of Array.isArray(raw) ? raw : raw ? [raw] : []) {
-      const s = strip(v);
-      if (!s) return { refusal: refusal('unauthenticated') };
-      found.add(s);
-    }
-  }
-  if (found.size > 1) return { refusal: refusal('multiple_credentials') };
-  const [only] = found;
-  if (only === undefined) return null;
-  if (only.length > 8192) return { refusal: refusal('unauthenticated') };
-  return { token: only };
+  const found = corePresentedCredential(read);
+  if (found === null) return null;
+  if ('error' in found) return { refusal: refusal(found.error) };
+  return found;
 }
 
 type Cached = { active: false } | { active: true; info: Introspection };
@@ -371,16 +353,20 @@ export class TokenwardVerifier {
     return this.roleMapLoading;
   }
 
+  /**
+   * What the token may do, decided with @tokenward/core's permission sets as the server
+   * decides. When Tokenward stated the token's effective grants — an access JWT's `perms`
+   * claim (set whenever they are narrower than everything), an introspection's `grants` —
+   * those are the answer: they already account for its roles, its identity's roles and its
+   * ceiling (a narrowed token holds less than its roles say). Otherwise (an Administrator's
+   * JWT, tokens from older versions) the grants of its roles.
+   */
   private async build(
     base: Omit<TokenwardAuth, 'permissions' | 'can'>,
-    narrowTo: readonly string[] | null,
+    stated: readonly string[] | null,
   ): Promise<TokenwardAuth> {
-    const grants = await this.grantsOf(base.roles);
-    const permissions = narrowTo ? narrowTo.filter((p) => grantsAllow(grants, p)) : grants;
-    const can = narrowTo
-      ? (p: string) => narrowTo.includes(p) && grantsAllow(grants, p)
-      : (p: string) => grantsAllow(grants, p);
-    return { ...base, permissions, can };
+    const set = new PermissionSet(stated ?? (await this.grantsOf(base.roles)));
+    return { ...base, permissions: [...set.grants], can: (p: string) => set.has(p) };
   }
 
   private async authFromJwt(claims: JWTPayload): Promise<TokenwardAuth> {
@@ -410,8 +396,12 @@ export class TokenwardVerifier {
     info: Introspection,
     claims: JWTPayload | null,
   ): Promise<TokenwardAuth> {
-    const perms = claims && Array.isArray(claims.perms) ? (claims.perms as string[]) : null;
-    const act = claims?.act as { sub: string; name: string } | undefined;
+    const grants = Array.isArray(info.grants)
+      ? info.grants.filter((g): g is string => typeof g === 'string')
+      : claims && Array.isArray(claims.perms)
+        ? (claims.perms as string[])
+        : null;
+    const act = (info.act ?? claims?.act) as { sub: string; name: string } | undefined;
     return this.build(
       {
         identityId: Number(info.sub),
@@ -423,7 +413,7 @@ export class TokenwardVerifier {
         apiEndpoints: info.api_endpoints ?? null,
         verifiedBy: 'introspection',
       },
-      perms,
+      grants,
     );
   }
 }
