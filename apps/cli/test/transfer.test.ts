@@ -117,6 +117,8 @@ describe.skipIf(!pgUrl)('token export (SQLite) → import (PostgreSQL) with the 
       expiration: expect.any(String),
       revoked: false,
       revokedDate: null,
+      // The minter's effective grants: the token keeps them as its ceiling where it is imported.
+      ceiling: ['*'],
     });
     expect(records.map((x) => x.kind).sort()).toEqual(['app', 'app', 'app', 'app', 'app', 'app', 'personal']);
   });

@@ -24,12 +24,18 @@ import { clientErrorHandler, registerErrorHandling } from './plugins/errors.js';
 import { FastPaths, INTROSPECT_PATH, MAX_INTROSPECT_BODY, VERIFY_PATH } from './plugins/fast-paths.js';
 import { AccessLogController, loggerOptions } from './plugins/logging.js';
 import { RequestCounts, registerMetrics } from './plugins/metrics.js';
+import {
+  DOCS_SECURITY_OPTIONS,
+  registerSecurityHeaders,
+  SECURITY_HEADERS,
+} from './plugins/security-headers.js';
+import { validatorCompiler } from './plugins/validation.js';
 import { registerRoutes } from './routes/index.js';
 import { ErrorSchema } from './schemas/common.js';
 import { IdentitySchema, RoleSchema } from './schemas/identity.js';
 import { TokenViewSchema } from './schemas/token.js';
 import { AccessIssuer } from './services/access-issuer.js';
-import { AttemptLimiter } from './services/attempt-limiter.js';
+import { AttemptLimiter, BearerFailureLimiter } from './services/attempt-limiter.js';
 import { AuditService } from './services/audit.service.js';
 import { IdentityService } from './services/identity.service.js';
 import { Invalidator } from './services/invalidator.js';
@@ -143,6 +149,8 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     frameworkErrors(_error, _req, reply) {
       (reply as unknown as FastifyReply)
         .code(400)
+        // Answered before any hook runs: the headers every other answer gets come with it.
+        .headers(SECURITY_HEADERS)
         .send(errorBody('invalid_request', 'The request URL or headers are malformed.'));
     },
   };
@@ -155,9 +163,7 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   const ajvOptions = { removeAdditional: false, useDefaults: true, allErrors: false, strict: false } as const;
   const bodyAjv = new Ajv({ ...ajvOptions, coerceTypes: false });
   const textAjv = new Ajv({ ...ajvOptions, coerceTypes: 'array' });
-  app.setValidatorCompiler(({ schema, httpPart }) =>
-    (httpPart === 'body' ? bodyAjv : textAjv).compile(schema),
-  );
+  app.setValidatorCompiler(validatorCompiler(bodyAjv, textAjv));
 
   const ownStore = !opts.store;
   const store = opts.store ?? (await openStore(config.store));
@@ -207,11 +213,17 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     config.signinWindowSeconds * 1000,
     clock,
   );
+  const bearerFailures = new BearerFailureLimiter(
+    store,
+    config.authFailureMax,
+    config.authFailureWindowSeconds * 1000,
+    clock,
+  );
   const tokens = new TokenService(store, roles, audit, invalidator, usage, clock, config.tokenPrefix, {
     defaultTtlSeconds: config.appTokenTtlSeconds,
     maxTtlSeconds: config.appTokenMaxTtlSeconds,
   });
-  const issuer = new AccessIssuer(store, keys, clock, config.tokenPrefix);
+  const issuer = new AccessIssuer(store, keys, roles, clock, config.tokenPrefix);
   const services: Services = {
     config,
     store,
@@ -256,6 +268,7 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
       countVerify: requests.counter(VERIFY_PATH),
       countIntrospect: requests.counter(INTROSPECT_PATH),
       maxIntrospectBody: Math.min(MAX_INTROSPECT_BODY, config.bodyLimitBytes),
+      anyAddressBlocked: () => bearerFailures.anyBlocked(),
     });
     app.addHook('preClose', (done) => {
       fast.close();
@@ -270,14 +283,19 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     Math.min(30_000, (config.cacheTtlSeconds * 1000) / 2),
   );
   purge.unref();
+  // Attempt counts whose window has passed (one statement; a failure is retried next time).
+  const purgeAttempts = setInterval(() => limiter.purge().catch(() => {}), 600_000);
+  purgeAttempts.unref();
 
   app.addHook('onClose', async () => {
     clearInterval(purge);
+    clearInterval(purgeAttempts);
     await usage.close();
     if (ownStore) await store.close();
   });
 
   registerErrorHandling(app, (method, status) => requests.unmatched(method, status));
+  registerSecurityHeaders(app);
   // JSON bodies must be valid UTF-8 (RFC 8259 §8.1): invalid bytes are a 400, not U+FFFD.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
@@ -351,9 +369,20 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { docExpansion: 'list' },
+    ...DOCS_SECURITY_OPTIONS,
+  });
 
   registerAuth(app, {
+    anyAddressBlocked: () => bearerFailures.anyBlocked(),
+    checkAddress: (address) => bearerFailures.check(address),
+    credentialFailed: (address) =>
+      bearerFailures.failed(address).catch((err: unknown) => {
+        // Counting must not turn a 401 into a 5xx (the store may be down): the request is refused anyway.
+        app.log.warn({ err }, 'could not count a failed credential');
+      }),
     cachedToken: (credential) => verifier.cachedPrincipal(credential),
     authenticateHeader: (credential) => verifier.authenticateToken(credential),
     authenticateSession: (secret) => verifier.authenticateSession(secret),

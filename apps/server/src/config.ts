@@ -50,6 +50,10 @@ export interface Config {
   /** Sign-in attempts allowed per username and per client address within the window. */
   signinMaxAttempts: number;
   signinWindowSeconds: number;
+  /** Failed bearer credentials per client address before its requests are refused (429). */
+  authFailureMax: number;
+  /** Window of those failures, in seconds. */
+  authFailureWindowSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -82,6 +86,10 @@ const DAY = 86400;
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const dataDir = resolve(env.TOKENWARD_DATA_DIR?.trim() || './data');
   const databaseUrl = env.DATABASE_URL?.trim();
+  // PostgreSQL: a statement or a lock wait longer than these ends in 503 instead of a request
+  // that hangs (validated whatever the store, so a typo is never silently ignored).
+  const statementTimeoutMs = integer(env, 'TOKENWARD_STATEMENT_TIMEOUT_MS', 5000, 100, 600_000);
+  const lockTimeoutMs = integer(env, 'TOKENWARD_LOCK_TIMEOUT_MS', 2000, 100, 600_000);
   let store: StoreConfig;
   if (databaseUrl) {
     if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -91,7 +99,13 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     if (schema !== undefined && schema !== '' && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
       throw new ConfigError('TOKENWARD_DATABASE_SCHEMA must be a lowercase SQL identifier.');
     }
-    store = { dialect: 'postgres', url: databaseUrl, ...(schema ? { schema } : {}) };
+    store = {
+      dialect: 'postgres',
+      url: databaseUrl,
+      ...(schema ? { schema } : {}),
+      statementTimeoutMs,
+      lockTimeoutMs,
+    };
   } else {
     store = { dialect: 'sqlite', file: resolve(dataDir, 'tokenward.db') };
   }
@@ -174,6 +188,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     trustProxy: parseTrustProxy(env.TOKENWARD_TRUST_PROXY),
     signinMaxAttempts: integer(env, 'TOKENWARD_SIGNIN_MAX_ATTEMPTS', 10, 1, 10_000),
     signinWindowSeconds: integer(env, 'TOKENWARD_SIGNIN_WINDOW_SECONDS', 900, 1, 86_400),
+    authFailureMax: integer(env, 'TOKENWARD_AUTH_FAILURE_MAX', 20, 1, 1_000_000),
+    authFailureWindowSeconds: integer(env, 'TOKENWARD_AUTH_FAILURE_WINDOW_SECONDS', 60, 1, 86_400),
   };
   return Object.freeze(config);
 }

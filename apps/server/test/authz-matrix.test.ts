@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import {
   expectStatus,
@@ -43,7 +44,8 @@ const MATRIX: Row[] = [
   row('POST',   '/apptoken/grant',                              [200, 200, 403, 403, 401, 401, 401], (c) => grantRefusedLeavesNoToken(c, c.self.id, '/api/v1/apptoken/grant', {})),
   row('GET',    '/apptoken/grant/{identityId} (another)',       [200, 403, 403, 403, 401, 401, 401], (c) => grantRefusedLeavesNoToken(c, c.other.id, `/api/v1/apptoken/grant/${c.other.id}`)),
   row('POST',   '/apptoken/grant/{identityId} (another)',       [200, 403, 403, 403, 401, 401, 401], (c) => grantRefusedLeavesNoToken(c, c.other.id, `/api/v1/apptoken/grant/${c.other.id}`, {})),
-  row('POST',   '/apptoken (import for oneself)',               [200, 200, 403, 403, 401, 401, 401], (c) => grantRefusedLeavesNoToken(c, c.self.id, '/api/v1/apptoken', { token: uniqueName('legacy-value-0123456789'), identity: { id: c.self.id } })),
+  // Importing needs tokens:import (SPEC §10: Administrator only by default).
+  row('POST',   '/apptoken (import for oneself)',               [200, 403, 403, 403, 401, 401, 401], (c) => grantRefusedLeavesNoToken(c, c.self.id, '/api/v1/apptoken', { token: `legacy-value-${randomBytes(24).toString('base64url')}`, identity: { id: c.self.id } })),
   row('POST',   '/apptoken (import for another identity)',      [200, 403, 403, 403, 401, 401, 401], (c) => grantRefusedLeavesNoToken(c, c.other.id, '/api/v1/apptoken', { token: uniqueName('legacy-value-0123456789'), identity: { name: c.other.name } })),
   row('GET',    '/apptoken',                                    [200, 200, 200, 200, 401, 401, 401], async () => ({ path: '/api/v1/apptoken' })),
   row('GET',    '/apptoken/{id} (own token)',                   [200, 200, 200, 200, 401, 401, 401], async (c) => ({ path: `/api/v1/apptoken/${await tokenOf(c, c.self.id)}` })),
@@ -128,17 +130,22 @@ const MATRIX: Row[] = [
     return { path: `/api/v1/PersonalTokens/${id}`, unchanged: await stays(c, `/api/v1/apptoken/${id}`) };
   }),
   // Token protocol and seed-004 routes. /token/refresh takes no caller credential at all (the
-  // refresh token is the credential); /token/revoke and /token/exchange accept an optional one,
-  // so only a presented-but-dead credential is refused there.
+  // refresh token is the credential); /token/revoke accepts an optional one, so only a
+  // presented-but-dead credential is refused there. /token/exchange needs an authenticated actor,
+  // and tokens:exchange to act for another identity (SPEC §10).
   row('POST',   '/token/introspect',                            [200, 200, 200, 200, 401, 401, 401], async (c) => ({ path: '/api/v1/token/introspect', json: { token: c.selfToken } })),
   row('POST',   '/token/revoke (a token nobody holds)',         [200, 200, 200, 200, 200, 401, 401], async () => ({ path: '/api/v1/token/revoke', json: { token: uniqueName('unknown-value-0123456789') } })),
   row('POST',   "/token/refresh (another identity's refresh)",  [200, 200, 200, 200, 200, 200, 200], async (c) => {
     const r = await http(c.base, 'POST', '/api/v4/accesstoken', { headers: { authtoken: c.admin }, json: { tokenName: 'm' } });
     return { path: '/api/v1/token/refresh', json: { refresh_token: r.body.tokenInfo.refreshToken } };
   }),
-  row('POST',   "/token/exchange (another identity's token)",   [200, 200, 200, 200, 200, 401, 401], async (c) => ({
+  row('POST',   "/token/exchange (another identity's token)",   [200, 403, 403, 403, 401, 401, 401], async (c) => ({
     path: '/api/v1/token/exchange',
     json: { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: c.other.token },
+  })),
+  row('POST',   '/token/exchange (its own token, to narrow it)', [200, 200, 200, 200, 401, 401, 401], async (c) => ({
+    path: '/api/v1/token/exchange',
+    json: { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: c.selfToken },
   })),
   row('GET',    '/auth/verify',                                 [204, 204, 204, 204, 401, 401, 401], async () => ({ path: '/api/v1/auth/verify' })),
   row('POST',   '/api/v4/accesstoken',                          [200, 200, 403, 403, 401, 401, 401], (c) => grantRefusedLeavesNoToken(c, c.self.id, '/api/v4/accesstoken', { tokenName: 'matrix' })),

@@ -2,7 +2,12 @@ import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
-import { FastPaths, INTROSPECT_PATH, VERIFY_PATH } from '../src/plugins/fast-paths.js';
+import {
+  FastPaths,
+  INTROSPECT_PATH,
+  spoofedTokenwardHeader,
+  VERIFY_PATH,
+} from '../src/plugins/fast-paths.js';
 import type { Principal } from '../src/services/verifier.js';
 import {
   ADMIN_PASSWORD,
@@ -131,6 +136,9 @@ for (const dialect of DIALECTS) {
       const res = await viaFast({ authorization: `Bearer ${operator.token}` });
       expect(res.fastify).toBe(false);
       expect(res.status).toBe(204);
+      // Issue 12 item 9: the same security headers as every route answer.
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('cache-control')).toBe('no-store');
       expect(res.headers.get('x-tokenward-identity')).toBe(String(created.body.id));
       expect(decodeURIComponent(res.headers.get('x-tokenward-identity-name') ?? '')).toBe(named);
       expect(res.headers.get('x-tokenward-roles')).toBe('Operator');
@@ -185,6 +193,36 @@ for (const dialect of DIALECTS) {
         expectErrorShape({ ...refused, body: JSON.parse(refused.text) }, 'endpoint_not_allowed');
       }
       expect(await useCount(granted.body.id)).toBe(uses + 6);
+
+      // Issue 12 items 3 and 8: X-Original-URI is normalised before it is matched, and `/*`
+      // no longer allows the prefix itself.
+      for (const uri of [
+        '/api/v1/identity',
+        '/api/v1/identity/',
+        '/api/v1/identity/../apptoken',
+        '/api/v1/identity/%2e%2e/apptoken',
+        '/api/v1/identity/..%2fapptoken',
+        '/api/v1/identity/%2e%2e%2fapptoken',
+        '/api/v1/identity/..%5capptoken',
+        '/api/v1/identity/..\\apptoken',
+        '/api/v1/identity/..;/apptoken',
+      ]) {
+        const res = await viaFast({
+          authorization: `Bearer ${limited}`,
+          'x-original-method': 'GET',
+          'x-original-uri': uri,
+        });
+        expect([res.status, res.fastify], `${uri}: ${res.text}`).toEqual([403, true]);
+        expectErrorShape({ ...res, body: JSON.parse(res.text) }, 'endpoint_not_allowed');
+      }
+      for (const uri of ['/api/v1/identity/7/', '/api/v1/identity/./7', '/api/v1/identity/x/../7?a=/../b']) {
+        const res = await viaFast({
+          authorization: `Bearer ${limited}`,
+          'x-original-method': 'GET',
+          'x-original-uri': uri,
+        });
+        expect(res.status, `${uri}: ${res.text}`).toBe(204);
+      }
     });
 
     it('hands everything but the plain case to Fastify, which answers as before', async () => {
@@ -198,12 +236,20 @@ for (const dialect of DIALECTS) {
         ['another query', { authorization: bearer }, `${VERIFY_PATH}?x=1`, 'GET', 204],
         ['lower-case bearer', { authorization: `bearer ${t.token}` }, VERIFY_PATH, 'GET', 204],
         ['the Authtoken header', { authtoken: t.token }, VERIFY_PATH, 'GET', 204],
+        // Issue 12 item 4: a 400 here became a 500 behind nginx; the gateway check says 401.
         [
           'two credential headers',
           { authorization: bearer, 'x-tokenward-authorization': 'other' },
           VERIFY_PATH,
           'GET',
-          400,
+          401,
+        ],
+        [
+          'the token in X-Tokenward-Authorization',
+          { 'x-tokenward-authorization': bearer },
+          VERIFY_PATH,
+          'GET',
+          204,
         ],
         ['an unrelated cookie', { authorization: bearer, cookie: 'theme=dark' }, VERIFY_PATH, 'GET', 204],
         ['HEAD', { authorization: bearer }, VERIFY_PATH, 'HEAD', 204],
@@ -221,15 +267,46 @@ for (const dialect of DIALECTS) {
       expect([again.status, again.fastify]).toEqual([401, true]);
     });
 
-    it('hands a header credential beside a live session to Fastify (two credentials)', async () => {
+    it('hands a header credential beside a live session to Fastify (two credentials: 401, never 400)', async () => {
       const t = await grantTo(fast.url, admin, 1);
       const bearer = `Bearer ${t.token}`;
       expect((await viaFast({ authorization: bearer })).status).toBe(204);
       const session = await signIn(fast.url, 'admin', ADMIN_PASSWORD);
       const res = await viaFast({ authorization: bearer, cookie: session.cookie });
       expect(res.fastify).toBe(true);
-      expect(res.status).toBe(400);
-      expect(JSON.parse(res.text).code).toBe('multiple_credentials');
+      // Issue 12 item 4: nginx's auth_request turns a 400 into a 500; the body keeps its code.
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe('Bearer');
+      expectErrorShape({ ...res, body: JSON.parse(res.text) }, 'multiple_credentials');
+    });
+
+    it("hands a request carrying Tokenward's own X-Tokenward-* headers to the route, which refuses it", async () => {
+      // Issue 12 item 4: nginx's check carries the client's headers; a client that sends
+      // X-Tokenward-Permissions: * (or -Identity, -Roles…) is passing itself off as Tokenward.
+      const t = await grantTo(fast.url, admin, 1);
+      const bearer = `Bearer ${t.token}`;
+      expect((await viaFast({ authorization: bearer })).status).toBe(204);
+      expect((await viaFast({ authorization: bearer })).fastify).toBe(false);
+      for (const [name, value] of [
+        ['x-tokenward-identity', '1'],
+        ['x-tokenward-identity-name', 'admin'],
+        ['x-tokenward-roles', 'Administrator'],
+        ['x-tokenward-permissions', '*'],
+        ['x-tokenward-anything-else', 'x'],
+      ] as const) {
+        const res = await viaFast({ authorization: bearer, [name]: value });
+        expect(res.fastify, name).toBe(true);
+        expect(res.status, `${name}: ${res.text}`).toBe(403);
+        expectErrorShape({ ...res, body: JSON.parse(res.text) }, 'header_not_allowed');
+      }
+      // Any spelling: header names are case-insensitive.
+      const raw = await rawExchange(
+        fast.url,
+        verifyRequest([`Authorization: ${bearer}`, 'X-TOKENWARD-PERMISSIONS: *']),
+      );
+      expect(raw).toMatch(/^HTTP\/1\.1 403 [\s\S]*"header_not_allowed"/);
+      // Without a valid credential it is a refusal all the same.
+      expect((await viaFast({ 'x-tokenward-identity': '1' })).status).toBe(401);
     });
 
     it('answers a cached introspection without Fastify, with the same bytes as the route', async () => {
@@ -237,6 +314,10 @@ for (const dialect of DIALECTS) {
       const body = JSON.stringify({ token: subject.token });
       const request = `POST ${INTROSPECT_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${admin}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
       await expectSameBytes(request, /^HTTP\/1\.1 200 [\s\S]*"active":true/);
+      // Issue 12 item 9: nosniff and no-store, like every route answer.
+      const answer = await rawExchange(fast.url, request);
+      expect(answer).toMatch(/\r\nx-content-type-options: nosniff\r\n/i);
+      expect(answer).toMatch(/\r\ncache-control: no-store\r\n/i);
     });
 
     it('hands any other introspection to Fastify with its body intact, and counts each once', async () => {
@@ -342,10 +423,12 @@ describe('FastPaths on a plain node:http server', () => {
     identity: { id: 7, name: 'gate keeper' },
     token: { id: 70 },
     roles: ['Operator'],
+    authority: { has: () => false, endpoints: null },
     permissions: { has: () => false },
     endpoints: null,
   } as unknown as Principal;
   const events: string[] = [];
+  let blocked = false;
   const fastPaths = new FastPaths({
     cachedToken: (credential, accept) => (credential === 'good' && accept(principal) ? principal : undefined),
     cachedCaller: (credential) => (credential === 'good' ? principal : undefined),
@@ -354,6 +437,7 @@ describe('FastPaths on a plain node:http server', () => {
     countVerify: (method, status) => events.push(`verify ${method} ${status}`),
     countIntrospect: (method, status) => events.push(`introspect ${method} ${status}`),
     maxIntrospectBody: 100,
+    anyAddressBlocked: () => blocked,
   });
 
   beforeAll(async () => {
@@ -400,6 +484,40 @@ describe('FastPaths on a plain node:http server', () => {
       verifyRequest(['Authorization: Bearer good', 'Authorization: Bearer good']),
     );
     expect(twice).toMatch(/^HTTP\/1\.1 299 /);
+    expect(events).toEqual(['verify GET 204']);
+  });
+
+  it('hands on a request with any X-Tokenward-* header but the credential one (Issue 12 item 4)', async () => {
+    events.length = 0;
+    for (const name of [
+      'X-Tokenward-Identity',
+      'x-tokenward-permissions',
+      'X-TOKENWARD-ROLES',
+      'X-Tokenward-X',
+    ]) {
+      const answer = await rawExchange(url, verifyRequest(['Authorization: Bearer good', `${name}: 1`]));
+      expect(answer, name).toMatch(/^HTTP\/1\.1 299 /);
+    }
+    // Unrelated headers that merely look alike stay on the fast path.
+    for (const name of ['X-Tokenward', 'X-Tokenwardx-Identity', 'X-Original-URI', 'Tokenward-Identity']) {
+      const answer = await rawExchange(url, verifyRequest(['Authorization: Bearer good', `${name}: 1`]));
+      expect(answer, name).toMatch(/^HTTP\/1\.1 204 /);
+    }
+    expect(events).toEqual(Array(4).fill('verify GET 204'));
+  });
+
+  it('hands every gateway check on while the bearer-failure limiter blocks some address (Issue 12 item 7)', async () => {
+    events.length = 0;
+    blocked = true;
+    try {
+      const answer = await rawExchange(url, verifyRequest(['Authorization: Bearer good']));
+      expect(answer).toMatch(/^HTTP\/1\.1 299 /);
+    } finally {
+      blocked = false;
+    }
+    expect(await rawExchange(url, verifyRequest(['Authorization: Bearer good']))).toMatch(
+      /^HTTP\/1\.1 204 [\s\S]*\r\nx-content-type-options: nosniff\r\ncache-control: no-store\r\nx-tokenward-identity: 7\r\n/i,
+    );
     expect(events).toEqual(['verify GET 204']);
   });
 
@@ -470,5 +588,34 @@ describe('FastPaths on a plain node:http server', () => {
       body: '{"token":"known"}',
     });
     expect(res.status).toBe(299);
+  });
+});
+
+describe('spoofedTokenwardHeader', () => {
+  it('finds any X-Tokenward-* header name but X-Tokenward-Authorization, in any case', () => {
+    const raw = (...names: string[]) => names.flatMap((n) => [n, 'v']);
+    expect(spoofedTokenwardHeader(raw())).toBe(false);
+    expect(spoofedTokenwardHeader(raw('Host', 'Authorization', 'X-Tokenward-Authorization'))).toBe(false);
+    expect(spoofedTokenwardHeader(raw('x-tokenward-authorization', 'X-TOKENWARD-AUTHORIZATION'))).toBe(false);
+    for (const name of [
+      'X-Tokenward-Identity',
+      'x-tokenward-identity-name',
+      'X-TOKENWARD-ROLES',
+      'X-Tokenward-Permissions',
+      'x-TokenWard-anything',
+      'X-Tokenward-Authorization2',
+      'X-Tokenward-Authorizatio',
+    ]) {
+      expect(spoofedTokenwardHeader(raw('Host', name)), name).toBe(true);
+    }
+    for (const name of [
+      'X-Tokenward',
+      'X-Tokenward-',
+      'X-Tokenwards-Identity',
+      'Y-Tokenward-Identity',
+      'X_Tokenward_Identity',
+    ]) {
+      expect(spoofedTokenwardHeader(raw(name)), name).toBe(false);
+    }
   });
 });

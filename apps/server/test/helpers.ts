@@ -62,7 +62,16 @@ export interface TestServer {
 
 export function testConfig(store: StoreHandle, overrides: Partial<Config> = {}): Config {
   const base = loadConfig({ TOKENWARD_DATA_DIR: store.dataDir, LOG_LEVEL: 'info' });
-  return { ...base, store: store.config, adminPassword: ADMIN_PASSWORD, port: 0, ...overrides };
+  return {
+    ...base,
+    store: store.config,
+    adminPassword: ADMIN_PASSWORD,
+    port: 0,
+    // Every test client is 127.0.0.1, and many suites present bad credentials on purpose: the
+    // guessing limiter would block them all. Its own tests set the limit they test.
+    authFailureMax: 1_000_000,
+    ...overrides,
+  };
 }
 
 /** A real Tokenward listening on 127.0.0.1 with an ephemeral port. */

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { personalAccessJwt } from './access-jwt.js';
 import {
@@ -5,23 +6,31 @@ import {
   DIALECTS,
   freshStore,
   http,
+  type Json,
   makeIdentity,
   startServer,
   type TestServer,
 } from './helpers.js';
 import {
+  freePort,
   type Gateway,
   NGINX,
   nginxProblem,
+  type SeenRequest,
   startGateway,
   startUpstream,
   type Upstream,
 } from './nginx-harness.js';
+import { expectErrorShape, rawRequest, rawSocket } from './test-kit.js';
 
 /**
- * SPEC §5 `GET /auth/verify` behind a real nginx `auth_request` (fixtures/nginx-gateway.conf):
- * nginx asks Tokenward about every request, passes the caller's identity and roles to the
- * upstream, and answers 401/403 itself when Tokenward says so.
+ * SPEC §5 `GET /auth/verify` behind a real nginx `auth_request`, configured with the block of
+ * README.md's section "Putting an existing API behind Tokenward with nginx" exactly as written
+ * (nginx-harness.ts only puts in the two addresses): nginx asks Tokenward about every request,
+ * passes the caller's identity to the upstream, and answers refusals itself, as JSON.
+ *
+ * Requests go out with `rawRequest`/`rawSocket` (test-kit.ts): fetch would resolve `..` and
+ * `%2e%2e` before nginx saw them.
  */
 
 const problem = nginxProblem();
@@ -36,45 +45,57 @@ interface Echo {
   headers: Record<string, string | undefined>;
 }
 
+/** Identity headers only Tokenward may give the upstream (and a client might try to send). */
+const SPOOFED = {
+  'x-tokenward-identity': '1',
+  'x-tokenward-identity-name': 'admin',
+  'x-tokenward-roles': 'Administrator',
+  'x-tokenward-permissions': '*',
+} as const;
+
+/** A request through the gateway, sent as written; `token` goes in Authorization. */
+async function send(
+  gw: Gateway,
+  path: string,
+  opts: { method?: string; token?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Json & { echo: Echo | null }> {
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  const res = await rawRequest(gw.url, opts.method ?? 'GET', path, headers, opts.body);
+  const echo = res.status === 200 && res.body && typeof res.body === 'object' ? (res.body as Echo) : null;
+  return { ...res, echo };
+}
+
+/** The gateway's own refusal: its status, its JSON body, and the upstream never asked. */
+async function expectGatewayRefusal(
+  gw: Gateway,
+  upstream: Upstream,
+  status: 401 | 403 | 429 | 503,
+  path: string,
+  opts: Parameters<typeof send>[2] = {},
+): Promise<Json> {
+  const before = upstream.seen.length;
+  const res = await send(gw, path, opts);
+  expect(res.status, `${opts.method ?? 'GET'} ${path}: ${res.text}`).toBe(status);
+  expectErrorShape(res);
+  if (status === 401) expect(res.headers.get('www-authenticate')).toBe('Bearer');
+  expect(upstream.seen.slice(before), `${path} reached the upstream`).toEqual([]);
+  return res;
+}
+
 for (const dialect of DIALECTS) {
   // In CI a missing nginx is a failure (beforeAll throws), never a skip.
   describe.skipIf(problem !== null && !inCi)(
-    `nginx auth_request in front of an upstream [${dialect}]`,
+    `the README's nginx config in front of Tokenward [${dialect}]`,
     () => {
       let s: TestServer;
       let upstream: Upstream;
       let gw: Gateway;
       let admin: string;
 
-      /** A request through nginx; `token` goes in Authorization. */
-      async function through(
-        path: string,
-        opts: { method?: string; token?: string; headers?: Record<string, string>; body?: string } = {},
-      ): Promise<{ status: number; echo: Echo | null; text: string }> {
-        const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-        if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-        const res = await fetch(gw.url + path, {
-          method: opts.method ?? 'GET',
-          headers,
-          ...(opts.body === undefined ? {} : { body: opts.body }),
-        });
-        const text = await res.text();
-        let echo: Echo | null = null;
-        if (res.status === 200) echo = JSON.parse(text) as Echo;
-        return { status: res.status, echo, text };
-      }
-
-      /** Asserts the gateway refused with `status` and the upstream never saw the request. */
-      async function expectRefused(
-        status: 401 | 403,
-        path: string,
-        opts: Parameters<typeof through>[1] = {},
-      ): Promise<void> {
-        const before = upstream.seen.length;
-        const res = await through(path, opts);
-        expect(res.status, `${opts.method ?? 'GET'} ${path}: ${res.text}`).toBe(status);
-        expect(upstream.seen.length).toBe(before);
-      }
+      const through = (path: string, opts: Parameters<typeof send>[2] = {}) => send(gw, path, opts);
+      const expectRefused = (status: 401 | 403, path: string, opts: Parameters<typeof send>[2] = {}) =>
+        expectGatewayRefusal(gw, upstream, status, path, opts);
 
       beforeAll(async () => {
         if (problem) throw new Error(`CI=true: the nginx gateway tests cannot be skipped, but ${problem}.`);
@@ -94,18 +115,24 @@ for (const dialect of DIALECTS) {
         expect(res.headers.get('server')).toMatch(/^nginx/);
       });
 
-      it('a valid app token passes, and the upstream learns the identity and roles from the gateway', async () => {
+      it('a valid app token passes, and the upstream learns identity, name, roles and permissions from the gateway', async () => {
         const res = await through('/orders/1', { token: admin });
         expect(res.status, res.text).toBe(200);
         expect(res.echo).toMatchObject({ method: 'GET', url: '/orders/1' });
         expect(res.echo!.headers['x-tokenward-identity']).toBe('1');
+        expect(res.echo!.headers['x-tokenward-identity-name']).toBe('admin');
         expect(res.echo!.headers['x-tokenward-roles']).toBe('Administrator');
+        expect(res.echo!.headers['x-tokenward-permissions']).toContain('tokens:grant');
 
         const reader = await makeIdentity(s.url, admin, 'gw-reader', ['Reader']);
         const asReader = await through('/orders/2', { token: reader.token });
         expect(asReader.status, asReader.text).toBe(200);
         expect(asReader.echo!.headers['x-tokenward-identity']).toBe(String(reader.id));
+        expect(asReader.echo!.headers['x-tokenward-identity-name']).toBe('gw-reader');
         expect(asReader.echo!.headers['x-tokenward-roles']).toBe('Reader');
+        expect(asReader.echo!.headers['x-tokenward-permissions']).toBe('tokens:read,identities:read');
+        // As documented: the caller's Authorization reaches the upstream.
+        expect(asReader.echo!.headers.authorization).toBe(`Bearer ${reader.token}`);
       });
 
       it('an access JWT passes like the token it came from', async () => {
@@ -124,8 +151,10 @@ for (const dialect of DIALECTS) {
         expect(res.echo!.headers['x-tokenward-identity']).toBe('1');
       });
 
-      it('a request without a token is refused with 401 and never reaches the upstream', async () => {
-        await expectRefused(401, '/orders/1');
+      it('a request without a token is refused with 401 (JSON, WWW-Authenticate) and never reaches the upstream', async () => {
+        const res = await expectRefused(401, '/orders/1');
+        expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+        expect(res.body.code).toBe('unauthenticated');
         await expectRefused(401, '/orders/1', { method: 'POST', body: '{"x":1}' });
       });
 
@@ -146,48 +175,104 @@ for (const dialect of DIALECTS) {
         await expectRefused(401, '/orders/1', { token });
       });
 
-      it('identity headers sent by the client are replaced by the gateway, never passed on', async () => {
+      it("a client's own X-Tokenward-* identity headers never reach the upstream", async () => {
+        // Issue 12 item 4: the README's block forwarded two headers and cleared none, so a
+        // client's X-Tokenward-Permissions: * reached the upstream.
         const reader = await makeIdentity(s.url, admin, 'gw-spoofer', ['Reader']);
-        const spoof = { 'x-tokenward-identity': '1', 'x-tokenward-roles': 'Administrator' };
-        const res = await through('/orders/1', { token: reader.token, headers: spoof });
+        await expectRefused(403, '/orders/1', { token: reader.token, headers: { ...SPOOFED } });
+        for (const [name, value] of Object.entries(SPOOFED)) {
+          await expectRefused(403, '/orders/1', { token: reader.token, headers: { [name]: value } });
+          await expectRefused(403, '/orders/1', {
+            token: reader.token,
+            headers: { [name.toUpperCase()]: value },
+          });
+          await expectRefused(401, '/orders/1', { headers: { [name]: value } });
+        }
+        // Whatever was refused or passed, the upstream never saw a client's value.
+        const spoofedSeen = upstream.seen.filter(
+          (r) =>
+            r.headers['x-tokenward-permissions'] === '*' ||
+            (r.headers['x-tokenward-identity'] === '1' &&
+              r.headers.authorization === `Bearer ${reader.token}`),
+        );
+        expect(spoofedSeen).toEqual([]);
+        // The same token without them passes, with its own identity.
+        const res = await through('/orders/1', { token: reader.token });
         expect(res.status, res.text).toBe(200);
         expect(res.echo!.headers['x-tokenward-identity']).toBe(String(reader.id));
-        expect(res.echo!.headers['x-tokenward-roles']).toBe('Reader');
-        await expectRefused(401, '/orders/1', { headers: spoof });
       });
 
-      describe('a CUSTOM access token limited to GET /orders/*', () => {
-        let custom: string;
+      it('two different credentials are a 401 at the client, never a 500', async () => {
+        // Issue 12 item 4: /auth/verify answered 400, which auth_request turns into a 500.
+        const other = await http(s.url, 'POST', '/api/v1/apptoken/grant', { token: admin, json: {} });
+        expect(other.status, other.text).toBe(200);
+        const res = await expectRefused(401, '/orders/1', {
+          token: admin,
+          headers: { 'x-tokenward-authorization': `Bearer ${other.body.token}` },
+        });
+        expect(res.body.code).toBe('unauthenticated');
+        await expectRefused(401, '/orders/1', { token: admin, headers: { authtoken: other.body.token } });
+        // Two Authorization headers: nginx refuses them itself (400) before asking Tokenward;
+        // either way a refusal, never a 500, and the upstream is never asked.
+        const before = upstream.seen.length;
+        const twice = await rawSocket(
+          gw.url,
+          `GET /orders/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${admin}\r\nAuthorization: Bearer ${other.body.token}\r\nConnection: close\r\n\r\n`,
+        );
+        expect([400, 401], twice.text).toContain(twice.status);
+        expect(upstream.seen.length).toBe(before);
+      });
+
+      describe('a token limited to GET /public/*', () => {
+        let limited: string;
 
         beforeAll(async () => {
-          const res = await http(s.url, 'POST', '/api/v4/accesstoken', {
-            headers: { authtoken: admin },
-            json: { tokenName: 'orders-only', tokenType: 'CUSTOM', apiEndpoints: ['GET /orders/*'] },
+          const res = await http(s.url, 'POST', '/api/v1/apptoken/grant', {
+            token: admin,
+            json: { apiEndpoints: ['GET /public/*'] },
           });
           expect(res.status, res.text).toBe(200);
-          custom = res.body.tokenInfo.accessToken as string;
+          limited = res.body.token as string;
         });
 
-        it('passes for GET /orders/1 (with or without a query string)', async () => {
-          const res = await through('/orders/1', { token: custom });
-          expect(res.status, res.text).toBe(200);
-          expect(res.echo!.headers['x-tokenward-identity']).toBe('1');
-          expect((await through('/orders/1?expand=lines', { token: custom })).status).toBe(200);
+        it('passes below /public/, and the upstream gets the request as sent', async () => {
+          for (const path of ['/public/x', '/public/x/', '/public/x?y=1', '/public/a/b']) {
+            const res = await through(path, { token: limited });
+            expect(res.status, `${path}: ${res.text}`).toBe(200);
+            expect(res.echo!.url).toBe(path);
+            expect(res.echo!.headers['x-tokenward-identity']).toBe('1');
+          }
         });
 
-        it('gets 403 for another path (GET /invoices/1) and for another method (POST /orders/1)', async () => {
-          await expectRefused(403, '/invoices/1', { token: custom });
-          await expectRefused(403, '/orders/1', { token: custom, method: 'POST', body: '{"x":1}' });
-          await expectRefused(403, '/orders/1', { token: custom, method: 'DELETE' });
+        it.each([
+          '/public/../admin/x',
+          '/public/%2e%2e/admin/x',
+          '/public/%2E%2E/admin/x',
+          '/public/..%2fadmin/x',
+          '/public/%2e%2e%2fadmin/x',
+          '/public/..%5cadmin/x',
+          '/public/..\\admin/x',
+          '/public/..;/admin/x',
+          '/public/x/../../admin/x',
+          '/public',
+          '/public/',
+          '/publicx/y',
+          '/admin/x',
+        ])('is refused with 403 at the gateway for %s, the upstream never asked', async (path) => {
+          // Issue 12 item 3: the raw X-Original-URI was matched, and an upstream served /admin/….
+          const res = await expectRefused(403, path, { token: limited });
+          expect(res.body.code).toBe('permission_denied');
         });
 
-        it('cannot talk its way past the allow-list with its own X-Original-* headers', async () => {
-          await expectRefused(403, '/invoices/1', {
-            token: custom,
-            headers: { 'x-original-uri': '/orders/1', 'x-original-method': 'GET' },
+        it('is refused for another method, even with its own X-Original-* headers', async () => {
+          await expectRefused(403, '/public/x', { token: limited, method: 'POST', body: '{"x":1}' });
+          await expectRefused(403, '/public/x', { token: limited, method: 'DELETE' });
+          await expectRefused(403, '/admin/x', {
+            token: limited,
+            headers: { 'x-original-uri': '/public/x', 'x-original-method': 'GET' },
           });
-          await expectRefused(403, '/orders/1', {
-            token: custom,
+          await expectRefused(403, '/public/x', {
+            token: limited,
             method: 'POST',
             body: '{}',
             headers: { 'x-original-method': 'GET' },
@@ -195,7 +280,7 @@ for (const dialect of DIALECTS) {
         });
       });
 
-      describe('a location that requires a permission (?permission=billing:read)', () => {
+      describe('the permission example (?permission=billing:read)', () => {
         it('passes a caller who holds billing:read (Administrator; Reader through custom:*:read)', async () => {
           expect((await through('/billing/invoices', { token: admin })).status).toBe(200);
           const reader = await makeIdentity(s.url, admin, 'gw-billing-reader', ['Reader']);
@@ -222,3 +307,137 @@ for (const dialect of DIALECTS) {
     },
   );
 }
+
+for (const dialect of DIALECTS) {
+  describe(`GET /auth/verify answers only 204, 401, 403, 429 or 503 [${dialect}]`, () => {
+    let s: TestServer;
+    let admin: string;
+
+    beforeAll(async () => {
+      s = await startServer(freshStore(dialect));
+      admin = await adminToken(s.url);
+    });
+    afterAll(async () => {
+      await s?.close();
+    });
+
+    const verify = (headers: Record<string, string>, query = '') =>
+      rawRequest(s.url, 'GET', `/api/v1/auth/verify${query}`, headers);
+
+    it('turns every other refusal into a 401 whose body keeps its code', async () => {
+      // Issue 12 item 4: each of these was a 400, which nginx's auth_request turns into a 500.
+      const other = await http(s.url, 'POST', '/api/v1/apptoken/grant', { token: admin, json: {} });
+      const cases: [string, Record<string, string>, string, string][] = [
+        [
+          'two credentials',
+          { authorization: `Bearer ${admin}`, 'x-tokenward-authorization': `Bearer ${other.body.token}` },
+          '',
+          'multiple_credentials',
+        ],
+        [
+          'a query string over its limit',
+          { authorization: `Bearer ${admin}` },
+          `?permission=${'x'.repeat(200)}`,
+          'invalid_request',
+        ],
+        ['an empty Authtoken', { authtoken: '' }, '', 'unauthenticated'],
+      ];
+      for (const [what, headers, query, code] of cases) {
+        const res = await verify(headers, query);
+        expect(res.status, `${what}: ${res.text}`).toBe(401);
+        expect(res.headers.get('www-authenticate'), what).toBe('Bearer');
+        expectErrorShape(res, code);
+      }
+    });
+
+    it('refuses X-Tokenward-* headers other than X-Tokenward-Authorization with 403 header_not_allowed', async () => {
+      for (const [name, value] of Object.entries(SPOOFED)) {
+        const res = await verify({ authorization: `Bearer ${admin}`, [name]: value });
+        expect(res.status, `${name}: ${res.text}`).toBe(403);
+        expectErrorShape(res, 'header_not_allowed');
+      }
+      expect((await verify({ 'x-tokenward-authorization': `Bearer ${admin}` })).status).toBe(204);
+    });
+
+    it('a 401 carries WWW-Authenticate: Bearer', async () => {
+      const res = await verify({});
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe('Bearer');
+    });
+  });
+}
+
+describe.skipIf(problem !== null && !inCi)(
+  "the README's nginx config in front of a stand-in Tokenward",
+  () => {
+    // Defence in depth, and the answers Tokenward seldom gives: the stand-in answers as each test
+    // says, whatever the request carries.
+    let answer: (res: ServerResponse, seen: SeenRequest) => void = (res) => res.writeHead(204).end();
+    let tokenward: Upstream;
+    let upstream: Upstream;
+    let gw: Gateway;
+
+    beforeAll(async () => {
+      if (problem) throw new Error(`CI=true: the nginx gateway tests cannot be skipped, but ${problem}.`);
+      tokenward = await startUpstream((_req, res, seen) => answer(res, seen));
+      upstream = await startUpstream();
+      gw = await startGateway({ tokenwardPort: tokenward.port, upstreamPort: upstream.port });
+    });
+    afterAll(async () => {
+      await gw?.stop();
+      await upstream?.close();
+      await tokenward?.close();
+    });
+
+    it("replaces every identity header the client sent with Tokenward's, and removes those Tokenward did not send", async () => {
+      // Issue 12 item 4: even if the check let them through, the client's values never reach
+      // the upstream.
+      answer = (res) =>
+        res.writeHead(204, { 'x-tokenward-identity': '42', 'x-tokenward-roles': 'Reader' }).end();
+      const res = await send(gw, '/orders/1?x=1', { token: 'anything', headers: { ...SPOOFED } });
+      expect(res.status, res.text).toBe(200);
+      expect(res.echo!.headers['x-tokenward-identity']).toBe('42');
+      expect(res.echo!.headers['x-tokenward-roles']).toBe('Reader');
+      expect(res.echo!.headers['x-tokenward-identity-name']).toBeUndefined();
+      expect(res.echo!.headers['x-tokenward-permissions']).toBeUndefined();
+      // The check was asked about the original request, as sent.
+      const asked = tokenward.seen.at(-1)!;
+      expect(asked.url).toBe('/api/v1/auth/verify');
+      expect(asked.headers['x-original-uri']).toBe('/orders/1?x=1');
+      expect(asked.headers['x-original-method']).toBe('GET');
+      expect(asked.headers['content-length']).toBeUndefined();
+    });
+
+    it('answers 401 and 403 as JSON, with WWW-Authenticate on the 401', async () => {
+      answer = (res) => res.writeHead(401, { 'www-authenticate': 'Bearer' }).end();
+      const unauthenticated = await expectGatewayRefusal(gw, upstream, 401, '/orders/1');
+      expect(unauthenticated.body.code).toBe('unauthenticated');
+      answer = (res) => res.writeHead(403).end();
+      const forbidden = await expectGatewayRefusal(gw, upstream, 403, '/orders/1');
+      expect(forbidden.body.code).toBe('permission_denied');
+    });
+
+    it("passes Tokenward's 429 and 503 on as JSON with their Retry-After, and any other failure as a 503", async () => {
+      answer = (res) => res.writeHead(429, { 'retry-after': '7' }).end();
+      const limited = await expectGatewayRefusal(gw, upstream, 429, '/orders/1');
+      expect(limited.body.code).toBe('rate_limited');
+      expect(limited.headers.get('retry-after')).toBe('7');
+      answer = (res) => res.writeHead(503, { 'retry-after': '1' }).end();
+      const unavailable = await expectGatewayRefusal(gw, upstream, 503, '/orders/1');
+      expect(unavailable.body.code).toBe('store_unavailable');
+      expect(unavailable.headers.get('retry-after')).toBe('1');
+      answer = (res) => res.writeHead(500).end();
+      await expectGatewayRefusal(gw, upstream, 503, '/orders/1');
+    });
+
+    it('answers 503 when Tokenward cannot be reached', async () => {
+      const nobody = await startGateway({ tokenwardPort: await freePort(), upstreamPort: upstream.port });
+      try {
+        const res = await expectGatewayRefusal(nobody, upstream, 503, '/orders/1', { token: 'anything' });
+        expect(res.body.code).toBe('store_unavailable');
+      } finally {
+        await nobody.stop();
+      }
+    });
+  },
+);

@@ -1,14 +1,150 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const NGINX = '/usr/sbin/nginx';
-const TEMPLATE = fileURLToPath(new URL('./fixtures/nginx-gateway.conf', import.meta.url));
+const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
+const README_SECTION = '### Putting an existing API behind Tokenward with nginx';
+/** The addresses the README's block names, replaced by the test's. */
+export const README_TOKENWARD = '127.0.0.1:5000';
+export const README_UPSTREAM = '127.0.0.1:8080';
+
+/**
+ * The fenced ```nginx block of the README's section "Putting an existing API behind Tokenward
+ * with nginx", as written: the test runs exactly what users copy.
+ */
+export function readmeNginxBlock(): string {
+  const text = readFileSync(README, 'utf8');
+  const start = text.indexOf(`\n${README_SECTION}\n`);
+  if (start === -1) throw new Error(`README.md has no section "${README_SECTION}"`);
+  const next = text.indexOf('\n#', start + README_SECTION.length + 2);
+  const section = text.slice(start, next === -1 ? undefined : next);
+  const m = /\n```nginx\n([\s\S]*?)\n```\n/.exec(section);
+  if (!m) throw new Error(`README.md section "${README_SECTION}" has no \`\`\`nginx block`);
+  return m[1]!;
+}
+
+/**
+ * The text of the top-level block that starts with `head` (e.g. `location / {`) in an nginx
+ * config, braces in quoted strings and comments skipped.
+ */
+export function nginxBlock(config: string, head: string): string {
+  const lines = config.split('\n');
+  const first = lines.findIndex((l) => l.trimEnd() === head);
+  if (first === -1) throw new Error(`no line "${head}" in the nginx config`);
+  const rest = lines.slice(first).join('\n');
+  let depth = 0;
+  let quote: string | null = null;
+  for (let i = 0; i < rest.length; i++) {
+    const c = rest[i]!;
+    if (quote !== null) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = null;
+    } else if (c === "'" || c === '"') {
+      quote = c;
+    } else if (c === '#') {
+      const eol = rest.indexOf('\n', i);
+      i = eol === -1 ? rest.length : eol;
+    } else if (c === '{') {
+      depth++;
+    } else if (c === '}' && --depth === 0) {
+      return rest.slice(0, i + 1);
+    }
+  }
+  throw new Error(`the block "${head}" is not closed`);
+}
+
+/** Replaces `from` (which must occur) by `to` everywhere in `text`. */
+function replaceAllChecked(text: string, from: string, to: string, what: string): string {
+  if (!text.includes(from)) throw new Error(`${what}: "${from}" not found; did the README change?`);
+  return text.replaceAll(from, to);
+}
+
+/**
+ * The README's instruction for a part of the API that needs a permission, applied to its block:
+ * `location /` copied as `location {path}` with its own check, and `location = /_tokenward`
+ * copied as that check, with `?permission=…` on Tokenward's address.
+ */
+export function permissionCopy(block: string, path: string, permission: string): string {
+  const check = `/_tokenward_${path.replace(/[^a-z]/g, '')}`;
+  let location = nginxBlock(block, 'location / {');
+  location = replaceAllChecked(location, 'location / {', `location ${path} {`, 'location /');
+  location = replaceAllChecked(location, 'auth_request /_tokenward;', `auth_request ${check};`, 'location /');
+  let verify = nginxBlock(block, 'location = /_tokenward {');
+  verify = replaceAllChecked(verify, 'location = /_tokenward {', `location = ${check} {`, 'the check');
+  verify = replaceAllChecked(
+    verify,
+    '/api/v1/auth/verify;',
+    `/api/v1/auth/verify?permission=${permission};`,
+    'the check',
+  );
+  return `${location}\n${verify}`;
+}
+
+/**
+ * The whole nginx.conf of a test gateway. The README's block is `location`-level (it goes inside
+ * the user's own `server { … }`), so it is wrapped in the least that makes a config of it: the
+ * process settings that keep everything nginx writes in the test's folder, one `server` on a
+ * loopback port, and a readiness location. The block itself is changed only in its two
+ * addresses; the permission example is the README's instruction applied to it (permissionCopy).
+ */
+export function gatewayConfig(opts: {
+  prefix: string;
+  port: number;
+  nonce: string;
+  tokenwardPort: number;
+  upstreamPort: number;
+}): string {
+  let block = readmeNginxBlock();
+  block = replaceAllChecked(block, README_TOKENWARD, `127.0.0.1:${opts.tokenwardPort}`, 'Tokenward address');
+  block = replaceAllChecked(block, README_UPSTREAM, `127.0.0.1:${opts.upstreamPort}`, 'upstream address');
+  const indent = (text: string) => text.replace(/^(?=.)/gm, '    ');
+  // nginx started by root would run its worker as `nobody`, who cannot use this folder.
+  return `${process.getuid?.() === 0 ? 'user root;' : ''}
+worker_processes 1;
+pid ${opts.prefix}/nginx.pid;
+error_log ${opts.prefix}/error.log warn;
+
+events {
+  worker_connections 64;
+}
+
+http {
+  access_log ${opts.prefix}/access.log;
+  client_body_temp_path ${opts.prefix}/client_body;
+  proxy_temp_path ${opts.prefix}/proxy;
+  fastcgi_temp_path ${opts.prefix}/fastcgi;
+  uwsgi_temp_path ${opts.prefix}/uwsgi;
+  scgi_temp_path ${opts.prefix}/scgi;
+
+  server {
+    listen 127.0.0.1:${opts.port};
+
+    # The test polls this until it answers with its nonce: then this nginx, not another
+    # process that took the port, is listening.
+    location = /_gateway_ready {
+      return 200 "${opts.nonce}";
+    }
+
+    # README.md, "Putting an existing API behind Tokenward with nginx", as written:
+${indent(block)}
+
+    # The README's instruction for a part that needs billing:read, applied to that block:
+${indent(permissionCopy(block, '/billing/', 'billing:read'))}
+  }
+}
+`;
+}
 
 /** Why the nginx tests cannot run here, or null when they can. */
 export function nginxProblem(): string | null {
@@ -46,14 +182,23 @@ export interface Upstream {
   close(): Promise<void>;
 }
 
-/** The API behind the gateway: answers 200 with a JSON echo of what it received. */
-export async function startUpstream(): Promise<Upstream> {
+/**
+ * The API behind the gateway: answers 200 with a JSON echo of what it received. With `answer`,
+ * a stand-in for another server (e.g. a Tokenward that answers as a test wants).
+ */
+export async function startUpstream(
+  answer?: (req: IncomingMessage, res: ServerResponse, seen: SeenRequest) => void,
+): Promise<Upstream> {
   const seen: SeenRequest[] = [];
   const server = createHttpServer((req, res) => {
     req.resume();
     req.on('end', () => {
       const entry = { method: req.method ?? '', url: req.url ?? '', headers: req.headers };
       seen.push(entry);
+      if (answer) {
+        answer(req, res, entry);
+        return;
+      }
       const body = JSON.stringify(entry);
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       res.end(body);
@@ -130,15 +275,7 @@ export async function startGateway(opts: { tokenwardPort: number; upstreamPort: 
   for (let attempt = 0; attempt < 2; attempt++) {
     const port = await freePort();
     const nonce = randomBytes(12).toString('hex');
-    const text = readFileSync(TEMPLATE, 'utf8')
-      // nginx started by root would run its worker as `nobody`, who cannot use this folder.
-      .replaceAll('{{USER}}', process.getuid?.() === 0 ? 'user root;' : '')
-      .replaceAll('{{PREFIX}}', dir)
-      .replaceAll('{{PORT}}', String(port))
-      .replaceAll('{{NONCE}}', nonce)
-      .replaceAll('{{UPSTREAM_PORT}}', String(opts.upstreamPort))
-      .replaceAll('{{TOKENWARD_PORT}}', String(opts.tokenwardPort));
-    writeFileSync(conf, text);
+    writeFileSync(conf, gatewayConfig({ prefix: dir, port, nonce, ...opts }));
     let stderr = '';
     // `-e` also sends the messages of start-up, before the config is read, into the folder.
     const child = spawn(NGINX, ['-p', `${dir}/`, '-c', conf, '-e', logFile, '-g', 'daemon off;'], {

@@ -168,7 +168,13 @@ for (const dialect of DIALECTS) {
     });
 
     it('seed 002: an app signs its user in and exchanges the session for a short-lived, down-scoped token naming the app', async () => {
-      const app = await makeIdentity(s.url, admin, 'dashboard-app', ['Reader']);
+      // Acting for another identity needs tokens:exchange (SPEC §10): the app gets it by a role.
+      const role = await http(s.url, 'POST', '/api/v1/role', {
+        token: admin,
+        json: { name: 'Delegator', permissions: ['tokens:exchange'] },
+      });
+      expect(role.status, role.text).toBe(201);
+      const app = await makeIdentity(s.url, admin, 'dashboard-app', ['Reader', 'Delegator']);
       const user = await signIn(s.url, 'op', op.password);
       const sessionSecret = /tw_session=([^;]+)/.exec(user.cookie)![1]!;
       const res = await http(s.url, 'POST', '/api/v1/token/exchange', {
@@ -231,8 +237,10 @@ for (const dialect of DIALECTS) {
         },
       });
       expect(bad.status).toBe(401);
-      // Narrowing to one permission: the token can read tokens but not grant.
+      // Narrowing one's own token to one permission (the caller is the subject's holder): the
+      // token can read tokens but not grant.
       const narrow = await http(s.url, 'POST', '/api/v1/token/exchange', {
+        token: op.token,
         json: {
           grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
           subject_token: op.token,
@@ -253,6 +261,7 @@ for (const dialect of DIALECTS) {
     it('revoking the app token a delegated token came from revokes the delegated token', async () => {
       const user = await makeIdentity(s.url, admin, 'user2', ['Reader']);
       const ex = await http(s.url, 'POST', '/api/v1/token/exchange', {
+        token: user.token,
         json: { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: user.token },
       });
       expect((await http(s.url, 'GET', '/api/v1/apptoken', { token: ex.body.access_token })).status).toBe(
@@ -286,6 +295,7 @@ for (const dialect of DIALECTS) {
       const op = await makeIdentity(s.url, admin, 'only-operator', ['Operator']);
       const ex = (scope: string) =>
         http(s.url, 'POST', '/api/v1/token/exchange', {
+          token: op.token,
           json: {
             grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
             subject_token: op.token,

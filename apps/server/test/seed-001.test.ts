@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ADMIN_PASSWORD,
@@ -127,14 +128,16 @@ for (const dialect of DIALECTS) {
 
     it('imports accept an ISO date (PowerShell 7) and identity given by id', async () => {
       const expiration = new Date(Date.now() + 30 * 86_400_000).toISOString().replace('Z', '0000+00:00');
+      // A value from another product: long and random enough to import (≥ 128 bits estimated).
+      const legacy = `legacy-${randomBytes(24).toString('base64url')}`;
       const res = await http(s.url, 'POST', '/api/v1/apptoken', {
         token: adminTokenValue,
-        json: { token: 'legacy-token-value-0123456789abcdef', IdentityId: 2, role: ['Operator'], expiration },
+        json: { token: legacy, Identity: { Id: 2 }, role: ['Operator'], expiration },
       });
-      expect(res.status).toBe(200);
+      expect(res.status, res.text).toBe(200);
       expect(res.body.identity.id).toBe(2);
       const use = await http(s.url, 'GET', '/api/v1/identity/2', {
-        headers: { 'x-psu-authorization': 'Bearer legacy-token-value-0123456789abcdef' },
+        headers: { 'x-psu-authorization': `Bearer ${legacy}` },
       });
       expect(use.status).toBe(200);
     });

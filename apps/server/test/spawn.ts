@@ -14,7 +14,16 @@ export interface Running {
 /** Starts the real server process and resolves once it listens. */
 export async function spawnServer(env: Record<string, string>): Promise<Running> {
   const child = spawn(process.execPath, [SERVER_ENTRY], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'warn',
+      // Test clients are all 127.0.0.1 and present revoked tokens on purpose: the guessing
+      // limiter (tested on its own) would block them.
+      TOKENWARD_AUTH_FAILURE_MAX: '1000000',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

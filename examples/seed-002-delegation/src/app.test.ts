@@ -17,7 +17,12 @@ describe('examples/seed-002-delegation beside a real Tokenward', () => {
   beforeAll(async () => {
     tw = await startServer(freshStore('sqlite'));
     const admin = new TokenwardClient({ baseUrl: tw.url, token: await adminToken(tw.url) });
-    const dashboard = await admin.identities.create({ name: 'dashboard-app', roles: ['Operator'] });
+    // Acting for its users needs tokens:exchange (SPEC §10): given to the app by a custom role.
+    await admin.roles.create({ name: 'Delegator', permissions: ['tokens:exchange'] });
+    const dashboard = await admin.identities.create({
+      name: 'dashboard-app',
+      roles: ['Operator', 'Delegator'],
+    });
     appToken = (await admin.appTokens.grant({}, dashboard.id)).token;
     await admin.identities.create({ name: 'dana', roles: ['Reader'], password });
     app = buildDashboard({ tokenwardUrl: tw.url, appToken, scope: 'Reader' }).listen(0, '127.0.0.1');

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { AppError, endpointAllowed } from '@tokenward/core';
+import { AppError, presentedCredential } from '@tokenward/core';
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Principal } from '../services/verifier.js';
 
@@ -22,51 +22,26 @@ declare module 'fastify' {
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-const ALT_HEADERS = ['x-tokenward-authorization', 'x-psu-authorization', 'authtoken'] as const;
-
-function stripBearer(value: string): string {
-  const v = value.trim();
-  return /^bearer\s+/i.test(v) ? v.replace(/^bearer\s+/i, '').trim() : v;
-}
 
 /**
- * The credential presented in headers, or null. Two different values are a 400; a header
- * credential always wins over the (ambient) session cookie.
+ * The credential presented in headers, or null (core's presentedCredential: the one reading of
+ * SPEC §3, shared with the SDK). Two different values are a 400; a header credential always wins
+ * over the (ambient) session cookie.
  */
 export function headerCredential(request: FastifyRequest): string | null {
-  const headers = request.headers;
-  const common = singleBearer(headers, request.raw.rawHeaders);
+  const common = singleBearer(request.headers, request.raw.rawHeaders);
   if (common !== undefined) return common;
-  const auth = headers.authorization;
-  const found = new Set<string>();
-  if (auth !== undefined) {
-    // Node keeps the first of repeated Authorization headers and drops the others: read them
-    // all, so two different ones are refused like any two credentials (SPEC §3).
-    const values = repeatedAuthorization(request.raw.rawHeaders)
-      ? (request.raw.headersDistinct.authorization ?? [auth])
-      : [auth];
-    for (const value of values) {
-      const v = value.trim();
-      if (!/^bearer\s+\S/i.test(v)) throw new AppError('unauthenticated');
-      found.add(stripBearer(v));
-    }
-  }
-  for (const h of ALT_HEADERS) {
-    const raw = headers[h];
-    if (raw === undefined) continue;
-    // A repeated header arrives as an array (or joined): treat each value as presented.
-    const values = Array.isArray(raw) ? raw : [raw];
-    for (const value of values) {
-      const v = stripBearer(value);
-      if (v.length === 0) throw new AppError('unauthenticated');
-      found.add(v);
-    }
-  }
-  if (found.size > 1) throw new AppError('multiple_credentials');
-  const [only] = found;
-  if (only === undefined) return null;
-  if (only.length > 8192) throw new AppError('unauthenticated');
-  return only;
+  // Node joins a repeated header into one value (or keeps only the first Authorization): the
+  // raw header list keeps every value, so two different ones are seen as two credentials.
+  const raw = request.raw.rawHeaders;
+  const found = presentedCredential((name) => {
+    const values: string[] = [];
+    for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) values.push(raw[i + 1]!);
+    return values.length > 0 ? values : undefined;
+  });
+  if (found === null) return null;
+  if ('error' in found) throw new AppError(found.error);
+  return found.token;
 }
 
 /**
@@ -112,6 +87,12 @@ function repeatedAuthorization(raw: string[]): boolean {
 }
 
 export interface AuthDeps {
+  /** Whether any client address is blocked for guessing (BearerFailureLimiter.anyBlocked). */
+  anyAddressBlocked: () => boolean;
+  /** Throws 429 when the client address is blocked for guessing (BearerFailureLimiter.check). */
+  checkAddress: (address: string) => void;
+  /** Counts a failed header credential from the address (BearerFailureLimiter.failed). */
+  credentialFailed: (address: string) => Promise<void>;
   /** The caches' answer for a bearer token, or undefined when only the store can tell. */
   cachedToken: (credential: string) => Principal | null | undefined;
   authenticateHeader: (credential: string) => Promise<Principal | null>;
@@ -148,11 +129,7 @@ function authHook(
       if (mode === 'required') throw new AppError('unauthenticated');
       return;
     }
-    if (
-      checkEndpoints &&
-      principal.endpoints &&
-      !endpointAllowed(principal.endpoints, request.method, request.url)
-    ) {
+    if (checkEndpoints && !principal.authority.allowsRequest(request.method, request.url)) {
       throw new AppError('endpoint_not_allowed');
     }
     request.principal = principal;
@@ -195,9 +172,12 @@ function resolvePrincipal(
 ): Principal | null | Promise<Principal | null> {
   const credential = headerCredential(request);
   if (credential !== null) {
+    // An address caught guessing gets 429 for every credential, good ones too: no oracle. (The
+    // client address is only worked out while some address is blocked.)
+    if (deps.anyAddressBlocked()) deps.checkAddress(request.ip);
     if (!secret) {
       const cached = deps.cachedToken(credential);
-      if (cached === null) throw new AppError('unauthenticated');
+      if (cached === null) return refuse(request, deps);
       if (cached !== undefined) return cached;
     }
     return (async () => {
@@ -205,8 +185,7 @@ function resolvePrincipal(
       // left in a browser is no credential and does not get in the way.
       if (secret && (await deps.authenticateSession(secret))) throw new AppError('multiple_credentials');
       const principal = await deps.authenticateHeader(credential);
-      if (!principal) throw new AppError('unauthenticated');
-      return principal;
+      return principal ?? refuse(request, deps);
     })();
   }
   if (!secret) return null;
@@ -222,6 +201,12 @@ function resolvePrincipal(
     }
     return principal;
   })();
+}
+
+/** A header credential that is not valid: counted against the client address, then 401. */
+async function refuse(request: FastifyRequest, deps: AuthDeps): Promise<never> {
+  await deps.credentialFailed(request.ip);
+  throw new AppError('unauthenticated');
 }
 
 /** The session cookie's value, parsing the request's cookies only when it has any. */

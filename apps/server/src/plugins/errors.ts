@@ -1,6 +1,7 @@
 import { STATUS_CODES as REASON_PHRASES } from 'node:http';
 import type { Socket } from 'node:net';
 import { AppError, ERRORS, type ErrorCode, errorBody } from '@tokenward/core';
+import { classifyStoreError } from '@tokenward/store';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 const STATUS_CODES: Record<number, ErrorCode> = {
@@ -24,14 +25,6 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_BAD_URL: 'invalid_request',
   FST_ERR_ASYNC_CONSTRAINT: 'invalid_request',
 };
-
-/**
- * Store errors about a value it cannot hold or compare: an id beyond PostgreSQL's integer range
- * (22003), a NUL character in text (22021), a number that is not finite (22P02, and SQLite's
- * datatype mismatch; Ajv coerces "1e309" in a query string to Infinity). Such values come from
- * the request, so they are a 400 (found by test/hostile-requests.test.ts; each was a 500).
- */
-const UNSTORABLE_VALUE_CODES = new Set(['22003', '22021', '22P02', 'SQLITE_MISMATCH']);
 
 /** Maps any error to the SPEC §4 body. Public messages only; causes go to the log. */
 export function toErrorResponse(err: unknown): {
@@ -65,14 +58,27 @@ export function toErrorResponse(err: unknown): {
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return { status, body: errorBody(STATUS_CODES[status] ?? 'invalid_request'), headers: {} };
   }
-  if (fe.code && UNSTORABLE_VALUE_CODES.has(fe.code)) {
-    return {
-      status: 400,
-      body: errorBody('invalid_request', 'A value in the request is out of range or is not valid text.'),
-      headers: {},
-    };
+  // What a store error means is the store package's knowledge (classifyStoreError):
+  switch (classifyStoreError(err)) {
+    // Connection lost or refused, a timeout, a lock not granted, the schema missing or behind:
+    // not the caller's fault, and worth retrying.
+    case 'unavailable':
+      return { status: 503, body: errorBody('store_unavailable'), headers: { 'retry-after': '1' } };
+    // A value from the request the store cannot hold or compare: an id beyond PostgreSQL's
+    // integer range, NUL in text, a number that is not finite (Ajv coerces "1e309" in a query
+    // string to Infinity). Found by test/hostile-requests.test.ts; each was a 500.
+    case 'bad_value':
+      return {
+        status: 400,
+        body: errorBody('invalid_request', 'A value in the request is out of range or is not valid text.'),
+        headers: {},
+      };
+    // A constraint refused the write (e.g. two requests creating the same name at once).
+    case 'conflict':
+      return { status: 409, body: errorBody('conflict'), headers: {} };
+    default:
+      return { status: 500, body: errorBody('internal_error'), headers: {} };
   }
-  return { status: 500, body: errorBody('internal_error'), headers: {} };
 }
 
 export function registerErrorHandling(
@@ -81,13 +87,9 @@ export function registerErrorHandling(
 ): void {
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const { status, body, headers } = toErrorResponse(err);
+    // The cause goes to the log only; the body says nothing more than its code.
     if (status >= 500) {
-      const storeDown = isStoreUnavailable(err);
-      request.log.error({ err }, storeDown ? 'store unavailable' : 'unhandled error');
-      if (storeDown) {
-        const e = new AppError('store_unavailable');
-        return reply.code(503).header('retry-after', '1').send(e.toBody());
-      }
+      request.log.error({ err }, body.code === 'store_unavailable' ? 'store unavailable' : 'unhandled error');
     }
     return reply.code(status).headers(headers).send(body);
   });
@@ -98,29 +100,9 @@ export function registerErrorHandling(
   });
 }
 
-/** Connection-level failures of either store: the request may be retried. */
+/** Store errors that are not the caller's fault: the request may be retried (503). */
 export function isStoreUnavailable(err: unknown): boolean {
-  const e = err as { code?: string; message?: string } | null;
-  if (!e) return false;
-  const code = e.code ?? '';
-  return (
-    [
-      'ECONNREFUSED',
-      'ECONNRESET',
-      'ETIMEDOUT',
-      'EPIPE',
-      '57P01',
-      '57P02',
-      '57P03',
-      '08006',
-      '08001',
-      '08003',
-      'SQLITE_BUSY',
-    ].includes(code) ||
-    /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
-      e.message ?? '',
-    )
-  );
+  return classifyStoreError(err) === 'unavailable';
 }
 
 /**
@@ -141,6 +123,7 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${status} ${REASON_PHRASES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        'X-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n' +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   }

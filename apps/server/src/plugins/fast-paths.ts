@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MANAGEMENT_PERMISSIONS } from '@tokenward/core';
 import type { Principal } from '../services/verifier.js';
 import { singleBearer } from './auth.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 
 /** The gateway check (`GET`, routes/protocol.ts). */
 export const VERIFY_PATH = '/api/v1/auth/verify';
@@ -14,9 +15,15 @@ export function gatewayHeaders(p: Principal): Record<string, string> {
     'x-tokenward-identity': String(p.identity.id),
     'x-tokenward-identity-name': encodeURIComponent(p.identity.name),
     'x-tokenward-roles': p.roles.join(','),
-    'x-tokenward-permissions': MANAGEMENT_PERMISSIONS.filter((x) => p.permissions.has(x)).join(','),
+    'x-tokenward-permissions': MANAGEMENT_PERMISSIONS.filter((x) => p.authority.has(x)).join(','),
   };
   return p.gatewayHeaders;
+}
+
+/** The fast path's 204: the security headers, then the route's (computed once per principal). */
+function fastVerifyHeaders(p: Principal): Record<string, string> {
+  p.fastGatewayHeaders ??= { ...SECURITY_HEADERS, ...gatewayHeaders(p) };
+  return p.fastGatewayHeaders;
 }
 
 /** The headers of an introspection answer (its length comes on top). */
@@ -24,6 +31,36 @@ export const INTROSPECTION_HEADERS = {
   'cache-control': 'no-store',
   'content-type': 'application/json; charset=utf-8',
 } as const;
+
+/** `x-tokenward-`: the prefix of the headers only Tokenward sets (and of the credential one). */
+export const TOKENWARD_HEADER_PREFIX = 'x-tokenward-';
+/** The one `X-Tokenward-*` header a client may send: a credential (plugins/auth.ts). */
+export const TOKENWARD_CREDENTIAL_HEADER = 'x-tokenward-authorization';
+
+/**
+ * Whether a request carries an `X-Tokenward-*` header other than X-Tokenward-Authorization: the
+ * names of Tokenward's answers to a gateway (X-Tokenward-Identity, -Roles, -Permissions…),
+ * which a client sends only to pass them off as Tokenward's. Reads the raw header names
+ * without allocating (it runs on every gateway check).
+ */
+export function spoofedTokenwardHeader(rawHeaders: readonly string[]): boolean {
+  const prefix = TOKENWARD_HEADER_PREFIX.length;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length <= prefix || (name.charCodeAt(0) | 0x20) !== 0x78) continue;
+    let j = 1;
+    // `| 0x20` lower-cases letters and leaves `-` as it is (header names hold no control bytes).
+    while (j < prefix && (name.charCodeAt(j) | 0x20) === TOKENWARD_HEADER_PREFIX.charCodeAt(j)) j++;
+    if (j < prefix) continue;
+    if (
+      name.length === TOKENWARD_CREDENTIAL_HEADER.length &&
+      name.toLowerCase() === TOKENWARD_CREDENTIAL_HEADER
+    )
+      continue;
+    return true;
+  }
+  return false;
+}
 
 /**
  * The one introspection body answered here: `{"token":"…"}` with a value made of token
@@ -47,11 +84,17 @@ export interface FastPathDeps {
   countIntrospect: (method: string, statusCode: number) => void;
   /** Longest introspection body answered here: at most MAX_INTROSPECT_BODY and the body limit. */
   maxIntrospectBody: number;
+  /**
+   * Whether the bearer-failure rate limiter blocks any client address right now: then every
+   * gateway check goes to the route, which answers a blocked address 429 (issue 12 item 7).
+   * Asked on every fast verify: it must be a cheap read.
+   */
+  anyAddressBlocked: () => boolean;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-const unrestricted = (p: Principal): boolean => p.endpoints === null;
+const unrestricted = (p: Principal): boolean => p.authority.endpoints === null;
 
 /**
  * The two calls every API call behind Tokenward may pay for, in front of the framework. Most of
@@ -60,8 +103,9 @@ const unrestricted = (p: Principal): boolean => p.endpoints === null;
  * answered here, in the `node:http` request handler:
  *
  * - `GET /api/v1/auth/verify`: exactly that path, no query, no body, no cookie, one
- *   `Authorization: Bearer` and no other credential header, a token the caches hold as valid,
- *   without an endpoint allow-list;
+ *   `Authorization: Bearer` and no other credential header, no other `X-Tokenward-*` header
+ *   (the route refuses those), no client address blocked by the bearer-failure limiter, a
+ *   token the caches hold as valid, without an endpoint allow-list;
  * - `POST /api/v1/token/introspect`: the same for the caller, `Content-Type: application/json`
  *   with a Content-Length, a body of just `{"token":"…"}`, and a token the caches can answer for.
  *
@@ -100,14 +144,16 @@ export class FastPaths {
     if (
       headers.cookie !== undefined ||
       headers['content-length'] !== undefined ||
-      headers['transfer-encoding'] !== undefined
+      headers['transfer-encoding'] !== undefined ||
+      spoofedTokenwardHeader(req.rawHeaders) ||
+      this.deps.anyAddressBlocked()
     )
       return false;
     const credential = singleBearer(headers, req.rawHeaders);
     if (credential === undefined) return false;
     const principal = this.deps.cachedToken(credential, unrestricted);
     if (!principal) return false;
-    res.writeHead(204, gatewayHeaders(principal));
+    res.writeHead(204, fastVerifyHeaders(principal));
     res.end();
     this.deps.countVerify('GET', 204);
     return true;
@@ -155,6 +201,7 @@ export class FastPaths {
       // A literal of fixed shape, not a spread: each spread result took V8's slow path, and a
       // fresh key enumeration when Node wrote it (bench/README.md, third pass).
       res.writeHead(200, {
+        'x-content-type-options': SECURITY_HEADERS['x-content-type-options'],
         'cache-control': INTROSPECTION_HEADERS['cache-control'],
         'content-type': INTROSPECTION_HEADERS['content-type'],
         'content-length': Buffer.byteLength(answer),

@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
-import { errors, IdParams, Pagination } from '../schemas/common.js';
+import { canonicalFields } from '../plugins/validation.js';
+import { BodyObject, errors, IdParams, Pagination } from '../schemas/common.js';
 import { TOKEN_TYPES } from '../services/protocol.service.js';
 import { meta } from './meta.js';
 
-const Body = Type.Object({
+const Body = BodyObject({
   tokenName: Type.String({ minLength: 1, maxLength: 128 }),
   tokenType: Type.Optional(
     Type.Union([
@@ -21,6 +22,8 @@ const Body = Type.Object({
   apiEndpoints: Type.Optional(Type.Array(Type.String({ maxLength: 600 }), { maxItems: 100 })),
   tokenExpiryTimestamp: Type.Optional(Type.Integer({ minimum: 0, maximum: 253402300799 })),
 });
+
+const V4_FIELDS = Object.keys(Body.properties);
 
 const ErrorPart = Type.Object({ errorMessage: Type.String(), errorCode: Type.Integer() });
 const TokenInfo = Type.Object({
@@ -45,6 +48,10 @@ export async function accessTokenV4Routes(app: FastifyInstance): Promise<void> {
           'Creates an access token for the caller. Also at /api/V4/AccessToken and /commandcenter/api/V4/AccessToken. Timestamps are epoch seconds.',
         body: Body,
         response: { 200: Type.Object({ error: ErrorPart, tokenInfo: TokenInfo }), ...errors(400, 401, 403) },
+      },
+      // Seed 004's fields, in any case (`TokenName` from .NET clients): a compatibility route.
+      preValidation: async (request) => {
+        request.body = canonicalFields(request.body, V4_FIELDS);
       },
     },
     async (request) => {

@@ -2,6 +2,7 @@ import { AppError } from '@tokenward/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
+import { canonicalFields } from '../plugins/validation.js';
 import { errors, IdParams, roleNames } from '../schemas/common.js';
 import {
   GrantBody,
@@ -18,46 +19,22 @@ type ImportInputBody = Static<typeof ImportBody>;
 
 const GrantParams = Type.Object({ identityId: Type.String({ pattern: '^[0-9]{1,15}$' }) });
 
-const IMPORT_KEYS: Record<string, string> = {
-  token: 'token',
-  identity: 'identity',
-  identityname: 'identityName',
-  identityid: 'identityId',
-  role: 'role',
-  roles: 'roles',
-  expiration: 'expiration',
-  expires: 'expiration',
-  name: 'name',
-  description: 'description',
-};
+/** The import body's fields: seed 001's (`Token`, `Identity`, `Role`, `Expiration`) and ours. */
+const IMPORT_FIELDS = ['token', 'identity', 'role', 'roles', 'expiration', 'name', 'description'] as const;
 
 /**
  * Seed 001's migration body comes from PowerShell hashtables: keys in any case (`Token`,
- * `Identity = @{ Name = 'Admin' }`, `Role`, `Expiration`). Normalise before validation.
+ * `Identity = @{ Name = 'Admin' }`, `Role`, `Expiration`). Keys are matched case-insensitively
+ * (the identity object's too); an unknown key or the same key twice in two cases is refused.
  */
 function normaliseImportBody(body: unknown): unknown {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return body;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
-    const key = IMPORT_KEYS[k.toLowerCase()];
-    if (key) out[key] = v;
+  const out = canonicalFields(body, IMPORT_FIELDS);
+  if (out === null || typeof out !== 'object' || Array.isArray(out)) return out;
+  const record = out as Record<string, unknown>;
+  if (record.identity !== null && typeof record.identity === 'object' && !Array.isArray(record.identity)) {
+    record.identity = canonicalFields(record.identity, ['name', 'id']);
   }
-  if (out.identity !== null && typeof out.identity === 'object' && !Array.isArray(out.identity)) {
-    const ident: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(out.identity as Record<string, unknown>)) {
-      const lk = k.toLowerCase();
-      if (lk === 'name') ident.name = v;
-      else if (lk === 'id') ident.id = v;
-    }
-    out.identity = ident;
-  }
-  if (out.identity === undefined) {
-    if (out.identityId !== undefined) out.identity = { id: out.identityId };
-    else if (out.identityName !== undefined) out.identity = { name: out.identityName };
-  }
-  delete out.identityId;
-  delete out.identityName;
-  return out;
+  return record;
 }
 
 const grantSchema = (summary: string, withParams: boolean) => ({
@@ -92,10 +69,23 @@ export async function appTokenRoutes(app: FastifyInstance): Promise<void> {
     );
   };
 
-  // Seed 001: `Invoke-RestMethod /api/v1/apptoken/grant -WebSession $Session` is a GET.
+  // Seed 001: `Invoke-RestMethod /api/v1/apptoken/grant -WebSession $Session` is a GET: the one
+  // state change a GET may make. Never a HEAD, whose answer has no body: the token minted would be
+  // lost (Fastify would otherwise answer HEAD with the GET handler).
+  const noHead = async () => {
+    throw new AppError('method_not_allowed', 'Grant with GET or POST; HEAD never grants.', {
+      headers: { allow: 'GET, POST' },
+    });
+  };
+  for (const path of ['/apptoken/grant', '/apptoken/grant/:identityId']) {
+    app.head(path, { config: { auth: 'none' }, schema: { hide: true } }, noHead);
+  }
   app.get(
     '/apptoken/grant',
-    { schema: grantSchema('Grants the caller an app token with its roles.', false) },
+    {
+      exposeHeadRoute: false,
+      schema: grantSchema('Grants the caller an app token with its roles.', false),
+    },
     grant,
   );
   app.post(
@@ -105,7 +95,10 @@ export async function appTokenRoutes(app: FastifyInstance): Promise<void> {
   );
   app.get(
     '/apptoken/grant/:identityId',
-    { schema: grantSchema('Grants an app token to another identity (tokens:grant-any).', true) },
+    {
+      exposeHeadRoute: false,
+      schema: grantSchema('Grants an app token to another identity (tokens:grant-any).', true),
+    },
     grant,
   );
   app.post(

@@ -4,7 +4,6 @@ import type { FastifyInstance } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
 import { errors, Pagination } from '../schemas/common.js';
-import { requirePermission } from '../services/authorization.js';
 
 const AuditQuery = Type.Object({
   actor: Type.Optional(Type.String({ maxLength: 128, description: 'Actor name or id.' })),
@@ -54,7 +53,7 @@ export async function auditRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      requirePermission(caller(request), 'audit:read');
+      caller(request).authority.require('audit:read');
       const q = request.query as Static<typeof AuditQuery>;
       const date = (v: string | undefined, field: string) => {
         if (v === undefined) return undefined;

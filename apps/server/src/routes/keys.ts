@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
 import { errors } from '../schemas/common.js';
-import { requirePermission } from '../services/authorization.js';
 import { meta } from './meta.js';
 
 const KeySchema = Type.Object({
@@ -40,7 +39,7 @@ export async function keyRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      requirePermission(caller(request), 'keys:rotate');
+      caller(request).authority.require('keys:rotate');
       return { items: await app.tw.keys.allViews() };
     },
   );
@@ -57,7 +56,7 @@ export async function keyRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const p = caller(request);
-      requirePermission(p, 'keys:rotate');
+      p.authority.require('keys:rotate');
       const key = await app.tw.keys.rotate();
       await app.tw.invalidator.keys();
       await app.tw.audit.record({

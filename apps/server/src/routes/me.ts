@@ -32,7 +32,7 @@ export async function meRoutes(app: FastifyInstance): Promise<void> {
         identity: await app.tw.identities.get(p, p.identity.id),
         via: p.via,
         roles: p.roles,
-        permissions: MANAGEMENT_PERMISSIONS.filter((perm) => p.permissions.has(perm)),
+        permissions: MANAGEMENT_PERMISSIONS.filter((perm) => p.authority.has(perm)),
         tokenId: p.token?.id ?? null,
         apiEndpoints: p.endpoints ? p.endpoints.map((e) => e.source) : null,
       };

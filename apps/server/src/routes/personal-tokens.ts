@@ -2,20 +2,24 @@ import { AppError } from '@tokenward/core';
 import type { FastifyInstance } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
-import { DateInput, errors, IdParams, Pagination } from '../schemas/common.js';
+import { canonicalFields } from '../plugins/validation.js';
+import { BodyObject, DateInput, errors, IdParams, Pagination } from '../schemas/common.js';
 import { PatchTokenBody, StatusFilter, statusFilter, TokenListSchema } from '../schemas/token.js';
 import { meta } from './meta.js';
 
-const CreateBody = Type.Object({
+const CreateBody = BodyObject({
   name: Type.String({ minLength: 1, maxLength: 128 }),
   description: Type.Optional(Type.String({ maxLength: 2000 })),
   expiration: Type.Optional(DateInput),
 });
 
-const AuthParams = Type.Object({
+const authFields = {
   username: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
   personalToken: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
-});
+};
+const AuthBody = BodyObject(authFields);
+const AuthQuery = Type.Object(authFields);
+const AUTH_FIELDS = Object.keys(authFields);
 
 export async function personalTokenRoutes(app: FastifyInstance): Promise<void> {
   app.get(
@@ -91,12 +95,17 @@ export async function personalTokenRoutes(app: FastifyInstance): Promise<void> {
     '/PersonalTokens/authenticate',
     {
       config: { auth: 'none' },
+      // Seed 003's parameters, in any case, in the query string or the body (a compatibility route).
+      preValidation: async (request) => {
+        request.query = canonicalFields(request.query, AUTH_FIELDS, 'keep');
+        request.body = canonicalFields(request.body, AUTH_FIELDS);
+      },
       schema: {
         tags: ['personal tokens'],
         summary:
           'Exchanges a username (or email) and personal token for a short-lived bearer token (seed 003). Parameters in the query string, a JSON body or a form body.',
-        querystring: AuthParams,
-        body: AuthParams,
+        querystring: AuthQuery,
+        body: AuthBody,
         response: {
           200: Type.Object({
             token: Type.String(),
@@ -115,8 +124,8 @@ export async function personalTokenRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const q = request.query as Static<typeof AuthParams>;
-      const b = (request.body ?? {}) as Static<typeof AuthParams>;
+      const q = request.query as Static<typeof AuthQuery>;
+      const b = (request.body ?? {}) as Static<typeof AuthBody>;
       const username = q.username ?? b.username;
       const personalToken = q.personalToken ?? b.personalToken;
       if (!username || !personalToken)

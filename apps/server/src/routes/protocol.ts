@@ -3,21 +3,21 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
 import { INTROSPECTION_HEADERS } from '../plugins/fast-paths.js';
-import { errors } from '../schemas/common.js';
+import { BodyObject, errors } from '../schemas/common.js';
 import { meta } from './meta.js';
 
 const TokenParam = Type.String({ minLength: 1, maxLength: 8192 });
 
-const IntrospectBody = Type.Object({
+const IntrospectBody = BodyObject({
   token: TokenParam,
   token_type_hint: Type.Optional(Type.String({ maxLength: 64 })),
 });
-const RefreshBody = Type.Object({
+const RefreshBody = BodyObject({
   grant_type: Type.Optional(Type.Literal('refresh_token')),
   refresh_token: Type.Optional(TokenParam),
   refreshToken: Type.Optional(TokenParam),
 });
-const ExchangeBody = Type.Object({
+const ExchangeBody = BodyObject({
   grant_type: Type.Literal('urn:ietf:params:oauth:grant-type:token-exchange'),
   subject_token: TokenParam,
   subject_token_type: Type.Optional(Type.String({ maxLength: 128 })),
@@ -151,8 +151,6 @@ export async function protocolRoutes(app: FastifyInstance): Promise<void> {
           ...(b.scope ? { scope: b.scope } : {}),
         },
         meta(request),
-        (secret) => app.tw.verifier.authenticateSession(secret),
-        (value) => app.tw.verifier.authenticateToken(value),
       );
     },
   );

@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { CSRF_COOKIE, caller, SESSION_COOKIE } from '../plugins/auth.js';
-import { errors, IdParams, Pagination } from '../schemas/common.js';
+import { canonicalFields } from '../plugins/validation.js';
+import { BodyObject, errors, IdParams, Pagination } from '../schemas/common.js';
 import { meta } from './meta.js';
 
-const SignInBody = Type.Object({
+const SignInBody = BodyObject({
   username: Type.String({ minLength: 1, maxLength: 256 }),
   password: Type.String({ minLength: 1, maxLength: 1024 }),
 });
@@ -35,6 +36,10 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     '/signin',
     {
       config: { auth: 'none' },
+      // Seed 001's sign-in body, in any case (a compatibility route).
+      preValidation: async (request) => {
+        request.body = canonicalFields(request.body, ['username', 'password']);
+      },
       schema: {
         tags: ['sessions'],
         summary: 'Sign in with a username (or email) and password; sets the session cookie.',

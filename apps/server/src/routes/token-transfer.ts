@@ -38,6 +38,15 @@ const TokenRecord = Type.Object(
     expiration: Type.String({ maxLength: 64 }),
     revoked: Type.Boolean(),
     revokedDate: Type.Union([Type.Null(), Type.String({ maxLength: 64 })]),
+    ceiling: Type.Optional(
+      Type.Union(
+        [Type.Null(), Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 200 })],
+        {
+          description:
+            'The effective permission grants of whoever minted the token: it keeps them as its ceiling where it is imported.',
+        },
+      ),
+    ),
   },
   // A record carrying anything else (a token value above all) is refused, not ignored.
   { additionalProperties: false },

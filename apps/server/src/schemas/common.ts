@@ -1,4 +1,16 @@
-import { type Static, Type } from 'typebox';
+import { type Static, type TProperties, Type } from 'typebox';
+
+/**
+ * A request body object: it takes the properties listed and refuses any other (400
+ * `unknown_field`, naming it). Every body schema is one of these, so a field nobody asked for
+ * never reaches a service, let alone a query.
+ */
+export function BodyObject<T extends TProperties>(
+  properties: T,
+  options: { minProperties?: number; description?: string } = {},
+) {
+  return Type.Object(properties, { ...options, additionalProperties: false });
+}
 
 export const ErrorSchema = Type.Object(
   {
@@ -32,11 +44,18 @@ export const RoleList = Type.Union([
   Type.String({ maxLength: 2000 }),
   Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 50 }),
 ]);
-/** ISO 8601, `/Date(ms)/`, epoch seconds, or the object PowerShell writes for a DateTime. */
+/**
+ * ISO 8601, `/Date(ms)/`, epoch seconds, or the object Windows PowerShell's ConvertTo-Json
+ * writes for a DateTime (`{"value":"/Date(ms)/","DisplayHint":2,"DateTime":"…"}`).
+ */
 export const DateInput = Type.Union([
   Type.String({ maxLength: 64 }),
   Type.Number(),
-  Type.Object({}, { additionalProperties: true }),
+  BodyObject({
+    value: Type.Union([Type.String({ maxLength: 64 }), Type.Number()]),
+    DisplayHint: Type.Optional(Type.Integer()),
+    DateTime: Type.Optional(Type.String({ maxLength: 128 })),
+  }),
   Type.Null(),
 ]);
 export const EndpointList = Type.Array(Type.String({ minLength: 1, maxLength: 600 }), { maxItems: 100 });

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { Name, Pagination } from './common.js';
+import { BodyObject, Name, Pagination } from './common.js';
 
 export const IdentitySchema = Type.Object(
   {
@@ -13,6 +13,10 @@ export const IdentitySchema = Type.Object(
     roles: Type.Array(Type.String()),
     enabled: Type.Boolean(),
     hasPassword: Type.Boolean(),
+    actFor: Type.Union([Type.Array(Type.Integer()), Type.Null()], {
+      description:
+        'Identities (ids) this identity may act for through token exchange, when it holds tokens:exchange; null: any.',
+    }),
     created: Type.String({ format: 'date-time' }),
     updated: Type.String({ format: 'date-time' }),
   },
@@ -23,8 +27,15 @@ const Email = Type.Union([Type.String({ maxLength: 254, pattern: '^[^\\s@]+@[^\\
 const PersonName = Type.Union([Type.String({ maxLength: 128 }), Type.Null()]);
 const Password = Type.Union([Type.String({ minLength: 8, maxLength: 1024 }), Type.Null()]);
 const Roles = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 50 });
+const ActFor = Type.Union(
+  [Type.Array(Type.Integer({ minimum: 1, maximum: 2_147_483_647 }), { maxItems: 1000 }), Type.Null()],
+  {
+    description:
+      'Whom this identity may act for through token exchange (identity ids); null or absent: anyone.',
+  },
+);
 
-export const CreateIdentityBody = Type.Object({
+export const CreateIdentityBody = BodyObject({
   name: Name,
   email: Type.Optional(Email),
   firstName: Type.Optional(PersonName),
@@ -33,9 +44,10 @@ export const CreateIdentityBody = Type.Object({
   enabled: Type.Optional(Type.Boolean()),
   password: Type.Optional(Password),
   source: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_-]{0,31}$' })),
+  actFor: Type.Optional(ActFor),
 });
 
-export const UpdateIdentityBody = Type.Object({
+export const UpdateIdentityBody = BodyObject({
   name: Type.Optional(Name),
   email: Type.Optional(Email),
   firstName: Type.Optional(PersonName),
@@ -43,6 +55,7 @@ export const UpdateIdentityBody = Type.Object({
   roles: Type.Optional(Roles),
   enabled: Type.Optional(Type.Boolean()),
   password: Type.Optional(Password),
+  actFor: Type.Optional(ActFor),
 });
 
 export const IdentityListQuery = Type.Object({
@@ -69,13 +82,13 @@ export const RoleSchema = Type.Object(
   { $id: 'Role' },
 );
 
-export const CreateRoleBody = Type.Object({
+export const CreateRoleBody = BodyObject({
   name: Type.String({ minLength: 1, maxLength: 64 }),
   description: Type.Optional(Type.String({ maxLength: 2000 })),
   permissions: Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 200 }),
 });
 
-export const UpdateRoleBody = Type.Object(
+export const UpdateRoleBody = BodyObject(
   {
     description: Type.Optional(Type.String({ maxLength: 2000 })),
     permissions: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 200 })),

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { DateInput, EndpointList, Name, Pagination, RoleList, Text } from './common.js';
+import { BodyObject, DateInput, EndpointList, Name, Pagination, RoleList, Text } from './common.js';
 
 export const TokenViewSchema = Type.Object(
   {
@@ -41,7 +41,7 @@ export const TokenListSchema = Type.Object({
   offset: Type.Integer(),
 });
 
-export const GrantBody = Type.Object({
+export const GrantBody = BodyObject({
   role: Type.Optional(RoleList),
   roles: Type.Optional(RoleList),
   expiration: Type.Optional(DateInput),
@@ -51,12 +51,12 @@ export const GrantBody = Type.Object({
   apiEndpoints: Type.Optional(EndpointList),
 });
 
-export const ImportBody = Type.Object({
+export const ImportBody = BodyObject({
   token: Type.String({ minLength: 1, maxLength: 4096 }),
   identity: Type.Union([
     Type.String({ minLength: 1, maxLength: 128 }),
     Type.Integer({ minimum: 1 }),
-    Type.Object({
+    BodyObject({
       name: Type.Optional(Name),
       id: Type.Optional(Type.Integer({ minimum: 1 })),
     }),
@@ -68,7 +68,7 @@ export const ImportBody = Type.Object({
   description: Type.Optional(Text),
 });
 
-export const PatchTokenBody = Type.Object(
+export const PatchTokenBody = BodyObject(
   {
     name: Type.Optional(Type.String({ maxLength: 128 })),
     description: Type.Optional(Text),

@@ -1,21 +1,29 @@
-import { generateToken, hashToken, tokenHint } from '@tokenward/core';
+import { Authority, generateToken, hashToken, type MintPlan, tokenHint } from '@tokenward/core';
 import { insertToken, type Store, type TokenRow } from '@tokenward/store';
 import type { AccessClaims, KeyRing } from './key-ring.js';
+import type { RoleCatalog } from './role-catalog.js';
+
+/** RFC 8693 §4.1 `act`: the acting party, with the chain of earlier actors nested inside. */
+export interface ActClaim {
+  sub: string;
+  name: string;
+  act?: ActClaim;
+}
 
 export interface AccessGrant {
-  identity: { id: number; name: string };
-  roles: string[];
-  /** Endpoint allow-list (`METHOD /path`), or null for everything the roles allow. */
-  endpoints: string[] | null;
-  /** Further permission limit (token exchange with a narrower scope), or null. */
-  permissions?: string[] | null;
+  /** The identity the token is for, with its current roles. */
+  identity: { id: number; name: string; roles: readonly string[] };
+  /** Roles, ceiling and endpoint allow-list decided by planMint. */
+  plan: MintPlan;
   ttlMs: number;
-  /** The long-lived token this one comes from: revoking it revokes this one. */
+  /** The token that minted this one: revoking it revokes this one. */
   parentId: number | null;
+  /** Exchange: the actor's token, which minted it too (revoking it revokes this one as well). */
+  actorTokenId?: number | null;
   familyId?: number | null;
   name?: string;
   subtype?: string | null;
-  act?: { sub: string; name: string };
+  act?: ActClaim | undefined;
   createdBy: number | null;
 }
 
@@ -27,57 +35,78 @@ export class AccessIssuer {
   constructor(
     private readonly store: Store,
     private readonly keys: KeyRing,
+    private readonly roles: RoleCatalog,
     private readonly clock: () => number,
     private readonly prefix: string,
   ) {}
 
-  /** A short-lived access JWT (SPEC §2 claims). */
-  async issueJwt(g: AccessGrant): Promise<{ token: string; row: TokenRow; expiresAtMs: number }> {
+  /**
+   * A short-lived access JWT (SPEC §2 claims). `roles` are the roles it really holds and `perms`
+   * its effective grants when they are narrower than everything, so a service verifying it
+   * offline (the SDK) decides exactly as Tokenward does.
+   */
+  async issueJwt(
+    g: AccessGrant,
+    db: Store['db'] = this.store.db,
+  ): Promise<{ token: string; row: TokenRow; expiresAtMs: number; roles: string[] }> {
+    const authority = new Authority(
+      {
+        identityId: g.identity.id,
+        credentialRoles: g.plan.roles,
+        identityRoles: g.identity.roles,
+        ceiling: g.plan.ceiling,
+        endpoints: null,
+        singleUse: false,
+      },
+      this.roles,
+    );
+    const grants = authority.grants().grants;
     const claims: Omit<AccessClaims, 'iss' | 'aud' | 'iat' | 'nbf' | 'exp'> = {
       sub: String(g.identity.id),
       name: g.identity.name,
-      roles: g.roles,
-      scope: g.endpoints ? 'custom' : 'all',
+      roles: [...authority.roles],
+      scope: g.plan.endpoints ? 'custom' : 'all',
       jti: generateToken('access', this.prefix).slice(-22),
       ...(g.parentId === null ? {} : { tid: g.parentId }),
-      ...(g.endpoints ? { api_endpoints: g.endpoints } : {}),
-      ...(g.permissions ? { perms: g.permissions } : {}),
+      ...(g.plan.endpoints ? { api_endpoints: g.plan.endpoints } : {}),
+      ...(grants.length === 1 && grants[0] === '*' ? {} : { perms: [...grants] }),
       ...(g.act ? { act: g.act } : {}),
     };
     const { jwt, expiresAtMs } = await this.keys.sign(claims, g.ttlMs);
-    const row = await this.insert(g, jwt, expiresAtMs);
-    return { token: jwt, row, expiresAtMs };
+    const row = await this.insert(db, g, jwt, expiresAtMs);
+    return { token: jwt, row, expiresAtMs, roles: [...authority.roles] };
   }
 
   /** A long-lived opaque access token (seed 004's MS_SCIM and OneTouch types). */
-  async issueOpaque(g: AccessGrant): Promise<{ token: string; row: TokenRow; expiresAtMs: number }> {
+  async issueOpaque(
+    g: AccessGrant,
+    db: Store['db'] = this.store.db,
+  ): Promise<{ token: string; row: TokenRow; expiresAtMs: number }> {
     const token = generateToken('access', this.prefix);
     const expiresAtMs = this.clock() + g.ttlMs;
-    const row = await this.insert(g, token, expiresAtMs);
+    const row = await this.insert(db, g, token, expiresAtMs);
     return { token, row, expiresAtMs };
   }
 
-  private insert(g: AccessGrant, value: string, expiresAtMs: number): Promise<TokenRow> {
-    return insertToken(this.store.db, {
+  private insert(db: Store['db'], g: AccessGrant, value: string, expiresAtMs: number): Promise<TokenRow> {
+    return insertToken(db, {
       kind: 'access',
-      token_hash: hashToken(value),
+      tokenHash: hashToken(value),
       hint: tokenHint(value),
       name: g.name ?? '',
       description: '',
-      identity_id: g.identity.id,
-      roles: JSON.stringify(g.roles),
-      scope: g.endpoints ? 'custom' : 'all',
-      api_endpoints: g.endpoints ? JSON.stringify(g.endpoints) : null,
-      permissions: g.permissions ? JSON.stringify(g.permissions) : null,
-      created_at_ms: this.clock(),
-      expires_at_ms: expiresAtMs,
-      revoked_at_ms: null,
-      last_used_at_ms: null,
-      parent_id: g.parentId,
-      family_id: g.familyId ?? null,
-      spent_at_ms: null,
+      identityId: g.identity.id,
+      roles: g.plan.roles,
+      endpoints: g.plan.endpoints,
+      ceiling: g.plan.ceiling,
+      act: g.act ?? null,
+      createdAtMs: this.clock(),
+      expiresAtMs,
+      parentId: g.parentId,
+      actorTokenId: g.actorTokenId ?? null,
+      familyId: g.familyId ?? null,
       subtype: g.subtype ?? null,
-      created_by: g.createdBy,
+      createdBy: g.createdBy,
     });
   }
 }

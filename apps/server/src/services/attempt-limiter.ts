@@ -1,11 +1,53 @@
-import { deleteRateLimits, findRateLimits, type Store, upsertRateLimit } from '@tokenward/store';
+import { AppError } from '@tokenward/core';
+import {
+  claimAfterBackoff,
+  countAttempt,
+  deleteRateLimits,
+  findRateLimits,
+  purgeRateLimits,
+  type Store,
+  touchRateLimit,
+  uncountAttempt,
+} from '@tokenward/store';
+import { LRUCache } from 'lru-cache';
+
+/** How long an address that signed in successfully stays known good for that account. */
+const KNOWN_GOOD_MS = 30 * 86_400_000;
+/** Addresses share more attempts than one person has: several people may sit behind one. */
+const ADDRESS_FACTOR = 5;
+
+function backoffMs(over: number, windowMs: number): number {
+  return Math.min(windowMs, 1000 * 2 ** Math.min(over, 20));
+}
+
+function rateLimited(waitMs: number): AppError {
+  return new AppError('rate_limited', undefined, {
+    headers: { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) },
+  });
+}
+
+/** One password (or personal-token) attempt that the limiter let through. */
+export interface Attempt {
+  /** The secret was right: its counts are taken back and the address becomes known good. */
+  succeeded(): Promise<void>;
+}
 
 /**
- * Counts failed attempts per key (a username, a client address) in a window, in the store, so
- * every instance sharing it sees the same counts and spreading attempts over instances gains
- * nothing. After `maxAttempts` failures a key is blocked, with a back-off that doubles on every
- * further failure (capped at the window). Keys naming a client address (`…ip:…`) allow five
- * times as many, since several people may share one address.
+ * Online guessing of passwords and personal tokens (OWASP ASVS 4.0 V2.2.1; docs/security.md).
+ * Counts live in the store, so every instance sees the same, and every count is one atomic
+ * statement: concurrent attempts cannot all pass a check made before any of them counted.
+ *
+ * The policy throttles the failing address, not the account:
+ * - per (account, address): `maxAttempts` tries in the window; then one try per back-off
+ *   period, the back-off doubling (1 s, 2 s, 4 s, … capped at the window);
+ * - per address, whatever the account: five times as many;
+ * - per account, across addresses: when more than `maxAttempts` different addresses have
+ *   tried it in the window (a distributed attack), a new address is refused for the rest of
+ *   the window unless it signed this account in successfully before (within 30 days).
+ * So failures from one address never lock the real user out from another address, and the
+ * name and the email of an identity share one count (the account is the identity).
+ *
+ * Attempts are counted before the secret is checked (`begin`) and taken back on success.
  */
 export class AttemptLimiter {
   constructor(
@@ -15,39 +57,120 @@ export class AttemptLimiter {
     private readonly clock: () => number,
   ) {}
 
-  /** Seconds to wait before the next attempt for any of the keys, or 0 when allowed. */
-  async retryAfterSeconds(keys: readonly string[]): Promise<number> {
+  /**
+   * Counts an attempt of `scope` (`signin`, `pat`) on `account` (an identity id, or the name
+   * tried when none matches) from `address`; throws 429 with Retry-After when it may not be made.
+   */
+  async begin(scope: string, account: string, address: string): Promise<Attempt> {
+    const db = this.store.db;
     const now = this.clock();
-    let wait = 0;
-    for (const r of await findRateLimits(this.store.db, keys)) {
-      if (r.blocked_until_ms > now) wait = Math.max(wait, Math.ceil((r.blocked_until_ms - now) / 1000));
-    }
-    return wait;
-  }
+    const pairKey = `${scope}:pair:${account}|${address}`;
+    const addressKey = `${scope}:ip:${address}`;
+    const accountKey = `${scope}:acct:${account}`;
+    const goodKey = `${scope}:ok:${account}|${address}`;
 
-  async fail(keys: readonly string[]): Promise<void> {
-    const now = this.clock();
-    const existing = new Map((await findRateLimits(this.store.db, keys)).map((r) => [r.key, r]));
-    for (const key of keys) {
-      const prev = existing.get(key);
-      const fresh = !prev || now - prev.window_start_ms > this.windowMs;
-      const failures = fresh ? 1 : prev.failures + 1;
-      let blockedUntil = fresh ? 0 : prev.blocked_until_ms;
-      const max = key.includes('ip:') ? this.maxAttempts * 5 : this.maxAttempts;
-      if (failures >= max) {
-        const over = failures - max;
-        blockedUntil = now + Math.min(this.windowMs, 1000 * 2 ** Math.min(over, 20));
+    // Per address, whatever the account.
+    const byAddress = await countAttempt(db, addressKey, now, this.windowMs);
+    if (!(await this.allowed(addressKey, byAddress.count, this.maxAttempts * ADDRESS_FACTOR, now))) {
+      await uncountAttempt(db, addressKey);
+      throw rateLimited(await this.waitMs(addressKey, now));
+    }
+    // Per (account, address).
+    const pair = await countAttempt(db, pairKey, now, this.windowMs);
+    if (!(await this.allowed(pairKey, pair.count, this.maxAttempts, now))) {
+      await Promise.all([uncountAttempt(db, addressKey), uncountAttempt(db, pairKey)]);
+      throw rateLimited(await this.waitMs(pairKey, now));
+    }
+    // Per account: distinct addresses in the window (an address counts at its first attempt).
+    let countedAddress = false;
+    if (pair.count === 1) {
+      countedAddress = true;
+      const byAccount = await countAttempt(db, accountKey, now, this.windowMs);
+      if (byAccount.count > this.maxAttempts) {
+        const [good] = await findRateLimits(db, [goodKey]);
+        if (!good || good.window_start_ms <= now - KNOWN_GOOD_MS) {
+          await Promise.all([
+            uncountAttempt(db, addressKey),
+            uncountAttempt(db, pairKey),
+            uncountAttempt(db, accountKey),
+          ]);
+          throw rateLimited(byAccount.windowStartMs + this.windowMs - now);
+        }
       }
-      await upsertRateLimit(this.store.db, {
-        key,
-        failures,
-        window_start_ms: fresh ? now : prev.window_start_ms,
-        blocked_until_ms: blockedUntil,
-      });
     }
+    return {
+      succeeded: async () => {
+        await deleteRateLimits(db, [pairKey]);
+        await uncountAttempt(db, addressKey);
+        if (countedAddress) await uncountAttempt(db, accountKey);
+        await touchRateLimit(db, goodKey, this.clock());
+      },
+    };
   }
 
-  async succeed(keys: readonly string[]): Promise<void> {
-    await deleteRateLimits(this.store.db, keys);
+  /**
+   * Below the limit an attempt is allowed; at or beyond it, only the one attempt that claims
+   * the key after its back-off has passed (one conditional update decides among concurrent ones).
+   */
+  private async allowed(key: string, count: number, max: number, now: number): Promise<boolean> {
+    if (count < max) return true;
+    return claimAfterBackoff(this.store.db, key, now, now + backoffMs(count - max, this.windowMs));
+  }
+
+  private async waitMs(key: string, now: number): Promise<number> {
+    const [row] = await findRateLimits(this.store.db, [key]);
+    return row ? Math.max(1000, row.blocked_until_ms - now) : 1000;
+  }
+
+  /** Drops counts whose window has long passed, and known-good addresses older than 30 days. */
+  async purge(): Promise<void> {
+    const now = this.clock();
+    await purgeRateLimits(this.store.db, now - Math.max(KNOWN_GOOD_MS, this.windowMs * 2));
+  }
+}
+
+/**
+ * Guessing bearer credentials: failed ones are counted per client address in the store (shared
+ * by every instance, one atomic statement each); after `maxFailures` in the window, every
+ * request from that address that presents a credential is refused with 429 until the window
+ * ends — valid credentials too, so the answers tell a guesser nothing. The blocked addresses
+ * are also kept here, in a bounded map, so that a blocked request costs no store access and
+ * the verify path pays one `size` check while nobody is blocked.
+ */
+export class BearerFailureLimiter {
+  private readonly blocked = new LRUCache<string, number>({ max: 10_000 });
+
+  constructor(
+    private readonly store: Store,
+    private readonly maxFailures: number,
+    private readonly windowMs: number,
+    private readonly clock: () => number,
+  ) {}
+
+  /** Whether any address is blocked on this instance right now (the fast paths step aside then). */
+  anyBlocked(): boolean {
+    return this.blocked.size > 0;
+  }
+
+  /** Throws 429 when the address is blocked. Synchronous: no store access. */
+  check(address: string): void {
+    if (this.blocked.size === 0) return;
+    const until = this.blocked.get(address);
+    if (until === undefined) return;
+    const now = this.clock();
+    if (until > now) throw rateLimited(until - now);
+    this.blocked.delete(address);
+  }
+
+  /** Counts a failed credential from the address; blocks it when the count reaches the limit. */
+  async failed(address: string): Promise<void> {
+    const now = this.clock();
+    const { count, windowStartMs } = await countAttempt(
+      this.store.db,
+      `bearer:ip:${address}`,
+      now,
+      this.windowMs,
+    );
+    if (count >= this.maxFailures) this.blocked.set(address, windowStartMs + this.windowMs);
   }
 }

@@ -1,4 +1,4 @@
-import { AppError, hashPassword, roleKey } from '@tokenward/core';
+import { AppError, assertMayAssignRoles, hashPassword, roleKey } from '@tokenward/core';
 import {
   deleteIdentity,
   deleteSessionsOfIdentity,
@@ -12,7 +12,6 @@ import {
   updateIdentity,
 } from '@tokenward/store';
 import type { AuditService } from './audit.service.js';
-import { callerCovers, requirePermission } from './authorization.js';
 import type { Invalidator } from './invalidator.js';
 import type { RoleCatalog } from './role-catalog.js';
 import type { RequestMeta } from './token.service.js';
@@ -29,6 +28,7 @@ export interface IdentityView {
   roles: string[];
   enabled: boolean;
   hasPassword: boolean;
+  actFor: number[] | null;
   created: string;
   updated: string;
 }
@@ -42,6 +42,7 @@ export interface IdentityInput {
   enabled?: boolean;
   password?: string | null;
   source?: string;
+  actFor?: number[] | null;
 }
 
 export function identityView(row: IdentityRow): IdentityView {
@@ -57,6 +58,7 @@ export function identityView(row: IdentityRow): IdentityView {
     roles: JSON.parse(row.roles) as string[],
     enabled: row.enabled === 1,
     hasPassword: row.password_hash !== null,
+    actFor: row.act_for ? (JSON.parse(row.act_for) as number[]) : null,
     created: new Date(row.created_at_ms).toISOString(),
     updated: new Date(row.updated_at_ms).toISOString(),
   };
@@ -73,22 +75,20 @@ export class IdentityService {
 
   /** Assigning roles needs identities:write and may not hand out more than the caller has. */
   private checkAssignable(caller: Principal, added: readonly string[]): void {
-    if (added.length > 0 && !callerCovers(caller, this.roles.permissionsOf(added))) {
-      throw new AppError('role_not_held', 'You cannot assign a role with permissions you do not have.');
-    }
+    assertMayAssignRoles(caller.authority, this.roles.permissionsOf(added));
   }
 
   async list(
     caller: Principal,
     f: { search?: string; role?: string; enabled?: boolean; limit: number; offset: number },
   ) {
-    requirePermission(caller, 'identities:read');
+    caller.authority.require('identities:read');
     const { rows, total } = await listIdentities(this.store.db, f);
     return { items: rows.map(identityView), total, limit: f.limit, offset: f.offset };
   }
 
   async get(caller: Principal, id: number): Promise<IdentityView> {
-    if (id !== caller.identity.id) requirePermission(caller, 'identities:read');
+    if (id !== caller.identity.id) caller.authority.require('identities:read');
     const row = await findIdentityById(this.store.db, id);
     if (!row) throw new AppError('not_found', 'The identity was not found.');
     return identityView(row);
@@ -99,7 +99,7 @@ export class IdentityService {
     input: IdentityInput & { name: string },
     meta: RequestMeta,
   ): Promise<IdentityView> {
-    requirePermission(caller, 'identities:write');
+    caller.authority.require('identities:write');
     const roles = this.roles.canonicalList(input.roles ?? []);
     this.checkAssignable(caller, roles);
     if (await findIdentityByName(this.store.db, input.name)) throw new AppError('identity_name_taken');
@@ -117,6 +117,7 @@ export class IdentityService {
         roles: JSON.stringify(roles),
         enabled: input.enabled === false ? 0 : 1,
         password_hash: input.password ? await hashPassword(input.password) : null,
+        act_for: input.actFor ? JSON.stringify([...new Set(input.actFor)]) : null,
         created_at_ms: now,
         updated_at_ms: now,
       });
@@ -152,7 +153,7 @@ export class IdentityService {
     input: IdentityInput,
     meta: RequestMeta,
   ): Promise<IdentityView> {
-    requirePermission(caller, 'identities:write');
+    caller.authority.require('identities:write');
     const row = await findIdentityById(this.store.db, id);
     if (!row) throw new AppError('not_found', 'The identity was not found.');
     const patch: Parameters<typeof updateIdentity>[2] = { updated_at_ms: this.clock() };
@@ -197,6 +198,10 @@ export class IdentityService {
       patch.password_hash = input.password ? await hashPassword(input.password) : null;
       changed.push('password');
     }
+    if (input.actFor !== undefined) {
+      patch.act_for = input.actFor ? JSON.stringify([...new Set(input.actFor)]) : null;
+      changed.push('actFor');
+    }
     const staysAdmin =
       (patch.enabled ?? row.enabled) === 1 && newRoles.some((r) => roleKey(r) === 'administrator');
     if (!staysAdmin) {
@@ -225,7 +230,7 @@ export class IdentityService {
   }
 
   async remove(caller: Principal, id: number, meta: RequestMeta): Promise<void> {
-    requirePermission(caller, 'identities:write');
+    caller.authority.require('identities:write');
     if (id === caller.identity.id) throw new AppError('self_delete');
     const row = await findIdentityById(this.store.db, id);
     if (!row) throw new AppError('not_found', 'The identity was not found.');

@@ -51,7 +51,7 @@ export interface AccessClaims extends JWTPayload {
   tid?: number;
   api_endpoints?: string[];
   perms?: string[];
-  act?: { sub: string; name: string };
+  act?: { sub: string; name: string; act?: unknown };
   token_type?: string;
 }
 

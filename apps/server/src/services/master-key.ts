@@ -21,7 +21,8 @@ export function resolveMasterKey(
     if (!key) throw new ConfigError(`${file} does not hold a valid master key (64 hex characters).`);
     return key;
   }
-  mkdirSync(dataDir, { recursive: true });
+  // Created private: it holds the master key (and, with SQLite, the database).
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const key = randomBytes(32);
   writeFileSync(file, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
   chmodSync(file, 0o600);

@@ -1,4 +1,4 @@
-import { AppError, type LifetimePolicy, roleKey } from '@tokenward/core';
+import { AppError, isLive, type LifetimePolicy } from '@tokenward/core';
 import {
   findIdentityByNameOrEmail,
   findTokenById,
@@ -7,10 +7,10 @@ import {
   updateTokenMeta,
 } from '@tokenward/store';
 import type { AccessIssuer } from './access-issuer.js';
-import type { AttemptLimiter } from './attempt-limiter.js';
+import type { Attempt, AttemptLimiter } from './attempt-limiter.js';
 import type { AuditService } from './audit.service.js';
 import { identityView } from './identity.service.js';
-import type { RequestMeta, TokenService, TokenView } from './token.service.js';
+import { type RequestMeta, type TokenService, type TokenView, targetOf } from './token.service.js';
 import type { Principal, Verifier } from './verifier.js';
 
 export interface PatAuthResult {
@@ -52,42 +52,61 @@ export class PersonalTokenService {
       limit: f.limit,
       offset: f.offset,
     });
-    const identity = {
-      id: caller.identity.id,
-      name: caller.identity.name,
-      source: caller.identity.source,
-      roles: JSON.stringify(caller.identity.roles),
+    return {
+      items: rows.map((r) => this.tokens.view(r, this.owner(caller))),
+      total,
+      limit: f.limit,
+      offset: f.offset,
     };
-    return { items: rows.map((r) => this.tokens.view(r, identity)), total, limit: f.limit, offset: f.offset };
   }
 
-  /** A personal token carries the caller's current effective roles and endpoint limits, never more. */
+  private owner(caller: Principal) {
+    const me = caller.identity;
+    return { id: me.id, name: me.name, source: me.source, roles: me.roles };
+  }
+
+  /**
+   * A personal token for the caller itself. It carries the caller's roles, and the caller's
+   * effective permissions as its ceiling: created with a narrowed token, it is as narrow.
+   */
   async create(
     caller: Principal,
-    input: { name: string; description?: string; expiration?: unknown },
+    input: { name: string; description?: string | undefined; expiration?: unknown },
     meta: RequestMeta,
   ): Promise<TokenView> {
-    if (caller.roles.length === 0) throw new AppError('role_not_held', 'You hold no role to put in a token.');
+    const owner = this.owner(caller);
+    const plan = this.tokens.plan(caller.authority, 'personal', owner, {});
     const expiresAtMs = this.tokens.expiry(input.expiration, this.policy);
-    const endpoints = caller.endpoints ? caller.endpoints.map((e) => e.source) : null;
-    const { value, row } = await this.tokens.createOpaque('personal', {
-      identityId: caller.identity.id,
-      roles: caller.roles,
-      endpoints,
-      expiresAtMs,
-      name: input.name,
-      description: input.description ?? '',
-      createdBy: caller.identity.id,
+    const { value, row } = await this.store.groupCommit.run(async (trx) => {
+      const created = await this.tokens.createOpaque(
+        'personal',
+        {
+          identityId: caller.identity.id,
+          plan,
+          expiresAtMs,
+          name: input.name,
+          description: input.description ?? '',
+          createdBy: caller.identity.id,
+          parentId: caller.token?.id ?? null,
+        },
+        trx,
+      );
+      await this.audit.recordIn(trx, {
+        action: 'token.grant',
+        actor: caller.identity,
+        targetType: 'token',
+        targetId: created.row.id,
+        ip: meta.ip,
+        details: {
+          kind: 'personal',
+          identityId: caller.identity.id,
+          roles: plan.roles,
+          hint: created.row.hint,
+        },
+      });
+      return created;
     });
-    await this.audit.record({
-      action: 'token.grant',
-      actor: caller.identity,
-      targetType: 'token',
-      targetId: row.id,
-      ip: meta.ip,
-      details: { kind: 'personal', identityId: caller.identity.id, roles: caller.roles, hint: row.hint },
-    });
-    return this.tokens.view(row, undefined, value);
+    return this.tokens.view(row, owner, value);
   }
 
   private async own(caller: Principal, id: number) {
@@ -101,26 +120,32 @@ export class PersonalTokenService {
   async update(
     caller: Principal,
     id: number,
-    patch: { name?: string; description?: string },
+    change: { name?: string | undefined; description?: string | undefined },
     meta: RequestMeta,
   ) {
     const row = await this.own(caller, id);
-    const updated = (await updateTokenMeta(this.store.db, id, patch)) ?? row;
+    const updated = (await updateTokenMeta(this.store.db, id, change)) ?? row;
     await this.audit.record({
       action: 'token.update',
       actor: caller.identity,
       targetType: 'token',
       targetId: id,
       ip: meta.ip,
-      details: { kind: 'personal', fields: Object.keys(patch) },
+      details: {
+        kind: 'personal',
+        fields: [
+          ...(change.name === undefined ? [] : ['name']),
+          ...(change.description === undefined ? [] : ['description']),
+        ],
+      },
     });
-    return this.tokens.view(updated, undefined);
+    return this.tokens.view(updated, this.owner(caller));
   }
 
   /** Revokes the token and every access token obtained with it. */
   async revoke(caller: Principal, id: number, meta: RequestMeta) {
     const row = await this.own(caller, id);
-    return this.tokens.view(await this.tokens.revokeTree(row, caller.identity, meta), undefined);
+    return this.tokens.view(await this.tokens.revokeTree(row, caller.identity, meta), this.owner(caller));
   }
 
   /**
@@ -128,22 +153,25 @@ export class PersonalTokenService {
    * counted per username and per client address; every failure has the same answer.
    */
   async authenticate(username: string, personalToken: string, meta: RequestMeta): Promise<PatAuthResult> {
-    const keys = [`pat-u:${username.toLowerCase()}`, `pat-ip:${meta.ip ?? ''}`];
-    const wait = await this.limiter.retryAfterSeconds(keys);
-    if (wait > 0) {
-      await this.audit.record({
-        action: 'token.authenticate',
-        outcome: 'failure',
-        actor: { id: null, name: username.slice(0, 128) },
-        ip: meta.ip,
-        details: { kind: 'personal', reason: 'rate_limited' },
-      });
-      throw new AppError('rate_limited', undefined, { headers: { 'retry-after': String(wait) } });
+    const identity = await findIdentityByNameOrEmail(this.store.db, username);
+    // The account is the identity (its name and its email share one count), or the name tried.
+    const account = identity ? `id:${identity.id}` : `name:${username.toLowerCase()}`;
+    let attempt: Attempt;
+    try {
+      attempt = await this.limiter.begin('pat', account, meta.ip ?? '');
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'rate_limited') {
+        await this.audit.record({
+          action: 'token.authenticate',
+          outcome: 'failure',
+          actor: { id: identity?.id ?? null, name: username.slice(0, 128) },
+          ip: meta.ip,
+          details: { kind: 'personal', reason: 'rate_limited' },
+        });
+      }
+      throw err;
     }
-    const [identity, token] = await Promise.all([
-      findIdentityByNameOrEmail(this.store.db, username),
-      this.verifier.lookup(personalToken),
-    ]);
+    const token = await this.verifier.lookup(personalToken);
     const now = this.clock();
     const ok =
       identity !== undefined &&
@@ -151,10 +179,8 @@ export class PersonalTokenService {
       token !== null &&
       token.kind === 'personal' &&
       token.identityId === identity.id &&
-      !token.revoked &&
-      token.expiresAtMs > now;
+      isLive(token, now);
     if (!ok) {
-      await this.limiter.fail(keys);
       await this.audit.record({
         action: 'token.authenticate',
         outcome: 'failure',
@@ -164,13 +190,15 @@ export class PersonalTokenService {
       });
       throw new AppError('invalid_credentials', 'The username or personal token is not valid.');
     }
-    await this.limiter.succeed([keys[0]!]);
-    const identityRoles = new Set((JSON.parse(identity.roles) as string[]).map(roleKey));
-    const roles = token.roles.filter((r) => identityRoles.has(roleKey(r)));
+    await attempt.succeeded();
+    // The personal token mints the access token: its authority decides what the JWT carries.
+    const pat = await this.verifier.principalFor(token, 'token');
+    if (!pat) throw new AppError('invalid_credentials', 'The username or personal token is not valid.');
+    const target = targetOf(identity);
+    const plan = this.tokens.plan(pat.authority, 'pat-authenticate', target, {});
     const issued = await this.issuer.issueJwt({
-      identity: { id: identity.id, name: identity.name },
-      roles,
-      endpoints: token.endpoints ? token.endpoints.map((e) => e.source) : null,
+      identity: target,
+      plan,
       ttlMs: Math.min(this.accessTtlMs, token.expiresAtMs - now),
       parentId: token.id,
       name: 'personal token exchange',

@@ -1,11 +1,10 @@
-import { AppError, isValidPermission, MANAGEMENT_PERMISSIONS, roleKey } from '@tokenward/core';
+import { AppError, isLive, isValidPermission, MANAGEMENT_PERMISSIONS, type MintPlan } from '@tokenward/core';
 import { findIdentityById, findTokenById, listTokens, type Store, spendToken } from '@tokenward/store';
-import type { AccessIssuer } from './access-issuer.js';
+import type { AccessIssuer, ActClaim } from './access-issuer.js';
 import type { AuditService } from './audit.service.js';
-import { requirePermission } from './authorization.js';
 import type { KeyRing } from './key-ring.js';
 import type { RoleCatalog } from './role-catalog.js';
-import type { RequestMeta, TokenService } from './token.service.js';
+import { type RequestMeta, type TokenService, targetOf } from './token.service.js';
 import type { Principal, TokenEntry, Verifier } from './verifier.js';
 
 const INACTIVE = JSON.stringify({ active: false });
@@ -97,37 +96,34 @@ export class ProtocolService {
     return ms;
   }
 
-  private rootIdOf(token: TokenEntry | null): number | null {
-    if (!token) return null;
-    return token.kind === 'access' && token.parentId !== null ? token.parentId : token.id;
-  }
-
   /** Seed 004: POST /api/v4/accesstoken. */
   async createAccessToken(caller: Principal, req: AccessTokenRequest, meta: RequestMeta): Promise<TokenInfo> {
-    requirePermission(caller, 'tokens:grant');
     const type = parseTokenType(req.tokenType);
     if (!type)
       throw new AppError(
         'invalid_request',
         'tokenType must be DEFAULT, MS_SCIM, ALL, CUSTOM, OneTouch or 0–4.',
       );
-    if (caller.roles.length === 0) throw new AppError('role_not_held', 'You hold no role to put in a token.');
-    const identity = { id: caller.identity.id, name: caller.identity.name };
-    const parentId = this.rootIdOf(caller.token);
+    const me = caller.identity;
+    const identity = { id: me.id, name: me.name, roles: me.roles };
+    const target = { ...identity, source: me.source };
+    // Every token made here is minted by the presented credential: revoking it revokes them.
+    const parentId = caller.token?.id ?? null;
     let info: TokenInfo;
     if (type === 'MS_SCIM' || type === 'OneTouch') {
+      const plan = this.tokens.plan(caller.authority, 'v4', target, {
+        ...(type === 'MS_SCIM' ? { endpoints: SCIM_ENDPOINTS } : {}),
+      });
       const [defaultMs, maxMs] = type === 'MS_SCIM' ? [30 * DAY, 365 * DAY] : [7 * DAY, 14 * DAY];
       const expiresAtMs = this.until(req.tokenExpiryTimestamp, defaultMs, maxMs, 'tokenExpiryTimestamp');
-      const endpoints = this.tokens.endpoints(caller, type === 'MS_SCIM' ? SCIM_ENDPOINTS : undefined);
       const issued = await this.issuer.issueOpaque({
         identity,
-        roles: caller.roles,
-        endpoints,
+        plan,
         ttlMs: expiresAtMs - this.clock(),
         parentId,
         name: req.tokenName,
         subtype: type,
-        createdBy: caller.identity.id,
+        createdBy: me.id,
       });
       info = {
         accessTokenId: issued.row.id,
@@ -143,7 +139,9 @@ export class ProtocolService {
       if (type === 'CUSTOM' && (!req.apiEndpoints || req.apiEndpoints.length === 0)) {
         throw new AppError('invalid_endpoint_pattern', 'A CUSTOM token needs apiEndpoints.');
       }
-      const endpoints = this.tokens.endpoints(caller, type === 'CUSTOM' ? req.apiEndpoints : undefined);
+      const plan = this.tokens.plan(caller.authority, 'v4', target, {
+        ...(type === 'CUSTOM' ? { endpoints: req.apiEndpoints } : {}),
+      });
       const renewableUntilMs = this.until(
         req.renewableUntilTimestamp,
         this.life.refreshDefaultMs,
@@ -152,25 +150,23 @@ export class ProtocolService {
       );
       const refresh = await this.tokens.createOpaque('refresh', {
         identityId: identity.id,
-        roles: caller.roles,
-        endpoints,
+        plan,
         expiresAtMs: renewableUntilMs,
         name: req.tokenName,
         description: '',
-        createdBy: caller.identity.id,
+        createdBy: me.id,
         parentId,
         subtype: type,
       });
       const access = await this.issuer.issueJwt({
         identity,
-        roles: caller.roles,
-        endpoints,
+        plan,
         ttlMs: Math.min(this.life.accessTtlMs, renewableUntilMs - this.clock()),
         parentId: refresh.row.id,
         familyId: refresh.row.id,
         name: req.tokenName,
         subtype: type,
-        createdBy: caller.identity.id,
+        createdBy: me.id,
       });
       info = {
         accessTokenId: refresh.row.id,
@@ -185,7 +181,7 @@ export class ProtocolService {
     }
     await this.audit.record({
       action: 'token.grant',
-      actor: caller.identity,
+      actor: me,
       targetType: 'token',
       targetId: info.accessTokenId,
       ip: meta.ip,
@@ -238,7 +234,8 @@ export class ProtocolService {
     if (entry?.kind !== 'refresh') throw new AppError('unauthenticated', 'The refresh token is not valid.');
     const row = await findTokenById(this.store.db, entry.id);
     const now = this.clock();
-    if (!row || row.revoked === 1 || row.expires_at_ms <= now) {
+    // Spent is decided below, by one atomic update: a spent token presented again is a replay.
+    if (!row || !isLive({ revoked: row.revoked === 1, spent: false, expiresAtMs: row.expires_at_ms }, now)) {
       throw new AppError('unauthenticated', 'The refresh token is not valid.');
     }
     const familyId = row.family_id ?? row.id;
@@ -265,13 +262,21 @@ export class ProtocolService {
     await this.verifier.forget(row.token_hash);
     const identity = await findIdentityById(this.store.db, row.identity_id);
     if (identity?.enabled !== 1) throw new AppError('unauthenticated', 'The refresh token is not valid.');
-    const held = new Set((JSON.parse(identity.roles) as string[]).map(roleKey));
-    const roles = (JSON.parse(row.roles) as string[]).filter((r) => held.has(roleKey(r)));
-    const endpoints = row.api_endpoints ? (JSON.parse(row.api_endpoints) as string[]) : null;
+    // The refresh token mints its successors: they carry at most what it may do now.
+    const minter = await this.verifier.principalFor(entry, 'token');
+    if (!minter) throw new AppError('unauthenticated', 'The refresh token is not valid.');
+    const target = targetOf(identity);
+    let plan: MintPlan;
+    try {
+      plan = this.tokens.plan(minter.authority, 'refresh', target, {});
+    } catch (err) {
+      // Nothing left to carry (the identity lost every role the family had).
+      if (err instanceof AppError) throw new AppError('unauthenticated', 'The refresh token is not valid.');
+      throw err;
+    }
     const next = await this.tokens.createOpaque('refresh', {
       identityId: identity.id,
-      roles,
-      endpoints,
+      plan,
       expiresAtMs: row.expires_at_ms,
       name: row.name,
       description: row.description,
@@ -281,9 +286,8 @@ export class ProtocolService {
       subtype: row.subtype,
     });
     const access = await this.issuer.issueJwt({
-      identity: { id: identity.id, name: identity.name },
-      roles,
-      endpoints,
+      identity: target,
+      plan,
       ttlMs: Math.min(this.life.accessTtlMs, row.expires_at_ms - now),
       parentId: next.row.id,
       familyId,
@@ -347,7 +351,7 @@ export class ProtocolService {
   }
 
   private inactive(entry: TokenEntry): boolean {
-    return entry.revoked || entry.spent || entry.expiresAtMs <= this.clock();
+    return !isLive(entry, this.clock());
   }
 
   private introspection(entry: TokenEntry, principal: Principal): string {
@@ -357,7 +361,10 @@ export class ProtocolService {
       sub: String(principal.identity.id),
       username: principal.identity.name,
       roles: principal.roles,
-      permissions: MANAGEMENT_PERMISSIONS.filter((p) => principal.permissions.has(p)),
+      permissions: MANAGEMENT_PERMISSIONS.filter((p) => principal.authority.has(p)),
+      // Everything it may do, as grants (patterns included): what a service needs to decide
+      // custom permissions (the SDK does) for a narrowed token whose roles alone would say more.
+      grants: principal.authority.grants().grants,
       scope: entry.endpoints ? 'custom' : 'all',
       ...(entry.endpoints ? { api_endpoints: entry.endpoints.map((e) => e.source) } : {}),
       exp: seconds(entry.expiresAtMs),
@@ -367,6 +374,7 @@ export class ProtocolService {
       jti: String(entry.id),
       ...(entry.parentId === null ? {} : { tid: entry.parentId }),
       ...(entry.subtype ? { token_subtype: entry.subtype } : {}),
+      ...(entry.act ? { act: entry.act } : {}),
     });
     return principal.introspection;
   }
@@ -382,16 +390,17 @@ export class ProtocolService {
   }
 
   /**
-   * RFC 8693: the subject's token is exchanged for a short-lived access JWT with at most the
-   * subject's roles (narrowed by `scope`: role names and/or permission strings), naming the
-   * acting app in `act`.
+   * RFC 8693: the subject's token is exchanged for a short-lived access JWT. The actor must be
+   * authenticated; acting for another identity needs tokens:exchange (and the actor's act-for
+   * list, if it has one, must name the subject). The new token's ceiling is what the subject
+   * and the actor both may do, narrowed further by `scope` (role names and/or permissions,
+   * each held by both): exchange only ever narrows. Its `act` names the actor, with the
+   * subject's own `act` chain inside. Refusals are audited like successes.
    */
   async exchange(
     actor: Principal | null,
     req: { subjectToken: string; subjectTokenType?: string; scope?: string },
     meta: RequestMeta,
-    authenticateSession: (secret: string) => Promise<Principal | null>,
-    authenticateToken: (value: string) => Promise<Principal | null>,
   ): Promise<{
     access_token: string;
     issued_token_type: string;
@@ -399,75 +408,86 @@ export class ProtocolService {
     expires_in: number;
     scope: string;
   }> {
-    const type = req.subjectTokenType ?? 'urn:ietf:params:oauth:token-type:access_token';
-    let subject: Principal | null;
-    if (type === 'urn:tokenward:params:oauth:token-type:session')
-      subject = await authenticateSession(req.subjectToken);
-    else if (
-      type === 'urn:ietf:params:oauth:token-type:access_token' ||
-      type === 'urn:ietf:params:oauth:token-type:jwt'
-    ) {
-      subject = await authenticateToken(req.subjectToken);
-    } else throw new AppError('invalid_request', 'subject_token_type is not supported.');
-    if (!subject) throw new AppError('unauthenticated', 'The subject token is not valid.');
-
-    let roles = subject.roles;
-    const permissions: string[] = [];
-    const items = (req.scope ?? '').split(/\s+/).filter(Boolean);
-    if (items.length > 0) {
-      const requestedRoles: string[] = [];
-      const held = new Set(subject.roles.map(roleKey));
-      for (const item of items) {
-        const role = this.roles.canonical(item);
-        if (role && !item.includes(':')) {
-          // A role the subject holds, or one whose permissions the subject's cover (down-scoping).
-          if (!held.has(roleKey(role)) && !subject.permissions.covers(this.roles.permissionsOf([role]))) {
-            throw new AppError(
-              'role_not_held',
-              `The subject does not hold the role "${role}" or its permissions.`,
-            );
-          }
-          requestedRoles.push(role);
-        } else if (isValidPermission(item) && !item.includes('*')) {
-          if (!subject.permissions.has(item)) {
-            throw new AppError('role_not_held', `The subject does not hold the permission "${item}".`);
-          }
-          permissions.push(item);
-        } else {
-          throw new AppError('invalid_request', `"${item.slice(0, 64)}" is neither a role nor a permission.`);
-        }
+    let subject: Principal | null = null;
+    try {
+      if (!actor) throw new AppError('unauthenticated', 'Token exchange needs an authenticated actor.');
+      const type = req.subjectTokenType ?? 'urn:ietf:params:oauth:token-type:access_token';
+      if (type === 'urn:tokenward:params:oauth:token-type:session') {
+        subject = await this.verifier.authenticateSession(req.subjectToken);
+      } else if (
+        type === 'urn:ietf:params:oauth:token-type:access_token' ||
+        type === 'urn:ietf:params:oauth:token-type:jwt'
+      ) {
+        // A single-use subject is refused below (it mints nothing), not spent here.
+        subject = await this.verifier.authenticateToken(req.subjectToken, { spend: false });
+      } else throw new AppError('invalid_request', 'subject_token_type is not supported.');
+      if (!subject) throw new AppError('unauthenticated', 'The subject token is not valid.');
+      return await this.exchangeFor(actor, subject, req.scope, meta);
+    } catch (err) {
+      if (err instanceof AppError) {
+        await this.audit.record({
+          action: 'token.exchange',
+          outcome: 'failure',
+          actor: actor ? actor.identity : null,
+          ip: meta.ip,
+          details: { reason: err.code, ...(subject ? { subject: subject.identity.id } : {}) },
+        });
       }
-      if (requestedRoles.length > 0) roles = requestedRoles;
+      throw err;
     }
-    if (roles.length === 0) throw new AppError('role_not_held', 'The subject holds no role to delegate.');
+  }
+
+  private async exchangeFor(
+    actor: Principal,
+    subject: Principal,
+    scope: string | undefined,
+    meta: RequestMeta,
+  ) {
+    const scopeRoles: string[] = [];
+    const permissions: string[] = [];
+    for (const item of (scope ?? '').split(/\s+/).filter(Boolean)) {
+      const role = item.includes(':') ? undefined : this.roles.canonical(item);
+      if (role) scopeRoles.push(role);
+      else if (isValidPermission(item) && !item.includes('*')) permissions.push(item);
+      else
+        throw new AppError('invalid_request', `"${item.slice(0, 64)}" is neither a role nor a permission.`);
+    }
+    const me = subject.identity;
+    const target = { id: me.id, name: me.name, source: me.source, roles: me.roles };
+    const plan = this.tokens.plan(subject.authority, 'exchange', target, {
+      actor: actor.authority,
+      ...(scopeRoles.length > 0 ? { scopeRoles } : {}),
+      ...(permissions.length > 0 ? { narrowTo: permissions } : {}),
+    });
     const now = this.clock();
     const subjectExpiry =
       subject.token?.expiresAtMs ?? subject.session?.expiresAtMs ?? now + this.life.delegationTtlMs;
     const ttlMs = Math.min(this.life.delegationTtlMs, subjectExpiry - now);
-    const act =
-      actor && actor.identity.id !== subject.identity.id
-        ? { sub: String(actor.identity.id), name: actor.identity.name }
-        : undefined;
+    const earlier = (subject.token?.act ?? undefined) as ActClaim | undefined;
+    const act: ActClaim | undefined =
+      actor.identity.id !== subject.identity.id
+        ? { sub: String(actor.identity.id), name: actor.identity.name, ...(earlier ? { act: earlier } : {}) }
+        : earlier;
     const issued = await this.issuer.issueJwt({
-      identity: { id: subject.identity.id, name: subject.identity.name },
-      roles,
-      endpoints: subject.endpoints ? subject.endpoints.map((e) => e.source) : null,
-      permissions: permissions.length > 0 ? permissions : null,
+      identity: target,
+      plan,
       ttlMs,
-      parentId: this.rootIdOf(subject.token),
+      parentId: subject.token?.id ?? null,
+      actorTokenId: actor.token?.id ?? null,
       name: act ? `delegated to ${act.name}` : 'token exchange',
-      ...(act ? { act } : {}),
-      createdBy: actor?.identity.id ?? subject.identity.id,
+      act,
+      createdBy: actor.identity.id,
     });
+    const held = issued.roles;
     await this.audit.record({
       action: 'token.exchange',
-      actor: actor ? actor.identity : subject.identity,
+      actor: actor.identity,
       targetType: 'token',
       targetId: issued.row.id,
       ip: meta.ip,
       details: {
         subject: subject.identity.id,
-        roles,
+        roles: held,
         ...(permissions.length ? { permissions } : {}),
         ...(act ? { act } : {}),
       },
@@ -475,9 +495,9 @@ export class ProtocolService {
     return {
       access_token: issued.token,
       issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-      token_type: 'Bearer',
+      token_type: 'Bearer' as const,
       expires_in: Math.max(0, seconds(issued.expiresAtMs - now)),
-      scope: [...roles, ...permissions].join(' '),
+      scope: [...new Set([...(scopeRoles.length > 0 ? scopeRoles : held), ...permissions])].join(' '),
     };
   }
 }

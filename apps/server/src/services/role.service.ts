@@ -1,5 +1,6 @@
 import {
   AppError,
+  assertMayDefineRole,
   isBuiltinRole,
   isValidPermission,
   PermissionSet,
@@ -16,7 +17,6 @@ import {
   updateRole,
 } from '@tokenward/store';
 import type { AuditService } from './audit.service.js';
-import { callerCovers, requirePermission } from './authorization.js';
 import type { Invalidator } from './invalidator.js';
 import type { RoleCatalog, RoleInfo } from './role-catalog.js';
 import type { RequestMeta } from './token.service.js';
@@ -32,12 +32,12 @@ export class RoleService {
   ) {}
 
   list(caller: Principal): RoleInfo[] {
-    requirePermission(caller, 'identities:read');
+    caller.authority.require('identities:read');
     return this.catalog.all();
   }
 
   get(caller: Principal, name: string): RoleInfo {
-    requirePermission(caller, 'identities:read');
+    caller.authority.require('identities:read');
     const role = this.catalog.get(name);
     if (!role) throw new AppError('not_found', 'The role was not found.');
     return role;
@@ -49,9 +49,7 @@ export class RoleService {
     if (bad !== undefined) {
       throw new AppError('invalid_permission', `"${bad.slice(0, 80)}" is not a valid permission string.`);
     }
-    if (!callerCovers(caller, new PermissionSet(unique))) {
-      throw new AppError('permission_denied', 'A role cannot hold permissions you do not have.');
-    }
+    assertMayDefineRole(caller.authority, new PermissionSet(unique));
     return unique;
   }
 
@@ -60,7 +58,7 @@ export class RoleService {
     input: { name: string; description?: string; permissions: string[] },
     meta: RequestMeta,
   ): Promise<RoleInfo> {
-    requirePermission(caller, 'roles:write');
+    caller.authority.require('roles:write');
     const name = input.name.trim();
     if (!ROLE_NAME_PATTERN.test(name)) throw new AppError('invalid_role_name');
     if (this.catalog.canonical(name) || isBuiltinRole(name) || (await findRole(this.store.db, name))) {
@@ -99,7 +97,7 @@ export class RoleService {
     input: { description?: string; permissions?: string[] },
     meta: RequestMeta,
   ): Promise<RoleInfo> {
-    requirePermission(caller, 'roles:write');
+    caller.authority.require('roles:write');
     if (isBuiltinRole(this.catalog.canonical(name) ?? '')) throw new AppError('role_read_only');
     const existing = await findRole(this.store.db, name);
     if (!existing) throw new AppError('not_found', 'The role was not found.');
@@ -126,7 +124,7 @@ export class RoleService {
   }
 
   async remove(caller: Principal, name: string, meta: RequestMeta): Promise<void> {
-    requirePermission(caller, 'roles:write');
+    caller.authority.require('roles:write');
     if (isBuiltinRole(this.catalog.canonical(name) ?? '')) throw new AppError('role_read_only');
     const existing = await findRole(this.store.db, name);
     if (!existing) throw new AppError('not_found', 'The role was not found.');

@@ -9,9 +9,8 @@ import {
   type SessionRow,
   type Store,
 } from '@tokenward/store';
-import type { AttemptLimiter } from './attempt-limiter.js';
+import type { Attempt, AttemptLimiter } from './attempt-limiter.js';
 import type { AuditService } from './audit.service.js';
-import { hasPermission, requirePermission } from './authorization.js';
 import { type IdentityView, identityView } from './identity.service.js';
 import type { Invalidator } from './invalidator.js';
 import type { RequestMeta } from './token.service.js';
@@ -50,23 +49,27 @@ export class SessionService {
     password: string,
     meta: RequestMeta & { userAgent: string | null },
   ): Promise<SignInResult> {
-    const keys = [`u:${username.toLowerCase()}`, `ip:${meta.ip ?? ''}`];
-    const wait = await this.limiter.retryAfterSeconds(keys);
-    if (wait > 0) {
-      await this.audit.record({
-        action: 'signin',
-        outcome: 'failure',
-        actor: { id: null, name: username.slice(0, 128) },
-        ip: meta.ip,
-        details: { reason: 'rate_limited' },
-      });
-      throw new AppError('rate_limited', undefined, { headers: { 'retry-after': String(wait) } });
-    }
     const identity = await findIdentityByNameOrEmail(this.store.db, username);
+    // The account is the identity (its name and its email share one count), or the name tried.
+    const account = identity ? `id:${identity.id}` : `name:${username.toLowerCase()}`;
+    let attempt: Attempt;
+    try {
+      attempt = await this.limiter.begin('signin', account, meta.ip ?? '');
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'rate_limited') {
+        await this.audit.record({
+          action: 'signin',
+          outcome: 'failure',
+          actor: { id: identity?.id ?? null, name: username.slice(0, 128) },
+          ip: meta.ip,
+          details: { reason: 'rate_limited' },
+        });
+      }
+      throw err;
+    }
     // Unknown users cost one scrypt too, so timing does not reveal which names exist.
     const ok = await verifyPassword(password, identity?.password_hash ?? DUMMY_PASSWORD_HASH);
     if (!identity || !ok || identity.password_hash === null || identity.enabled !== 1) {
-      await this.limiter.fail(keys);
       await this.audit.record({
         action: 'signin',
         outcome: 'failure',
@@ -76,7 +79,7 @@ export class SessionService {
       });
       throw new AppError('invalid_credentials');
     }
-    await this.limiter.succeed([keys[0]!]);
+    await attempt.succeeded();
     const secret = randomBytes(32).toString('base64url');
     const csrfToken = randomBytes(32).toString('base64url');
     const now = this.clock();
@@ -120,7 +123,7 @@ export class SessionService {
   }
 
   async list(caller: Principal, f: { all: boolean; identityId?: number; limit: number; offset: number }) {
-    const seeAll = hasPermission(caller, 'sessions:read');
+    const seeAll = caller.authority.has('sessions:read');
     let identityId: number | undefined = caller.identity.id;
     if (seeAll) identityId = f.all ? f.identityId : (f.identityId ?? caller.identity.id);
     else if (f.identityId !== undefined && f.identityId !== caller.identity.id)
@@ -136,10 +139,10 @@ export class SessionService {
 
   async end(caller: Principal, id: number, meta: RequestMeta): Promise<void> {
     const row = await findSessionById(this.store.db, id);
-    if (!row || (row.identity_id !== caller.identity.id && !hasPermission(caller, 'sessions:read'))) {
+    if (!row || (row.identity_id !== caller.identity.id && !caller.authority.has('sessions:read'))) {
       throw new AppError('not_found', 'The session was not found.');
     }
-    if (row.identity_id !== caller.identity.id) requirePermission(caller, 'sessions:revoke');
+    if (row.identity_id !== caller.identity.id) caller.authority.require('sessions:revoke');
     await deleteSession(this.store.db, id);
     await this.invalidator.session(row.secret_hash);
     await this.audit.record({

@@ -1,4 +1,4 @@
-import { AppError, type LifetimePolicy, parseDateInput } from '@tokenward/core';
+import { AppError, type LifetimePolicy, type MintPlan, parseDateInput } from '@tokenward/core';
 import {
   countTokensForExport,
   type ExportTokenRow,
@@ -8,12 +8,12 @@ import {
   insertTokensIfAbsent,
   listTokensForExport,
   type NewTokenRow,
+  newTokenRow,
   type Store,
 } from '@tokenward/store';
 import type { AuditService } from './audit.service.js';
-import { requirePermission } from './authorization.js';
 import type { Invalidator } from './invalidator.js';
-import type { RequestMeta, TokenService } from './token.service.js';
+import { type RequestMeta, type TokenService, targetOf } from './token.service.js';
 import type { Principal } from './verifier.js';
 
 /** Kinds that move between instances: long-lived bearer tokens whose value the holder keeps. */
@@ -39,6 +39,8 @@ export interface TokenRecord {
   expiration: string;
   revoked: boolean;
   revokedDate: string | null;
+  /** The effective permission grants of whoever minted it (absent in exports of older versions). */
+  ceiling?: string[] | null;
 }
 
 export interface ImportResult {
@@ -83,6 +85,7 @@ export class TokenTransferService {
       expiration: iso(row.expires_at_ms),
       revoked: row.revoked === 1,
       revokedDate: row.revoked_at_ms === null ? null : iso(row.revoked_at_ms),
+      ceiling: row.ceiling ? (JSON.parse(row.ceiling) as string[]) : null,
     };
   }
 
@@ -90,7 +93,7 @@ export class TokenTransferService {
     caller: Principal,
     f: { kinds: readonly TransferKind[]; afterId: number; limit: number; activeOnly: boolean },
   ): Promise<{ items: TokenRecord[]; next: number | null; total: number }> {
-    requirePermission(caller, 'tokens:read-any');
+    caller.authority.require('tokens:read-any');
     const nowMs = this.clock();
     const filter = { kinds: f.kinds, activeOnly: f.activeOnly, nowMs };
     const [rows, total] = await Promise.all([
@@ -116,7 +119,9 @@ export class TokenTransferService {
     records: readonly TokenRecord[],
     meta: RequestMeta,
   ): Promise<ImportResult> {
-    requirePermission(caller, 'tokens:grant-any');
+    // Importing hashes is importing tokens: tokens:import, and tokens:grant-any for records of
+    // other identities (checked per record by the minting rule).
+    caller.authority.require('tokens:import', 'Importing tokens needs the tokens:import permission.');
     const nowMs = this.clock();
     const skipped: ImportResult['skipped'] = [];
     // The id is only echoed back, and only when it is one: Ajv coerces "1e309" to Infinity, which
@@ -175,14 +180,19 @@ export class TokenTransferService {
         skip(r, 'no_roles');
         continue;
       }
-      let roles: string[];
-      let endpoints: string[] | null;
+      let plan: MintPlan;
       try {
-        roles = this.tokens.tokenRoles(caller, identity, r.roles);
-        endpoints = this.tokens.endpoints(caller, r.scope === 'custom' ? (r.apiEndpoints ?? []) : undefined);
-        if (r.scope === 'custom' && endpoints === null) throw new AppError('invalid_endpoint_pattern');
+        if (r.scope === 'custom' && (r.apiEndpoints ?? []).length === 0) {
+          throw new AppError('invalid_endpoint_pattern');
+        }
+        // Checked as a grant would be, keeping the ceiling the token had where it was minted.
+        plan = this.tokens.plan(caller.authority, 'import', targetOf(identity), {
+          roles: r.roles,
+          ...(r.scope === 'custom' ? { endpoints: r.apiEndpoints ?? [] } : {}),
+          ...(r.ceiling ? { ceiling: r.ceiling } : {}),
+        });
         // The caller's own allow-list would silently narrow an unrestricted token: refuse instead.
-        if (r.scope !== 'custom' && endpoints !== null) throw new AppError('endpoint_not_allowed');
+        if (r.scope !== 'custom' && plan.endpoints !== null) throw new AppError('endpoint_not_allowed');
       } catch (err) {
         if (err instanceof AppError) {
           skip(r, err.code);
@@ -191,28 +201,25 @@ export class TokenTransferService {
         throw err;
       }
       seen.add(r.token_hash);
-      rows.push({
-        kind,
-        token_hash: r.token_hash,
-        hint: r.hint,
-        name: r.name,
-        description: r.description,
-        identity_id: identity.id,
-        roles: JSON.stringify(roles),
-        scope: endpoints ? 'custom' : 'all',
-        api_endpoints: endpoints ? JSON.stringify(endpoints) : null,
-        created_at_ms: createdMs,
-        expires_at_ms: expiresMs,
-        revoked: r.revoked ? 1 : 0,
-        revoked_at_ms: r.revoked ? (revokedMs ?? nowMs) : null,
-        last_used_at_ms: null,
-        parent_id: null,
-        family_id: null,
-        spent_at_ms: null,
-        subtype: null,
-        created_by: caller.identity.id,
-        imported: 1,
-      });
+      rows.push(
+        newTokenRow({
+          kind,
+          tokenHash: r.token_hash,
+          hint: r.hint,
+          name: r.name,
+          description: r.description,
+          identityId: identity.id,
+          roles: plan.roles,
+          endpoints: plan.endpoints,
+          ceiling: plan.ceiling,
+          createdAtMs: createdMs,
+          expiresAtMs: expiresMs,
+          revokedAtMs: r.revoked ? (revokedMs ?? nowMs) : null,
+          parentId: caller.token?.id ?? null,
+          createdBy: caller.identity.id,
+          imported: true,
+        }),
+      );
       rowRecords.push(r);
     }
 

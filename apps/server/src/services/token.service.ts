@@ -1,14 +1,21 @@
 import {
   AppError,
-  type EndpointPattern,
+  type Authority,
+  assertMayActOnToken,
+  assertMayMint,
+  estimateEntropyBits,
   generateToken,
   hashToken,
   type LifetimePolicy,
+  MIN_IMPORT_ENTROPY_BITS,
+  type MintOperation,
+  type MintPlan,
+  maySeeToken,
+  PermissionSet,
   parseDateInput,
-  parseEndpointPatterns,
   parseToken,
+  planMint,
   resolveExpiry,
-  roleKey,
   TOKEN_VALUE_PATTERN,
   tokenHint,
   tokenStatus,
@@ -28,7 +35,6 @@ import {
   updateTokenMeta,
 } from '@tokenward/store';
 import type { AuditActor, AuditService } from './audit.service.js';
-import { callerCovers, hasPermission, requirePermission } from './authorization.js';
 import type { Invalidator } from './invalidator.js';
 import type { RoleCatalog } from './role-catalog.js';
 import type { UsageTracker } from './usage-tracker.js';
@@ -82,8 +88,21 @@ export interface TokenView {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** What granting needs to know of the identity a token is for. */
-type TargetIdentity = Pick<IdentityRow, 'id' | 'name' | 'source' | 'roles' | 'enabled'>;
+/** An identity id that is nobody's: asks the rule for "another identity" before knowing which. */
+const ANOTHER_IDENTITY = -1;
+
+/** What minting needs to know of the identity a token is for. */
+export interface TargetIdentity {
+  id: number;
+  name: string;
+  source: string;
+  roles: readonly string[];
+}
+
+/** The identity fields a token view shows. */
+export function targetOf(row: Pick<IdentityRow, 'id' | 'name' | 'source' | 'roles'>): TargetIdentity {
+  return { id: row.id, name: row.name, source: row.source, roles: JSON.parse(row.roles) as string[] };
+}
 
 export class TokenService {
   constructor(
@@ -97,13 +116,8 @@ export class TokenService {
     private readonly appPolicy: LifetimePolicy,
   ) {}
 
-  view(
-    row: TokenRow,
-    identity: IdentityRow | { id: number; name: string; source: string; roles: string } | undefined,
-    value?: string,
-  ): TokenView {
-    const roles = JSON.parse(row.roles) as string[];
-    const identityRoles = identity ? (JSON.parse(identity.roles) as string[]) : [];
+  view(row: TokenRow, identity: TargetIdentity | undefined, value?: string): TokenView {
+    const roles = this.heldRoles(row);
     const pending = this.usage.pendingLastUsed(row.id);
     const lastUsed = Math.max(row.last_used_at_ms ?? 0, pending ?? 0);
     return {
@@ -114,7 +128,7 @@ export class TokenService {
         id: row.identity_id,
         name: identity?.name ?? '',
         source: identity?.source ?? 'local',
-        role: identityRoles.join(', '),
+        role: identity ? identity.roles.join(', ') : '',
       },
       identityId: row.identity_id,
       revoked: row.revoked === 1,
@@ -135,57 +149,13 @@ export class TokenService {
     };
   }
 
-  /**
-   * Roles for a new token of `target`: the requested ones (or, by default, every role of the
-   * target the caller could grant), each held by the target and covered by the caller.
-   */
-  tokenRoles(caller: Principal, target: TargetIdentity, requested: string[] | undefined): string[] {
-    const targetRoles = JSON.parse(target.roles) as string[];
-    const targetKeys = new Set(targetRoles.map(roleKey));
-    const self = target.id === caller.identity.id;
-    let roles: string[];
-    if (requested === undefined || requested.length === 0) {
-      roles = self
-        ? caller.roles.filter((r) => targetKeys.has(roleKey(r)))
-        : targetRoles.filter((r) => this.roles.get(r) && callerCovers(caller, this.roles.permissionsOf([r])));
-      if (roles.length === 0) {
-        throw new AppError('role_not_held', 'The identity has no role that you may put in a token.');
-      }
-    } else {
-      roles = this.roles.canonicalList(requested);
-    }
-    for (const r of roles) {
-      if (!targetKeys.has(roleKey(r))) {
-        throw new AppError('role_not_held', `The identity does not hold the role "${r}".`);
-      }
-    }
-    if (!callerCovers(caller, this.roles.permissionsOf(roles))) {
-      throw new AppError('role_not_held', 'A token cannot carry more permissions than the caller has.');
-    }
-    return roles;
-  }
-
-  endpoints(caller: Principal, requested: string[] | undefined): string[] | null {
-    let list: string[] | null = null;
-    if (requested !== undefined && requested.length > 0) {
-      if (requested.length > 100)
-        throw new AppError('invalid_endpoint_pattern', 'At most 100 API endpoints.');
-      const parsed = parseEndpointPatterns(requested);
-      if (!parsed) throw new AppError('invalid_endpoint_pattern');
-      list = parsed.map((p: EndpointPattern) => p.source);
-    }
-    // A token limited to some endpoints can only mint tokens limited to (a part of) the same.
-    if (caller.endpoints) {
-      const allowed = new Set(caller.endpoints.map((p) => p.source));
-      if (list === null) return [...allowed];
-      if (!list.every((e) => allowed.has(e))) {
-        throw new AppError(
-          'endpoint_not_allowed',
-          'A token cannot allow endpoints its creator may not call.',
-        );
-      }
-    }
-    return list;
+  /** A token's roles that its ceiling leaves whole: what it really holds (a narrowed token: fewer). */
+  private heldRoles(row: TokenRow): string[] {
+    const roles = JSON.parse(row.roles) as string[];
+    const limits = [row.ceiling, row.permissions].filter((l): l is string => l !== null);
+    if (limits.length === 0) return roles;
+    const sets = limits.map((l) => new PermissionSet(JSON.parse(l) as string[]));
+    return roles.filter((r) => sets.every((s) => s.covers(this.roles.permissionsOf([r]))));
   }
 
   expiry(expiration: unknown, policy: LifetimePolicy = this.appPolicy): number {
@@ -197,29 +167,57 @@ export class TokenService {
     return resolveExpiry(policy, this.clock(), requested);
   }
 
-  private async loadTarget(
+  /**
+   * The identity a new credential is for. The minting rule is checked first (core's
+   * assertMayMint), so a caller that may not mint for others learns nothing about who exists.
+   */
+  async target(
     caller: Principal,
     identityId: number | undefined,
-    anyPermission: string,
+    operation: MintOperation,
   ): Promise<TargetIdentity> {
     const targetId = identityId ?? caller.identity.id;
+    assertMayMint(caller.authority, operation, targetId);
     if (targetId === caller.identity.id) {
       // The caller was authenticated a moment ago from an entry kept current by invalidation:
       // a grant for oneself needs no second read of the same identity.
       const me = caller.identity;
-      return {
-        id: me.id,
-        name: me.name,
-        source: me.source,
-        roles: JSON.stringify(me.roles),
-        enabled: me.enabled ? 1 : 0,
-      };
+      return { id: me.id, name: me.name, source: me.source, roles: me.roles };
     }
-    requirePermission(caller, anyPermission);
-    const target = await findIdentityById(this.store.db, targetId);
-    if (!target) throw new AppError('not_found', 'The identity does not exist.');
-    if (target.enabled !== 1) throw new AppError('conflict', 'The identity is disabled.');
-    return target;
+    const row = await findIdentityById(this.store.db, targetId);
+    if (!row) throw new AppError('not_found', 'The identity does not exist.');
+    if (row.enabled !== 1) throw new AppError('conflict', 'The identity is disabled.');
+    return targetOf(row);
+  }
+
+  /** What the credential `minter` asks for may carry (core's planMint with the role catalog). */
+  plan(
+    minter: Authority,
+    operation: MintOperation,
+    target: TargetIdentity,
+    ask: {
+      roles?: string[] | undefined;
+      endpoints?: string[] | undefined;
+      narrowTo?: string[];
+      scopeRoles?: string[];
+      actor?: Authority;
+      ceiling?: readonly string[] | null;
+    },
+  ): MintPlan {
+    return planMint(
+      minter,
+      {
+        operation,
+        target,
+        ...(ask.roles && ask.roles.length > 0 ? { roles: this.roles.canonicalList(ask.roles) } : {}),
+        ...(ask.endpoints === undefined ? {} : { endpoints: ask.endpoints }),
+        ...(ask.narrowTo === undefined ? {} : { narrowTo: ask.narrowTo }),
+        ...(ask.scopeRoles === undefined ? {} : { scopeRoles: ask.scopeRoles }),
+        ...(ask.actor === undefined ? {} : { actor: ask.actor }),
+        ...(ask.ceiling === undefined ? {} : { ceiling: ask.ceiling }),
+      },
+      this.roles,
+    );
   }
 
   /** Creates an opaque long-lived token: only its hash is stored, the value is returned once. */
@@ -227,13 +225,12 @@ export class TokenService {
     kind: 'app' | 'personal' | 'refresh',
     t: {
       identityId: number;
-      roles: string[];
-      endpoints: string[] | null;
+      plan: MintPlan;
       expiresAtMs: number;
       name: string;
       description: string;
       createdBy: number | null;
-      parentId?: number | null;
+      parentId: number | null;
       familyId?: number | null;
       subtype?: string | null;
     },
@@ -242,38 +239,36 @@ export class TokenService {
     const value = generateToken(kind, this.prefix);
     const row = await insertToken(db, {
       kind,
-      token_hash: hashToken(value),
+      tokenHash: hashToken(value),
       hint: tokenHint(value),
       name: t.name,
       description: t.description,
-      identity_id: t.identityId,
-      roles: JSON.stringify(t.roles),
-      scope: t.endpoints ? 'custom' : 'all',
-      api_endpoints: t.endpoints ? JSON.stringify(t.endpoints) : null,
-      created_at_ms: this.clock(),
-      expires_at_ms: t.expiresAtMs,
-      revoked_at_ms: null,
-      last_used_at_ms: null,
-      parent_id: t.parentId ?? null,
-      family_id: t.familyId ?? null,
-      spent_at_ms: null,
+      identityId: t.identityId,
+      roles: t.plan.roles,
+      endpoints: t.plan.endpoints,
+      ceiling: t.plan.ceiling,
+      createdAtMs: this.clock(),
+      expiresAtMs: t.expiresAtMs,
+      parentId: t.parentId,
+      familyId: t.familyId ?? null,
       subtype: t.subtype ?? null,
-      created_by: t.createdBy,
+      createdBy: t.createdBy,
     });
     return { value, row };
   }
 
-  /** Revokes a token and everything issued from it; every instance forgets them at once. */
+  /**
+   * Revokes a token and everything minted from it. The revocation and its audit event commit
+   * in one transaction (no revocation without its record); every instance then forgets them.
+   */
   async revokeTree(
     row: TokenRow,
     actor: AuditActor | null,
     meta: RequestMeta,
     action = 'token.revoke',
   ): Promise<TokenRow> {
-    const revoked = await revokeTokenTree(this.store.db, row.id, this.clock());
-    for (const r of revoked) await this.invalidator.token(r.token_hash);
-    if (revoked.length > 0) {
-      await this.audit.record({
+    const revoked = await revokeTokenTree(this.store.db, row.id, this.clock(), (trx, done) =>
+      this.audit.recordIn(trx, {
         action,
         actor,
         targetType: 'token',
@@ -283,22 +278,20 @@ export class TokenService {
           kind: row.kind,
           identityId: row.identity_id,
           hint: row.hint,
-          ...(revoked.length > 1
-            ? { alsoRevoked: revoked.filter((r) => r.id !== row.id).map((r) => r.id) }
-            : {}),
+          ...(done.length > 1 ? { alsoRevoked: done.filter((r) => r.id !== row.id).map((r) => r.id) } : {}),
         },
-      });
-    }
+      }),
+    );
+    for (const r of revoked) await this.invalidator.token(r.token_hash);
     return (await findTokenById(this.store.db, row.id)) ?? row;
   }
 
   async grant(caller: Principal, input: GrantInput, meta: RequestMeta): Promise<TokenView> {
-    if (!hasPermission(caller, 'tokens:grant') && !hasPermission(caller, 'tokens:grant-any')) {
-      throw new AppError('permission_denied');
-    }
-    const target = await this.loadTarget(caller, input.identityId, 'tokens:grant-any');
-    const roles = this.tokenRoles(caller, target, input.roles);
-    const endpoints = this.endpoints(caller, input.apiEndpoints);
+    const target = await this.target(caller, input.identityId, 'grant');
+    const plan = this.plan(caller.authority, 'grant', target, {
+      roles: input.roles,
+      endpoints: input.apiEndpoints,
+    });
     const expiresAtMs = this.expiry(input.expiration);
     // The token and its audit event commit together, in a transaction shared with the grants
     // that arrive beside it.
@@ -307,12 +300,12 @@ export class TokenService {
         'app',
         {
           identityId: target.id,
-          roles,
-          endpoints,
+          plan,
           expiresAtMs,
           name: input.name ?? '',
           description: input.description ?? '',
           createdBy: caller.identity.id,
+          parentId: caller.token?.id ?? null,
         },
         trx,
       );
@@ -325,7 +318,7 @@ export class TokenService {
         details: {
           kind: 'app',
           identityId: target.id,
-          roles,
+          roles: plan.roles,
           expiration: iso(expiresAtMs),
           scope: created.row.scope,
           hint: created.row.hint,
@@ -337,9 +330,8 @@ export class TokenService {
   }
 
   async import(caller: Principal, input: ImportInput, meta: RequestMeta): Promise<TokenView> {
-    if (!hasPermission(caller, 'tokens:grant') && !hasPermission(caller, 'tokens:grant-any')) {
-      throw new AppError('permission_denied');
-    }
+    // The permission first: a caller that may not import learns nothing about the value.
+    assertMayMint(caller.authority, 'import', caller.identity.id);
     const value = input.token;
     if (!TOKEN_VALUE_PATTERN.test(value) || parseToken(value, this.prefix).format === 'bad_checksum') {
       throw new AppError(
@@ -347,40 +339,57 @@ export class TokenService {
         'The token must be 16 to 4096 printable characters without spaces, and a Tokenward token must have a valid checksum.',
       );
     }
+    if (estimateEntropyBits(value) < MIN_IMPORT_ENTROPY_BITS) throw new AppError('weak_token_value');
     let identityId = input.identity.id;
     if (identityId === undefined) {
       if (!input.identity.name) throw new AppError('invalid_request', 'Identity must give a name or an id.');
+      // Importing for another identity needs tokens:grant-any: asked before the name is looked
+      // up, so that a caller without it cannot learn which names exist.
+      const self = input.identity.name.toLowerCase() === caller.identity.name.toLowerCase();
+      assertMayMint(caller.authority, 'import', self ? caller.identity.id : ANOTHER_IDENTITY);
       const byName = await findIdentityByName(this.store.db, input.identity.name);
       if (!byName) throw new AppError('unknown_identity');
       identityId = byName.id;
     }
-    const target = await this.loadTarget(caller, identityId, 'tokens:grant-any');
-    const roles = this.tokenRoles(caller, target, input.roles);
+    const target = await this.target(caller, identityId, 'import');
+    const plan = this.plan(caller.authority, 'import', target, { roles: input.roles });
     const expiresAtMs = this.expiry(input.expiration);
     const hash = hashToken(value);
     if (await findTokenByHash(this.store.db, hash)) throw new AppError('token_exists');
     let row: TokenRow;
     try {
-      row = await insertToken(this.store.db, {
-        kind: 'app',
-        token_hash: hash,
-        hint: tokenHint(value),
-        name: input.name ?? '',
-        description: input.description ?? '',
-        identity_id: target.id,
-        roles: JSON.stringify(roles),
-        scope: 'all',
-        api_endpoints: null,
-        created_at_ms: this.clock(),
-        expires_at_ms: expiresAtMs,
-        revoked_at_ms: null,
-        last_used_at_ms: null,
-        parent_id: null,
-        family_id: null,
-        spent_at_ms: null,
-        subtype: null,
-        created_by: caller.identity.id,
-        imported: 1,
+      row = await this.store.db.transaction().execute(async (trx) => {
+        const inserted = await insertToken(trx, {
+          kind: 'app',
+          tokenHash: hash,
+          hint: tokenHint(value),
+          name: input.name ?? '',
+          description: input.description ?? '',
+          identityId: target.id,
+          roles: plan.roles,
+          endpoints: plan.endpoints,
+          ceiling: plan.ceiling,
+          createdAtMs: this.clock(),
+          expiresAtMs,
+          parentId: caller.token?.id ?? null,
+          createdBy: caller.identity.id,
+          imported: true,
+        });
+        await this.audit.recordIn(trx, {
+          action: 'token.import',
+          actor: caller.identity,
+          targetType: 'token',
+          targetId: inserted.id,
+          ip: meta.ip,
+          details: {
+            kind: 'app',
+            identityId: target.id,
+            roles: plan.roles,
+            expiration: iso(expiresAtMs),
+            hint: inserted.hint,
+          },
+        });
+        return inserted;
       });
     } catch (err) {
       // Two imports of one value racing: the unique index decides, the loser gets a 409.
@@ -389,37 +398,34 @@ export class TokenService {
     }
     // A value tried before its import may sit in a negative cache entry on some instance.
     await this.invalidator.token(hash);
-    await this.audit.record({
-      action: 'token.import',
-      actor: caller.identity,
-      targetType: 'token',
-      targetId: row.id,
-      ip: meta.ip,
-      details: { kind: 'app', identityId: target.id, roles, expiration: iso(expiresAtMs), hint: row.hint },
-    });
     return this.view(row, target);
   }
 
   /** A token the caller may see: own with tokens:read, any with tokens:read-any; else 404. */
   async visible(caller: Principal, id: number): Promise<TokenRow> {
-    requirePermission(caller, 'tokens:read');
+    caller.authority.require('tokens:read');
     const row = await findTokenById(this.store.db, id);
-    if (!row || (row.identity_id !== caller.identity.id && !hasPermission(caller, 'tokens:read-any'))) {
+    if (!row || !maySeeToken(caller.authority, row.identity_id)) {
       throw new AppError('not_found', 'The token was not found.');
     }
     return row;
   }
 
+  async identityOf(row: TokenRow): Promise<TargetIdentity | undefined> {
+    const identity = await findIdentityById(this.store.db, row.identity_id);
+    return identity ? targetOf(identity) : undefined;
+  }
+
   async get(caller: Principal, id: number): Promise<TokenView> {
     const row = await this.visible(caller, id);
-    return this.view(row, await findIdentityById(this.store.db, row.identity_id));
+    return this.view(row, await this.identityOf(row));
   }
 
   async list(
     caller: Principal,
     f: Omit<TokenFilter, 'nowMs'> & { identity?: string },
   ): Promise<{ items: TokenView[]; total: number; limit: number; offset: number }> {
-    requirePermission(caller, 'tokens:read');
+    caller.authority.require('tokens:read');
     let identityId: number | undefined;
     if (f.identity !== undefined) {
       const found = /^\d+$/.test(f.identity)
@@ -427,7 +433,7 @@ export class TokenService {
         : await findIdentityByName(this.store.db, f.identity);
       identityId = found?.id ?? -1;
     }
-    if (!hasPermission(caller, 'tokens:read-any')) {
+    if (!maySeeToken(caller.authority, identityId ?? -1)) {
       if (identityId !== undefined && identityId !== caller.identity.id)
         throw new AppError('permission_denied');
       identityId = caller.identity.id;
@@ -438,8 +444,13 @@ export class TokenService {
       nowMs: this.clock(),
     });
     const ids = [...new Set(rows.map((r) => r.identity_id))];
-    const identities = new Map<number, IdentityRow | undefined>();
-    await Promise.all(ids.map(async (id) => identities.set(id, await findIdentityById(this.store.db, id))));
+    const identities = new Map<number, TargetIdentity | undefined>();
+    await Promise.all(
+      ids.map(async (id) => {
+        const found = await findIdentityById(this.store.db, id);
+        identities.set(id, found ? targetOf(found) : undefined);
+      }),
+    );
     return {
       items: rows.map((r) => this.view(r, identities.get(r.identity_id))),
       total,
@@ -451,27 +462,32 @@ export class TokenService {
   async update(
     caller: Principal,
     id: number,
-    patch: { name?: string; description?: string },
+    change: { name?: string | undefined; description?: string | undefined },
     meta: RequestMeta,
   ): Promise<TokenView> {
     const row = await this.visible(caller, id);
-    requirePermission(caller, row.identity_id === caller.identity.id ? 'tokens:grant' : 'tokens:grant-any');
-    const updated = (await updateTokenMeta(this.store.db, id, patch)) ?? row;
+    assertMayActOnToken(caller.authority, row.identity_id, 'change');
+    const updated = (await updateTokenMeta(this.store.db, id, change)) ?? row;
     await this.audit.record({
       action: 'token.update',
       actor: caller.identity,
       targetType: 'token',
       targetId: id,
       ip: meta.ip,
-      details: { fields: Object.keys(patch) },
+      details: {
+        fields: [
+          ...(change.name === undefined ? [] : ['name']),
+          ...(change.description === undefined ? [] : ['description']),
+        ],
+      },
     });
-    return this.view(updated, await findIdentityById(this.store.db, row.identity_id));
+    return this.view(updated, await this.identityOf(row));
   }
 
   async revoke(caller: Principal, id: number, meta: RequestMeta): Promise<TokenView> {
     const row = await this.visible(caller, id);
-    requirePermission(caller, row.identity_id === caller.identity.id ? 'tokens:revoke' : 'tokens:revoke-any');
+    assertMayActOnToken(caller.authority, row.identity_id, 'revoke');
     const revoked = await this.revokeTree(row, caller.identity, meta);
-    return this.view(revoked, await findIdentityById(this.store.db, row.identity_id));
+    return this.view(revoked, await this.identityOf(row));
   }
 }

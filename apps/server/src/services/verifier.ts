@@ -1,8 +1,11 @@
 import {
-  AllOf,
+  type AllOf,
+  Authority,
   type EndpointPattern,
   hashToken,
-  PermissionSet,
+  intersectGrants,
+  isLive,
+  type PermissionSet,
   parseEndpointPatterns,
   parseToken,
   roleKey,
@@ -33,6 +36,8 @@ export interface IdentityEntry {
   roleKeys: ReadonlySet<string>;
   enabled: boolean;
   permissions: PermissionSet;
+  /** Identities this one may act for through token exchange, or null for any. */
+  actFor: number[] | null;
 }
 
 export interface TokenEntry {
@@ -42,9 +47,11 @@ export interface TokenEntry {
   hash: string;
   identityId: number;
   roles: string[];
-  /** Permissions of the token's roles, further limited by its own permission list if any. */
-  permissions: AllOf;
+  /** The minter's effective grants when it was minted (its ceiling), or null for none. */
+  ceiling: string[] | null;
   endpoints: EndpointPattern[] | null;
+  /** RFC 8693 `act` chain of a delegated token. */
+  act: Record<string, unknown> | null;
   expiresAtMs: number;
   revoked: boolean;
   spent: boolean;
@@ -63,13 +70,18 @@ export interface Principal {
   /** The long-lived token presented (or that an access token came from). */
   token: TokenEntry | null;
   session: SessionEntry | null;
-  /** Token roles the identity still holds (session: the identity's roles). */
-  roles: string[];
+  /** What this credential may do and mint (packages/core/src/authority.ts): ask it, nothing else. */
+  authority: Authority;
+  /** The roles it really holds (authority.roles). */
+  roles: readonly string[];
+  /** Its effective permissions (authority.permissions). */
   permissions: AllOf;
-  /** Endpoint allow-list, or null for no restriction. */
-  endpoints: EndpointPattern[] | null;
+  /** Endpoint allow-list, or null for no restriction (authority.endpoints). */
+  endpoints: readonly EndpointPattern[] | null;
   /** Gateway headers (`/auth/verify`), computed once per principal. */
   gatewayHeaders?: Record<string, string>;
+  /** The fast path's 204 headers (security headers, then the gateway's), once per principal. */
+  fastGatewayHeaders?: Record<string, string>;
   /** RFC 7662 introspection response (JSON), computed once per principal. */
   introspection?: string;
 }
@@ -82,6 +94,8 @@ export interface SessionEntry {
   createdAtMs: number;
   expiresAtMs: number;
   lastSeenAtMs: number;
+  /** The principal last built from this entry. */
+  principal?: Principal;
 }
 
 const NOT_FOUND = Symbol('not-found');
@@ -185,25 +199,27 @@ export class Verifier {
       roleKeys: new Set(roles.map(roleKey)),
       enabled: row.enabled === 1,
       permissions: this.o.roles.permissionsOf(roles),
+      actFor: row.act_for ? (JSON.parse(row.act_for) as number[]) : null,
     };
   }
 
   tokenEntry(row: TokenRow): TokenEntry {
-    const roles = JSON.parse(row.roles) as string[];
-    const rolePermissions = this.o.roles.permissionsOf(roles);
+    let ceiling = row.ceiling ? (JSON.parse(row.ceiling) as string[]) : null;
+    // Exchanges before ceilings existed stored their narrowing here: it limits like a ceiling.
+    if (row.permissions) {
+      const narrowed = JSON.parse(row.permissions) as string[];
+      ceiling = ceiling ? intersectGrants(ceiling, narrowed) : narrowed;
+    }
     return {
       id: row.id,
       kind: row.kind,
       subtype: row.subtype,
       hash: row.token_hash,
       identityId: row.identity_id,
-      roles,
-      permissions: new AllOf(
-        row.permissions
-          ? [rolePermissions, new PermissionSet(JSON.parse(row.permissions) as string[])]
-          : [rolePermissions],
-      ),
+      roles: JSON.parse(row.roles) as string[],
+      ceiling,
       endpoints: row.api_endpoints ? parseEndpointPatterns(JSON.parse(row.api_endpoints) as string[]) : null,
+      act: row.act ? (JSON.parse(row.act) as Record<string, unknown>) : null,
       expiresAtMs: row.expires_at_ms,
       revoked: row.revoked === 1,
       spent: row.spent_at_ms !== null,
@@ -294,7 +310,7 @@ export class Verifier {
     // Single-use tokens are decided by the store, every time.
     if (token.subtype === 'OneTouch') return undefined;
     if (!BEARER_KINDS.has(token.kind)) return null;
-    if (token.revoked || token.expiresAtMs <= this.o.clock() || token.spent) return null;
+    if (!isLive(token, this.o.clock())) return null;
     return this.principalHit(token, token.kind === 'access' ? 'access' : 'token');
   }
 
@@ -303,15 +319,18 @@ export class Verifier {
     if (principal.token) this.o.usage.tokenUsed(principal.token.id, this.o.clock());
   }
 
-  /** Verifies a bearer token value. Null for anything not usable right now. */
-  async authenticateToken(value: string): Promise<Principal | null> {
+  /**
+   * Verifies a bearer token value. Null for anything not usable right now. A single-use token
+   * is spent by its use; with `spend: false` it is not (a caller about to refuse it anyway).
+   */
+  async authenticateToken(value: string, opts: { spend?: boolean } = {}): Promise<Principal | null> {
     const token = await this.lookup(value);
     if (!token || !BEARER_KINDS.has(token.kind)) return null;
     const now = this.o.clock();
-    if (token.revoked || token.expiresAtMs <= now || token.spent) return null;
+    if (!isLive(token, now)) return null;
     const principal = await this.principalFor(token, token.kind === 'access' ? 'access' : 'token');
     if (!principal) return null;
-    if (token.subtype === 'OneTouch') {
+    if (token.subtype === 'OneTouch' && opts.spend !== false) {
       // Single use: one atomic conditional update decides, whatever any cache says.
       const spent = await spendToken(this.o.store.db, token.id, now);
       this.tokens.delete(token.hash);
@@ -333,15 +352,19 @@ export class Verifier {
     // from these two exact entries stays right, so the hot path builds it once.
     const memo = token.principal;
     if (memo && memo.identity === identity && memo.via === via) return memo;
-    const principal: Principal = {
-      via,
-      identity,
-      token,
-      session: null,
-      roles: token.roles.filter((r) => identity.roleKeys.has(roleKey(r))),
-      permissions: new AllOf([token.permissions, identity.permissions]),
-      endpoints: token.endpoints,
-    };
+    const authority = new Authority(
+      {
+        identityId: identity.id,
+        credentialRoles: token.roles,
+        identityRoles: identity.roles,
+        ceiling: token.ceiling,
+        endpoints: token.endpoints,
+        singleUse: token.subtype === 'OneTouch',
+        actFor: identity.actFor,
+      },
+      this.o.roles,
+    );
+    const principal = principalWith({ via, identity, token, session: null }, authority);
     token.principal = principal;
     return principal;
   }
@@ -363,16 +386,36 @@ export class Verifier {
     if (!identity?.enabled) return null;
     entry.lastSeenAtMs = now;
     this.o.usage.sessionSeen(entry.id, now);
-    return {
-      via: 'session',
-      identity,
-      token: null,
-      session: entry,
-      roles: identity.roles,
-      permissions: new AllOf([identity.permissions]),
-      endpoints: null,
-    };
+    const memo = entry.principal;
+    if (memo && memo.identity === identity) return memo;
+    const authority = new Authority(
+      {
+        identityId: identity.id,
+        credentialRoles: identity.roles,
+        identityRoles: identity.roles,
+        ceiling: null,
+        endpoints: null,
+        singleUse: false,
+        actFor: identity.actFor,
+      },
+      this.o.roles,
+    );
+    entry.principal = principalWith({ via: 'session', identity, token: null, session: entry }, authority);
+    return entry.principal;
   }
+}
+
+function principalWith(
+  base: Pick<Principal, 'via' | 'identity' | 'token' | 'session'>,
+  authority: Authority,
+): Principal {
+  return {
+    ...base,
+    authority,
+    roles: authority.roles,
+    permissions: authority.permissions,
+    endpoints: authority.endpoints,
+  };
 }
 
 function sessionEntry(row: SessionRow): SessionEntry {
