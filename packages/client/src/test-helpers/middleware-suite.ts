@@ -98,6 +98,37 @@ export function describeMiddleware(framework: string, startApp: StartApp): void 
       expect((await call(app.url, 'GET', '/books', f.bob.token)).status).toBe(200);
     });
 
+    // Issue 12 item 2: a narrowed token passed requireRole and requirePermission on the strength
+    // of roles it did not hold in full (its roles claim and introspection named them all).
+    it('a token narrowed to billing:read holds billing:read only: offline (JWT) and by introspection (a PAT made with it)', async () => {
+      const exchanged = await http(f.url, 'POST', '/api/v1/token/exchange', {
+        token: f.bob.token,
+        json: {
+          grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+          subject_token: f.bob.token,
+          scope: 'billing:read',
+        },
+      });
+      expect(exchanged.status, exchanged.text).toBe(200);
+      const narrowed = exchanged.body.access_token as string;
+      const pat = await http(f.url, 'POST', '/api/v1/PersonalTokens', {
+        token: narrowed,
+        json: { name: 'narrow' },
+      });
+      expect(pat.status, pat.text).toBe(200);
+      for (const [token, verifiedBy] of [
+        [narrowed, 'jwks'],
+        [pat.body.token as string, 'introspection'],
+      ] as const) {
+        const read = await call(app.url, 'GET', '/invoices', token);
+        expect(read.status).toBe(200);
+        expect(read.body).toMatchObject({ identityId: f.bob.id, verifiedBy, canWrite: false });
+        expect(read.body.roles).not.toContain('BillingClerk');
+        expect((await call(app.url, 'POST', '/invoices', token)).status).toBe(403);
+        expect((await call(app.url, 'GET', '/books', token)).status).toBe(403);
+      }
+    });
+
     it('no credential, or one Tokenward does not know, is refused with 401', async () => {
       for (const token of [undefined, 'tw_app_not-a-real-token-at-all-0000000000000000000000']) {
         const res = await call(app.url, 'GET', '/invoices', token);
