@@ -1,4 +1,4 @@
-import { AppError } from '@tokenward/core';
+import { AppError, estimateEntropyBits, MIN_IMPORT_ENTROPY_BITS } from '@tokenward/core';
 import type { Ajv, ErrorObject } from 'ajv';
 import type { FastifySchema, FastifySchemaCompiler } from 'fastify';
 
@@ -33,7 +33,28 @@ export function validatorCompiler(bodyAjv: Ajv, textAjv: Ajv): FastifySchemaComp
 function where(httpPart: string | undefined, path: string): string {
   const part =
     httpPart === 'querystring' ? 'query string' : httpPart === 'params' ? 'path' : (httpPart ?? 'body');
-  return path ? `${part} field "${path.slice(0, 80)}"` : part;
+  const shown = path ? quoted(path) : null;
+  return shown ? `${part} field ${shown}` : part;
+}
+
+/**
+ * A field name as an error message may show it: quoted when it looks like a field name (an
+ * identifier of at most 64 characters whose estimated entropy is below what an importable token
+ * needs, such as `identity_id` or `renewableUntilTimestamp`), else null. A client that sends a
+ * token where a key should be (a JSON body posted as a form makes the whole text one key) must
+ * not get it back in the answer.
+ */
+export function quoted(name: string): string | null {
+  return /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(name) && estimateEntropyBits(name) < MIN_IMPORT_ENTROPY_BITS
+    ? `"${name}"`
+    : null;
+}
+
+function unknownFieldMessage(part: string, name: string): string {
+  const shown = quoted(name);
+  return shown
+    ? `The ${part} has a field this route does not take: ${shown}.`
+    : `The ${part} has a field this route does not take.`;
 }
 
 function unknownField(e: ErrorObject, httpPart: string | undefined): AppError {
@@ -41,7 +62,7 @@ function unknownField(e: ErrorObject, httpPart: string | undefined): AppError {
   const at = e.instancePath ? `${e.instancePath.slice(1).replace(/\//g, '.')}.` : '';
   return new AppError(
     'unknown_field',
-    `The ${httpPart === 'body' || !httpPart ? 'body' : httpPart} has a field this route does not take: "${(at + name).slice(0, 80)}".`,
+    unknownFieldMessage(httpPart === 'body' || !httpPart ? 'body' : httpPart, at + name),
   );
 }
 
@@ -100,10 +121,7 @@ export function canonicalFields(
         out[key] = value;
         continue;
       }
-      throw new AppError(
-        'unknown_field',
-        `The body has a field this route does not take: "${key.slice(0, 80)}".`,
-      );
+      throw new AppError('unknown_field', unknownFieldMessage('body', key));
     }
     if (Object.hasOwn(out, name)) {
       throw new AppError('duplicate_field', `The body names the field "${name}" twice.`);

@@ -139,7 +139,8 @@ export async function protocolRoutes(app: FastifyInstance): Promise<void> {
       const b = request.body as Static<typeof ExchangeBody>;
       let actor = request.principal;
       if (b.actor_token) {
-        actor = await app.tw.verifier.authenticateToken(b.actor_token);
+        // A single-use actor is refused (it mints nothing), not spent by the refusal.
+        actor = await app.tw.verifier.authenticateToken(b.actor_token, { spend: false });
         if (!actor) throw new AppError('unauthenticated', 'The actor token is not valid.');
       }
       reply.header('cache-control', 'no-store');

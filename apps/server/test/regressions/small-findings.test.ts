@@ -58,6 +58,53 @@ for (const dialect of DIALECTS) {
       expect(await tokenCount(s.url, admin, reader.id)).toBe(readerBefore);
     });
 
+    it('a single-use token as actor_token is refused with single_use_credential and not spent by the refusal', async () => {
+      // Found by the OpenAPI fuzz pass: the refused exchange spent the OneTouch token.
+      const v4 = await http(s.url, 'POST', '/api/v4/accesstoken', {
+        headers: { authtoken: admin },
+        json: { tokenName: 'once', tokenType: 'OneTouch' },
+      });
+      expect(v4.status, v4.text).toBe(200);
+      const once = v4.body.tokenInfo.accessToken as string;
+      const res = await http(s.url, 'POST', '/api/v1/token/exchange', {
+        token: admin,
+        json: {
+          grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+          subject_token: admin,
+          actor_token: once,
+        },
+      });
+      expect(res.status, res.text).toBe(403);
+      expectErrorShape(res, 'single_use_credential');
+      // Still good for its one use.
+      expect((await http(s.url, 'GET', '/api/v1/me', { token: once })).status).toBe(200);
+      expect((await http(s.url, 'GET', '/api/v1/me', { token: once })).status).toBe(401);
+    });
+
+    it('an unknown field is named when it is a field name, and never when it could be a token', async () => {
+      // Found by the OpenAPI fuzz pass: JSON text posted as a form became one field name, the
+      // personal token in it, and unknown_field quoted it back.
+      const pat = await http(s.url, 'POST', '/api/v1/PersonalTokens', {
+        token: admin,
+        json: { name: 'echo' },
+      });
+      expect(pat.status, pat.text).toBe(200);
+      const value = pat.body.token as string;
+      const leaked = await http(s.url, 'POST', '/api/v1/PersonalTokens/authenticate', {
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: JSON.stringify({ personalToken: value }),
+      });
+      expect(leaked.status, leaked.text).toBe(400);
+      expectErrorShape(leaked, 'unknown_field');
+      expect(leaked.text).not.toContain(value);
+      const named = await http(s.url, 'PATCH', `/api/v1/PersonalTokens/${pat.body.id}`, {
+        token: admin,
+        json: { identity_id: 1 },
+      });
+      expect(named.status).toBe(400);
+      expect(named.body.errorMessage).toContain('"identity_id"');
+    });
+
     it('two Authtoken headers with different values are refused with multiple_credentials', async () => {
       // Issue 12 item 8: Node joins repeated headers ("a, b"); the request must not be judged
       // on one of them.
