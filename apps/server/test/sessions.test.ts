@@ -120,6 +120,37 @@ for (const dialect of DIALECTS) {
     });
   });
 
+  describe(`session idle clock across cache reloads [${dialect}]`, () => {
+    let s: TestServer;
+    let now = Date.now();
+
+    beforeAll(async () => {
+      // Usage is written far later than the test runs: the store's last-seen stays at sign-in.
+      s = await startServer(freshStore(dialect), {
+        clock: () => now,
+        config: { sessionIdleSeconds: 600, sessionMaxSeconds: 3600, usageFlushSeconds: 3600 },
+      });
+    });
+    afterAll(async () => s?.close());
+
+    it('a use not yet written to the store still counts when the session is read back', async () => {
+      const sess = await signIn(s.url, 'admin', ADMIN_PASSWORD);
+      now += 8 * 60_000;
+      expect((await http(s.url, 'GET', '/api/v1/me', { cookie: sess.cookie })).status).toBe(200);
+      // Changing a role drops every cached session: the next request reads it from the store.
+      const role = await http(s.url, 'POST', '/api/v1/role', {
+        cookie: sess.cookie,
+        headers: { 'x-csrf-token': sess.csrf },
+        json: { name: 'IdleClock', permissions: ['billing:read'] },
+      });
+      expect(role.status).toBeLessThan(300);
+      now += 8 * 60_000; // 16 minutes after sign-in, 8 after the last use: still active
+      expect((await http(s.url, 'GET', '/api/v1/me', { cookie: sess.cookie })).status).toBe(200);
+      now += 11 * 60_000;
+      expect((await http(s.url, 'GET', '/api/v1/me', { cookie: sess.cookie })).status).toBe(401);
+    });
+  });
+
   describe(`sign-in brute force [${dialect}]`, () => {
     let s: TestServer;
     let now = Date.now();

@@ -16,6 +16,8 @@ interface Usage {
 export class UsageTracker {
   private tokens = new Map<number, Usage>();
   private sessions = new Map<number, number>();
+  /** Sessions being written by the flush under way: still pending for `pendingSessionSeen`. */
+  private writingSessions = new Map<number, number>();
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
 
@@ -53,6 +55,14 @@ export class UsageTracker {
     return this.tokens.get(id)?.lastUsedAtMs;
   }
 
+  /**
+   * Last use of a session not yet in the store. A session read back from the store (its cache
+   * entry dropped) takes the later of the two, or its idle clock would run from a stale time.
+   */
+  pendingSessionSeen(id: number): number | undefined {
+    return this.sessions.get(id) ?? this.writingSessions.get(id);
+  }
+
   async flush(): Promise<void> {
     if (this.flushing) return this.flushing;
     if (this.tokens.size === 0 && this.sessions.size === 0) return;
@@ -60,6 +70,7 @@ export class UsageTracker {
     const sessions = this.sessions;
     this.tokens = new Map();
     this.sessions = new Map();
+    this.writingSessions = sessions;
     this.flushing = (async () => {
       // Ids in ascending order (every flush locks rows in the same order), written a chunk at a
       // time with the event loop free in between; a failure keeps only what was not written.
@@ -88,6 +99,7 @@ export class UsageTracker {
         for (const [id, at] of sessions) if (!this.sessions.has(id)) this.sessions.set(id, at);
         this.log.warn({ err }, 'could not write token usage; will retry');
       } finally {
+        this.writingSessions = new Map();
         this.flushing = null;
       }
     })();

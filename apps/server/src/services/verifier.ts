@@ -376,7 +376,7 @@ export class Verifier {
     if (entry === undefined) {
       const gen = this.generation;
       const row = await findSessionBySecretHash(this.o.store.db, hash);
-      entry = row ? sessionEntry(row) : NOT_FOUND;
+      entry = row ? sessionEntry(row, this.o.usage.pendingSessionSeen(row.id)) : NOT_FOUND;
       if (gen === this.generation) this.sessions.set(hash, entry);
     }
     if (entry === NOT_FOUND) return null;
@@ -418,7 +418,8 @@ function principalWith(
   };
 }
 
-function sessionEntry(row: SessionRow): SessionEntry {
+/** `pendingSeenMs`: a use not yet written to the store, which the idle clock must count. */
+function sessionEntry(row: SessionRow, pendingSeenMs: number | undefined): SessionEntry {
   return {
     id: row.id,
     secretHash: row.secret_hash,
@@ -426,6 +427,6 @@ function sessionEntry(row: SessionRow): SessionEntry {
     identityId: row.identity_id,
     createdAtMs: row.created_at_ms,
     expiresAtMs: row.expires_at_ms,
-    lastSeenAtMs: row.last_seen_at_ms,
+    lastSeenAtMs: Math.max(row.last_seen_at_ms, pendingSeenMs ?? 0),
   };
 }
