@@ -13,6 +13,7 @@ export default defineConfig({
       // Subpaths first: the first matching entry wins.
       '@tokenward/client/fastify': src('./packages/client/src/fastify.ts'),
       '@tokenward/client/express': src('./packages/client/src/express.ts'),
+      '@tokenward/client/api': src('./packages/client/src/api.ts'),
       '@tokenward/client': src('./packages/client/src/index.ts'),
     },
   },
