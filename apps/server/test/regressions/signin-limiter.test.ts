@@ -61,9 +61,13 @@ for (const dialect of DIALECTS) {
   describe(`sign-in and PAT-authenticate failures are counted atomically, per identity and per address [${dialect}]`, () => {
     let s: TestServer;
     let admin: string;
+    // The server's clock stands still: after its 10 tries an (account, address) pair may try
+    // once more per back-off period (1 s, 2 s, …), and on a loaded machine 40 concurrent
+    // requests can take longer than a second. Frozen, the counts alone decide.
+    const now = Date.now();
 
     beforeAll(async () => {
-      s = await startServer(freshStore(dialect), { config: { trustProxy: true } });
+      s = await startServer(freshStore(dialect), { clock: () => now, config: { trustProxy: true } });
       admin = await adminToken(s.url);
     });
     afterAll(async () => s?.close());
