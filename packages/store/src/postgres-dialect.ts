@@ -112,6 +112,10 @@ class PostgresInvalidations implements InvalidationChannel {
     await sql`SELECT pg_notify(${this.channel}, ${payload})`.execute(this.db);
   }
 
+  broadcast(payload: string): Promise<void> {
+    return this.notify(payload);
+  }
+
   async subscribe(handler: (payload: string) => void): Promise<void> {
     this.subscribers.add(handler);
     if (!this.listener) {

@@ -70,6 +70,8 @@ export class SqliteStoreDialect extends SqliteDialect implements StoreDialect {
       async notify(payload) {
         subscribers.dispatch(payload);
       },
+      // One process uses the file: there is no other instance to tell.
+      async broadcast() {},
       async subscribe(handler) {
         subscribers.add(handler);
       },

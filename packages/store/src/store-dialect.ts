@@ -49,6 +49,11 @@ export type InvalidationHandler = (payload: string) => void;
 export interface InvalidationChannel {
   /** Tells every subscriber of every instance sharing the store (this one included). */
   notify(payload: string): Promise<void>;
+  /**
+   * Tells the other instances sharing the store, if any can: as notify where other instances
+   * may share it (this one hears it too), nothing where none can.
+   */
+  broadcast(payload: string): Promise<void>;
   subscribe(handler: InvalidationHandler): Promise<void>;
   /** Since when other instances' invalidations may be missed, or null while they arrive. */
   downSinceMs(): number | null;

@@ -34,6 +34,12 @@ export interface Store {
    * NOTIFY). With SQLite there is one process, so only local subscribers hear it.
    */
   notify(payload: string): Promise<void>;
+  /**
+   * Tells the other instances sharing this store, for a change this instance has applied to
+   * itself already: PostgreSQL NOTIFY (this instance hears it too); nothing on SQLite, which
+   * one process uses. Lets a caller skip asking which dialect it is.
+   */
+  broadcast(payload: string): Promise<void>;
   /** Subscribes to invalidations from every instance (including this one). */
   subscribe(handler: InvalidationHandler): Promise<void>;
   /**
@@ -108,6 +114,7 @@ export async function openStore(config: StoreConfig): Promise<Store> {
       return migrationNames().every((m) => have.has(m));
     },
     notify: (payload) => invalidations.notify(payload),
+    broadcast: (payload) => invalidations.broadcast(payload),
     subscribe: (handler) => invalidations.subscribe(handler),
     invalidationsDownSinceMs: () => invalidations.downSinceMs(),
     async close() {
