@@ -2,7 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CompiledQuery, Kysely, type KyselyPlugin, type LogEvent, sql } from 'kysely';
+import {
+  type CompiledQuery,
+  InsertQueryNode,
+  Kysely,
+  type KyselyPlugin,
+  type LogEvent,
+  PrimitiveValueListNode,
+  sql,
+  ValuesNode,
+} from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDialect, type StoreConfig } from '../dialect.js';
 import type { Database, NewAuditEventRow } from '../schema.js';
@@ -24,11 +33,11 @@ import { insertToken } from './token.repository.js';
 class InsertRecorder implements KyselyPlugin {
   inserts: unknown[][] = [];
   transformQuery: KyselyPlugin['transformQuery'] = ({ node }) => {
-    if (node.kind === 'InsertQueryNode') {
+    if (InsertQueryNode.is(node)) {
       const values = node.values;
       this.inserts.push(
-        values?.kind === 'ValuesNode'
-          ? values.values.map((v) => (v.kind === 'PrimitiveValueListNode' ? [...v.values] : []))
+        values && ValuesNode.is(values)
+          ? values.values.flatMap((v) => (PrimitiveValueListNode.is(v) ? v.values : []))
           : [],
       );
     }
@@ -118,14 +127,19 @@ for (const dialect of DIALECTS) {
         [2, 2],
         [4, 3],
       ] as const) {
-        expect(recorder.inserts[n]![0]).toContain(`actor-${i}`);
+        expect(recorder.inserts[n]).toContain(`actor-${i}`);
       }
     });
 
     it('without plugins the statement is compiled once and each execution carries its row', async () => {
       const events: LogEvent[] = [];
       const { dialect: storeDialect } = createDialect(config);
-      const db = new Kysely<Database>({ dialect: storeDialect, log: (e) => events.push(e) });
+      const db = new Kysely<Database>({
+        dialect: storeDialect,
+        log: (e) => {
+          events.push(e);
+        },
+      });
       try {
         for (let i = 10; i < 13; i++) await insertAuditEvent(db, event(i));
         const ids: number[] = [];
