@@ -2,14 +2,7 @@ import { PostgresStoreDialect } from './postgres-dialect.js';
 import { SqliteStoreDialect } from './sqlite-dialect.js';
 import type { DialectName, StoreConfig, StoreDialect } from './store-dialect.js';
 
-export {
-  createPool,
-  DEFAULT_LOCK_TIMEOUT_MS,
-  DEFAULT_STATEMENT_TIMEOUT_MS,
-  IDLE_IN_TRANSACTION_TIMEOUT_MS,
-  pgPoolConfig,
-  SCHEMA_PATTERN,
-} from './postgres-dialect.js';
+export { SCHEMA_PATTERN } from './postgres-dialect.js';
 export type { DialectName, StoreConfig, StoreDialect } from './store-dialect.js';
 
 /** The dialect object for each kind of store config. */

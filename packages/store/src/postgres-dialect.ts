@@ -12,10 +12,10 @@ import type {
   StoreErrorKind,
 } from './store-dialect.js';
 
-export const DEFAULT_STATEMENT_TIMEOUT_MS = 5000;
-export const DEFAULT_LOCK_TIMEOUT_MS = 2000;
+const DEFAULT_STATEMENT_TIMEOUT_MS = 5000;
+const DEFAULT_LOCK_TIMEOUT_MS = 2000;
 /** A transaction left open this long without a statement is ended by the server. */
-export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
+const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
 
 export const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -195,10 +195,7 @@ const pgTypes = {
  * statement and lock timeouts off: migrations may rewrite large tables, and instances starting
  * together wait on Kysely's migration lock for as long as the first one migrates.
  */
-export function pgPoolConfig(
-  config: PostgresConfig,
-  purpose: 'queries' | 'migrations' = 'queries',
-): pg.PoolConfig {
+function pgPoolConfig(config: PostgresConfig, purpose: 'queries' | 'migrations' = 'queries'): pg.PoolConfig {
   if (config.schema !== undefined && !SCHEMA_PATTERN.test(config.schema)) {
     throw new Error(`Invalid PostgreSQL schema name: ${config.schema}`);
   }
@@ -228,7 +225,7 @@ function timeoutMs(value: number | undefined, fallback: number): number {
 }
 
 /** A pg pool whose connection failures never crash the process. */
-export function createPool(config: PostgresConfig, purpose: 'queries' | 'migrations'): pg.Pool {
+function createPool(config: PostgresConfig, purpose: 'queries' | 'migrations'): pg.Pool {
   const pool = new pg.Pool(pgPoolConfig(config, purpose));
   // An idle client losing its connection (e.g. the server restarting) must not crash the process.
   pool.on('error', () => {});
