@@ -1,9 +1,69 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Checkpointer } from './checkpointer.js';
 import { insertAuditEvent } from './repositories/audit.repository.js';
 import { openStore, type Store } from './store.js';
+
+/*
+ * The worker is a module file of its own (checkpoint-worker.js), not a string evaluated at run
+ * time: it must start beside the TypeScript sources (vitest) and beside the built modules
+ * (dist, as `npm start` runs them). Guards against a build that leaves the worker file out or
+ * a path that only resolves from one of them: the store would fall back to inline checkpoints
+ * without a word.
+ */
+describe('the checkpointer worker module', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function startsWith(Impl: typeof Checkpointer): Promise<{ ready: boolean; autocheckpoint: unknown }> {
+    const dir = mkdtempSync(join(tmpdir(), 'tokenward-worker-'));
+    dirs.push(dir);
+    const file = join(dir, 'store.db');
+    const sqlite = new SQLite(file);
+    sqlite.pragma('journal_mode = WAL');
+    const checkpointer = new Impl(sqlite, file);
+    try {
+      const ready = await checkpointer.ready();
+      return { ready, autocheckpoint: sqlite.pragma('wal_autocheckpoint', { simple: true }) };
+    } finally {
+      await checkpointer.stop();
+      sqlite.close();
+    }
+  }
+
+  it('starts from the TypeScript sources', async () => {
+    expect(await startsWith(Checkpointer)).toEqual({ ready: true, autocheckpoint: 10_000 });
+  });
+
+  it('starts from the built dist (npm run build first)', async () => {
+    const built = new URL('../dist/checkpointer.js', import.meta.url).href;
+    const { Checkpointer: BuiltCheckpointer } = (await import(built)) as typeof import('./checkpointer.js');
+    expect(await startsWith(BuiltCheckpointer)).toEqual({ ready: true, autocheckpoint: 10_000 });
+  });
+
+  it('a worker that cannot start hands checkpoints back to SQLite', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tokenward-worker-'));
+    dirs.push(dir);
+    const file = join(dir, 'store.db');
+    const sqlite = new SQLite(file);
+    sqlite.pragma('journal_mode = WAL');
+    // The worker opens its file with fileMustExist: a file that is not there makes it fail.
+    const checkpointer = new Checkpointer(sqlite, join(dir, 'missing.db'));
+    try {
+      expect(await checkpointer.ready()).toBe(false);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(sqlite.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    } finally {
+      await checkpointer.stop();
+      sqlite.close();
+    }
+  });
+});
 
 /*
  * SQLite only: the WAL checkpoints run in a worker thread (see Checkpointer). These check what

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { migrationProvider } from './migrations/index.js';
+import { migrationNames } from './migrations/index.js';
 import { openStore, type Store } from './store.js';
 import { classifyStoreError } from './store-errors.js';
 import { DIALECTS, openTestStore } from './test-helpers/test-store.js';
@@ -21,9 +21,7 @@ import { DIALECTS, openTestStore } from './test-helpers/test-store.js';
 const pgUrl = process.env.TOKENWARD_TEST_DATABASE_URL;
 
 async function latestMigration(): Promise<string> {
-  return Object.keys(await migrationProvider('sqlite').getMigrations())
-    .sort()
-    .at(-1)!;
+  return migrationNames().at(-1)!;
 }
 
 for (const dialect of DIALECTS) {

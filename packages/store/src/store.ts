@@ -1,20 +1,16 @@
-import { DEFAULT_MIGRATION_TABLE, Kysely, Migrator, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
-import {
-  type CreatedDialect,
-  createDialect,
-  createPool,
-  type DialectName,
-  pgPoolConfig,
-  type StoreConfig,
-} from './dialect.js';
+import { DEFAULT_MIGRATION_TABLE, Kysely, Migrator, sql } from 'kysely';
+import { createDialect } from './dialect.js';
 import { GroupCommit } from './group-commit.js';
-import { migrationProvider } from './migrations/index.js';
+import { migrationNames, migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
+import type { DialectName, InvalidationHandler, StoreConfig, StoreDialect } from './store-dialect.js';
 
-export type InvalidationHandler = (payload: string) => void;
+export type { InvalidationHandler };
 
-/** The store: a Kysely handle plus what the dialects do differently, kept in this package. */
+/**
+ * The store: a Kysely handle plus what the dialects do differently, each dialect's part in its
+ * own object (see StoreDialect); nothing here asks which dialect it is.
+ */
 export interface Store {
   readonly db: Kysely<Database>;
   readonly dialect: DialectName;
@@ -38,6 +34,12 @@ export interface Store {
    * NOTIFY). With SQLite there is one process, so only local subscribers hear it.
    */
   notify(payload: string): Promise<void>;
+  /**
+   * Tells the other instances sharing this store, for a change this instance has applied to
+   * itself already: PostgreSQL NOTIFY (this instance hears it too); nothing on SQLite, which
+   * one process uses. Lets a caller skip asking which dialect it is.
+   */
+  broadcast(payload: string): Promise<void>;
   /** Subscribes to invalidations from every instance (including this one). */
   subscribe(handler: InvalidationHandler): Promise<void>;
   /**
@@ -62,117 +64,38 @@ const TABLES = {
 } satisfies Record<keyof Database, true>;
 
 export async function openStore(config: StoreConfig): Promise<Store> {
-  const created: CreatedDialect = createDialect(config);
-  const db = new Kysely<Database>({ dialect: created.dialect });
-  const name: DialectName = config.dialect;
-  const handlers = new Set<InvalidationHandler>();
-  let listener: pg.Client | null = null;
-  let closed = false;
-  let reconnectTimer: NodeJS.Timeout | null = null;
-  let downSinceMs: number | null = config.dialect === 'postgres' ? Date.now() : null;
-  const schema = config.dialect === 'postgres' ? (config.schema ?? 'public') : 'main';
-  const channel = `tokenward_${schema}`.slice(0, 63);
-
-  if (config.dialect === 'postgres' && config.schema) {
-    await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(config.schema)}`.execute(db);
-  }
-
-  const dispatch = (payload: string) => {
-    for (const h of handlers) {
-      try {
-        h(payload);
-      } catch {
-        // A failing subscriber must not stop the others.
-      }
-    }
-  };
-
-  async function connectListener(): Promise<void> {
-    if (config.dialect !== 'postgres' || closed) return;
-    const client = new pg.Client(pgPoolConfig(config));
-    const retry = () => {
-      if (listener === client) listener = null;
-      downSinceMs ??= Date.now();
-      client.removeAllListeners();
-      // pg may still emit 'error' on this client (e.g. after 'end'): an unhandled one would crash.
-      client.on('error', () => {});
-      client.end().catch(() => {});
-      if (!closed && !reconnectTimer) {
-        reconnectTimer = setTimeout(() => {
-          reconnectTimer = null;
-          // A lost connection may have missed notifications: tell subscribers to drop everything.
-          connectListener().then(
-            () => dispatch('*'),
-            () => {},
-          );
-        }, 500);
-      }
-    };
-    client.on('error', retry);
-    client.on('end', retry);
-    client.on('notification', (msg) => {
-      if (msg.channel === channel) dispatch(msg.payload ?? '*');
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN "${channel}"`);
-      listener = client;
-      downSinceMs = null;
-    } catch (err) {
-      retry();
-      throw err;
-    }
-  }
-
-  /** The tables of the store's schema (PostgreSQL: the configured one, else the current one). */
-  async function tableNames(): Promise<Set<string>> {
-    const { rows } =
-      config.dialect === 'postgres'
-        ? await sql<{ name: string }>`
-            SELECT c.relname AS name
-            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind IN ('r', 'p')
-              AND n.nspname = ${config.schema ? sql`${config.schema}` : sql`current_schema()`}`.execute(db)
-        : await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table'`.execute(db);
-    return new Set(rows.map((r) => r.name));
-  }
+  const dialect: StoreDialect = createDialect(config).dialect;
+  const db = new Kysely<Database>({ dialect });
+  await dialect.prepare(db);
+  const invalidations = dialect.invalidations(db);
+  const migrationTable = dialect.migrationTableSchema
+    ? sql.id(dialect.migrationTableSchema, DEFAULT_MIGRATION_TABLE)
+    : sql.id(DEFAULT_MIGRATION_TABLE);
 
   /** Names of the applied migrations; null when the migration table is missing. */
   async function appliedMigrations(tables?: Set<string>): Promise<string[] | null> {
-    if (!(tables ?? (await tableNames())).has(DEFAULT_MIGRATION_TABLE)) return null;
-    const table =
-      config.dialect === 'postgres' && config.schema
-        ? sql.id(config.schema, DEFAULT_MIGRATION_TABLE)
-        : sql.id(DEFAULT_MIGRATION_TABLE);
-    const { rows } = await sql<{ name: string }>`SELECT name FROM ${table}`.execute(db);
+    if (!(tables ?? (await dialect.tableNames(db))).has(DEFAULT_MIGRATION_TABLE)) return null;
+    const { rows } = await sql<{ name: string }>`SELECT name FROM ${migrationTable}`.execute(db);
     return rows.map((r) => r.name);
   }
 
+  // An object of own properties, not a class instance: callers may copy it with a spread
+  // (tests swap `db` for a handle with a plugin).
   return {
     db,
-    dialect: name,
-    // SQLite has one connection; on PostgreSQL half the pool, the rest stays free for reads.
-    groupCommit: new GroupCommit(
-      db,
-      config.dialect === 'postgres' ? Math.max(1, Math.floor((config.poolMax ?? 10) / 2)) : 1,
-    ),
-    async migrate() {
-      const migrationDb =
-        config.dialect === 'postgres'
-          ? new Kysely<Database>({ dialect: new PostgresDialect({ pool: createPool(config, 'migrations') }) })
-          : db;
-      try {
+    dialect: dialect.name,
+    groupCommit: new GroupCommit(db, dialect.groupCommitConcurrency),
+    migrate() {
+      return dialect.withMigrationDb(db, async (migrationDb) => {
         const migrator = new Migrator({
           db: migrationDb,
-          provider: migrationProvider(name),
-          ...(config.dialect === 'postgres' && config.schema ? { migrationTableSchema: config.schema } : {}),
+          provider: migrationProvider(dialect.migrationContext),
+          ...(dialect.migrationTableSchema ? { migrationTableSchema: dialect.migrationTableSchema } : {}),
         });
         const { error, results } = await migrator.migrateToLatest();
         if (error) throw error;
         return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-      } finally {
-        if (migrationDb !== db) await migrationDb.destroy();
-      }
+      });
     },
     async ping() {
       await sql`SELECT 1`.execute(db);
@@ -182,44 +105,21 @@ export async function openStore(config: StoreConfig): Promise<Store> {
       return applied === null ? null : (applied.sort().at(-1) ?? null);
     },
     async schemaReady() {
-      const tables = await tableNames();
+      const tables = await dialect.tableNames(db);
       if (Object.keys(TABLES).some((t) => !tables.has(t))) return false;
       const applied = await appliedMigrations(tables);
       if (applied === null) return false;
       const have = new Set(applied);
       // Migrations newer than this build (another instance upgraded first) do not matter.
-      return Object.keys(await migrationProvider(name).getMigrations()).every((m) => have.has(m));
+      return migrationNames().every((m) => have.has(m));
     },
-    async notify(payload) {
-      if (config.dialect === 'postgres') {
-        await sql`SELECT pg_notify(${channel}, ${payload})`.execute(db);
-      } else {
-        dispatch(payload);
-      }
-    },
-    async subscribe(handler) {
-      handlers.add(handler);
-      if (config.dialect === 'postgres' && !listener) {
-        await connectListener().catch(() => {
-          // The reconnect loop keeps trying; readiness reports the store as down meanwhile.
-        });
-      }
-    },
-    invalidationsDownSinceMs() {
-      return downSinceMs;
-    },
+    notify: (payload) => invalidations.notify(payload),
+    broadcast: (payload) => invalidations.broadcast(payload),
+    subscribe: (handler) => invalidations.subscribe(handler),
+    invalidationsDownSinceMs: () => invalidations.downSinceMs(),
     async close() {
-      closed = true;
-      if (reconnectTimer) clearTimeout(reconnectTimer);
-      handlers.clear();
-      if (listener) {
-        const l = listener;
-        listener = null;
-        l.removeAllListeners();
-        l.on('error', () => {});
-        await l.end().catch(() => {});
-      }
-      await created.checkpointer?.stop();
+      await invalidations.close();
+      await dialect.close();
       await db.destroy();
     },
   };

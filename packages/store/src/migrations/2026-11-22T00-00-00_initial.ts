@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { MigrationContext } from './index.js';
+import type { MigrationContext } from './context.js';
 
 // Frozen: never edit a migration that has shipped; add a new one.
 export async function up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void> {

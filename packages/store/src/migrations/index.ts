@@ -1,15 +1,10 @@
-import type { ColumnDefinitionBuilder, Kysely, Migration, MigrationProvider } from 'kysely';
-import type { DialectName } from '../dialect.js';
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import * as initial from './2026-11-22T00-00-00_initial.js';
 import * as signingKeys from './2026-11-22T01-00-00_signing-keys.js';
 import * as ceilings from './2026-12-02T00-00-00_ceilings.js';
+import type { MigrationContext } from './context.js';
 
-/** What a migration may know about the dialect: only how to declare an auto-increment key. */
-export interface MigrationContext {
-  dialect: DialectName;
-  idType: 'integer' | 'serial';
-  primaryKey(c: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
-}
+export type { MigrationContext } from './context.js';
 
 interface MigrationModule {
   up(db: Kysely<unknown>, ctx: MigrationContext): Promise<void>;
@@ -23,12 +18,13 @@ const MIGRATIONS: Record<string, MigrationModule> = {
   '2026-12-02T00-00-00_ceilings': ceilings,
 };
 
-export function migrationProvider(dialect: DialectName): MigrationProvider {
-  const ctx: MigrationContext = {
-    dialect,
-    idType: dialect === 'postgres' ? 'serial' : 'integer',
-    primaryKey: (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()),
-  };
+/** The names of this build's migrations, in the order they apply. */
+export function migrationNames(): string[] {
+  return Object.keys(MIGRATIONS).sort();
+}
+
+/** Kysely's migration provider, each migration given the dialect's context. */
+export function migrationProvider(ctx: MigrationContext): MigrationProvider {
   return {
     async getMigrations() {
       const out: Record<string, Migration> = {};
