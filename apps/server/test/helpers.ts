@@ -1,52 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { DialectName, StoreConfig } from '@tokenward/store';
-import pg from 'pg';
+import type { DialectName } from '@tokenward/store';
+import {
+  freshStore as freshTestStore,
+  type StoreHandle,
+} from '../../../packages/store/src/test-helpers/test-store.js';
 import { type App, buildApp } from '../src/app.js';
 import { type Config, loadConfig } from '../src/config.js';
 
+export { DIALECTS, type StoreHandle } from '../../../packages/store/src/test-helpers/test-store.js';
+
 export const ADMIN_PASSWORD = 'correct horse battery staple';
 
-/** The stores every suite runs against: SQLite always, PostgreSQL when configured. */
-export const DIALECTS: DialectName[] = process.env.TOKENWARD_TEST_DATABASE_URL
-  ? ['sqlite', 'postgres']
-  : ['sqlite'];
-
-export interface StoreHandle {
-  config: StoreConfig;
-  /** Removes the store (temp folder or PostgreSQL schema). */
-  drop(): Promise<void>;
-  dataDir: string;
-}
-
-/** A fresh, empty store of the given dialect. */
+/** A fresh, empty store of the given dialect (the one test-store helper, with the server's pool). */
 export function freshStore(dialect: DialectName): StoreHandle {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tokenward-test-'));
-  if (dialect === 'sqlite') {
-    return {
-      config: { dialect: 'sqlite', file: join(dataDir, 'tokenward.db') },
-      dataDir,
-      async drop() {
-        rmSync(dataDir, { recursive: true, force: true });
-      },
-    };
-  }
-  const url = process.env.TOKENWARD_TEST_DATABASE_URL!;
-  const schema = `tw_test_${randomBytes(6).toString('hex')}`;
-  return {
-    config: { dialect: 'postgres', url, schema, poolMax: 5 },
-    dataDir,
-    async drop() {
-      rmSync(dataDir, { recursive: true, force: true });
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await client.end();
-    },
-  };
+  return freshTestStore(dialect, { poolMax: 5 });
 }
 
 export interface TestServer {
