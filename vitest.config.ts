@@ -32,6 +32,8 @@ export default defineConfig({
       'examples/**/*.test.ts',
       // The bench's options and its judging of the targets (not its measurements).
       'bench/test/**/*.test.ts',
+      // Repository-wide checks (the layer rule).
+      'test/**/*.test.ts',
     ],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -7,7 +7,7 @@ import {
   freshStore,
   http,
   signIn,
-  startServer,
+  startApp,
   type TestServer,
 } from './helpers.js';
 import {
@@ -61,7 +61,7 @@ for (const dialect of DIALECTS) {
 
     beforeAll(async () => {
       clock = fakeClock();
-      s = await startServer(freshStore(dialect), { clock: clock.clock });
+      s = await startApp(freshStore(dialect), { clock: clock.clock });
       admin = await adminToken(s.url);
       operator = await identityWithToken(s.url, admin, 'operator', ['Operator']);
       reader = await identityWithToken(s.url, admin, 'reader', ['Reader']);
@@ -275,7 +275,7 @@ for (const dialect of DIALECTS) {
     let admin: string;
 
     beforeAll(async () => {
-      s = await startServer(freshStore(dialect));
+      s = await startApp(freshStore(dialect));
       admin = await adminToken(s.url);
       // The store itself refuses grant events (a trigger), as a full disk or a lost table would.
       const db = s.app.tw.store.db;

@@ -7,7 +7,7 @@ import {
   http,
   type SignedIn,
   signIn,
-  startServer,
+  startApp,
   type TestServer,
 } from './helpers.js';
 import { expectErrorShape, grantTo, tokenCount, uniqueName } from './test-kit.js';
@@ -21,7 +21,7 @@ for (const dialect of DIALECTS) {
     let session: SignedIn;
 
     beforeAll(async () => {
-      s = await startServer(freshStore(dialect));
+      s = await startApp(freshStore(dialect));
       admin = await adminToken(s.url);
       adminId = (await http(s.url, 'GET', '/api/v1/me', { token: admin })).body.tokenId;
       session = await signIn(s.url, 'admin', ADMIN_PASSWORD);

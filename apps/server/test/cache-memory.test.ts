@@ -28,7 +28,7 @@ for (const dialect of DIALECTS) {
       expect(s.app.tw.verifier.sizes().tokens).toBeGreaterThanOrEqual(20);
       // TTL 1 s, purge every 0.5 s: nothing is left once every entry is past its TTL.
       const deadline = Date.now() + 5_000;
-      while (s.app.tw.verifier.sizes().tokens > 0 && Date.now() < deadline) {
+      while (s.app.tw.verifier.sizes().tokens! > 0 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect(s.app.tw.verifier.sizes().tokens).toBe(0);

@@ -1385,7 +1385,8 @@ type Invariant =
   | 'error body is {errorCode, errorMessage, code}'
   | 'no token value echoed'
   | 'a 4xx leaves the store unchanged'
-  | 'a GET or HEAD leaves the store unchanged';
+  | 'a GET or HEAD leaves the store unchanged'
+  | '/auth/verify answers only 204, 401, 403, 429 or 503';
 
 interface Violation {
   invariant: Invariant;

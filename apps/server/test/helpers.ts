@@ -1,52 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { DialectName, StoreConfig } from '@tokenward/store';
-import pg from 'pg';
+import type { DialectName } from '@tokenward/store';
+import type { InjectOptions } from 'fastify';
+import {
+  freshStore as freshTestStore,
+  type StoreHandle,
+} from '../../../packages/store/src/test-helpers/test-store.js';
 import { type App, buildApp } from '../src/app.js';
 import { type Config, loadConfig } from '../src/config.js';
 
+export { DIALECTS, type StoreHandle } from '../../../packages/store/src/test-helpers/test-store.js';
+
 export const ADMIN_PASSWORD = 'correct horse battery staple';
 
-/** The stores every suite runs against: SQLite always, PostgreSQL when configured. */
-export const DIALECTS: DialectName[] = process.env.TOKENWARD_TEST_DATABASE_URL
-  ? ['sqlite', 'postgres']
-  : ['sqlite'];
-
-export interface StoreHandle {
-  config: StoreConfig;
-  /** Removes the store (temp folder or PostgreSQL schema). */
-  drop(): Promise<void>;
-  dataDir: string;
-}
-
-/** A fresh, empty store of the given dialect. */
+/** A fresh, empty store of the given dialect (the one test-store helper, with the server's pool). */
 export function freshStore(dialect: DialectName): StoreHandle {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tokenward-test-'));
-  if (dialect === 'sqlite') {
-    return {
-      config: { dialect: 'sqlite', file: join(dataDir, 'tokenward.db') },
-      dataDir,
-      async drop() {
-        rmSync(dataDir, { recursive: true, force: true });
-      },
-    };
-  }
-  const url = process.env.TOKENWARD_TEST_DATABASE_URL!;
-  const schema = `tw_test_${randomBytes(6).toString('hex')}`;
-  return {
-    config: { dialect: 'postgres', url, schema, poolMax: 5 },
-    dataDir,
-    async drop() {
-      rmSync(dataDir, { recursive: true, force: true });
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await client.end();
-    },
-  };
+  return freshTestStore(dialect, { poolMax: 5 });
 }
 
 export interface TestServer {
@@ -74,18 +43,19 @@ export function testConfig(store: StoreHandle, overrides: Partial<Config> = {}):
   };
 }
 
-/** A real Tokenward listening on 127.0.0.1 with an ephemeral port. */
-export async function startServer(
+interface StartOptions {
+  config?: Partial<Config>;
+  clock?: () => number;
+  /** BuildOptions.fastPaths (default: on below LOG_LEVEL info). */
+  fastPaths?: boolean;
+  /** Called with the app before it listens (to add hooks). */
+  beforeListen?: (app: App) => void;
+}
+
+async function buildTestApp(
   store: StoreHandle,
-  options: {
-    config?: Partial<Config>;
-    clock?: () => number;
-    /** BuildOptions.fastPaths (default: on below LOG_LEVEL info). */
-    fastPaths?: boolean;
-    /** Called with the app before it listens (to add hooks). */
-    beforeListen?: (app: App) => void;
-  } = {},
-): Promise<TestServer> {
+  options: StartOptions,
+): Promise<{ app: App; logs: string[] }> {
   const logs: string[] = [];
   const logStream = new Writable({
     write(chunk, _enc, cb) {
@@ -100,18 +70,26 @@ export async function startServer(
     ...(options.fastPaths === undefined ? {} : { fastPaths: options.fastPaths }),
   });
   options.beforeListen?.(app);
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  return { app, logs };
+}
+
+function testServer(
+  app: App,
+  url: string,
+  store: StoreHandle,
+  logs: string[],
+  onStop = () => {},
+): TestServer {
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
+    onStop();
     await app.close();
   };
   return {
     app,
-    url: `http://127.0.0.1:${port}`,
+    url,
     store,
     logs,
     stop,
@@ -120,6 +98,33 @@ export async function startServer(
       await store.drop();
     },
   };
+}
+
+/** A real Tokenward listening on 127.0.0.1 with an ephemeral port. */
+export async function startServer(store: StoreHandle, options: StartOptions = {}): Promise<TestServer> {
+  const { app, logs } = await buildTestApp(store, options);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return testServer(app, `http://127.0.0.1:${port}`, store, logs);
+}
+
+/** Apps that http() and signIn() reach through `app.inject`, by the base URL they were given. */
+const injected = new Map<string, App>();
+let injectedCount = 0;
+
+/**
+ * The same Tokenward as startServer, not listening: http() and signIn() given its `url` call
+ * `app.inject` (no socket, no port), for suites where the socket is not the point. The fast
+ * paths (answered in the node:http handler before Fastify) are not reached this way: suites
+ * about them, timeouts, raw sockets or processes use startServer.
+ */
+export async function startApp(store: StoreHandle, options: StartOptions = {}): Promise<TestServer> {
+  const { app, logs } = await buildTestApp(store, options);
+  await app.ready();
+  const url = `inject://app-${++injectedCount}`;
+  injected.set(url, app);
+  return testServer(app, url, store, logs, () => injected.delete(url));
 }
 
 export interface Json {
@@ -151,15 +156,38 @@ export async function http(
     headers['content-type'] = 'application/json';
     body = JSON.stringify(opts.json);
   }
-  const res = await fetch(base + path, { method, headers, ...(body === undefined ? {} : { body }) });
-  const text = await res.text();
+  const app = injected.get(base);
+  let status: number;
+  let resHeaders: Headers;
+  let text: string;
+  if (app) {
+    const res = await app.inject({
+      method: method as InjectOptions['method'],
+      url: path,
+      headers,
+      ...(body === undefined ? {} : { payload: body }),
+    });
+    status = res.statusCode;
+    resHeaders = new Headers();
+    for (const [name, value] of Object.entries(res.headers)) {
+      for (const one of Array.isArray(value) ? value : [value]) {
+        if (one !== undefined) resHeaders.append(name, String(one));
+      }
+    }
+    text = res.body;
+  } else {
+    const res = await fetch(base + path, { method, headers, ...(body === undefined ? {} : { body }) });
+    status = res.status;
+    resHeaders = res.headers;
+    text = await res.text();
+  }
   let parsed: unknown = null;
   try {
     parsed = text ? JSON.parse(text) : null;
   } catch {
     parsed = null;
   }
-  return { status: res.status, headers: res.headers, body: parsed, text };
+  return { status, headers: resHeaders, body: parsed, text };
 }
 
 export interface SignedIn {
@@ -168,15 +196,10 @@ export interface SignedIn {
 }
 
 export async function signIn(base: string, username: string, password: string): Promise<SignedIn> {
-  const res = await fetch(`${base}/api/v1/signin`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password }),
-  });
-  if (res.status !== 200) throw new Error(`sign-in failed: ${res.status} ${await res.text()}`);
+  const res = await http(base, 'POST', '/api/v1/signin', { json: { username, password } });
+  if (res.status !== 200) throw new Error(`sign-in failed: ${res.status} ${res.text}`);
   const cookies = res.headers.getSetCookie().map((c) => c.split(';')[0]!);
-  const body = (await res.json()) as { csrfToken: string };
-  return { cookie: cookies.join('; '), csrf: body.csrfToken };
+  return { cookie: cookies.join('; '), csrf: (res.body as { csrfToken: string }).csrfToken };
 }
 
 /** Signs in as admin and grants an Administrator app token. */

@@ -5,7 +5,7 @@ import {
   freshStore,
   http,
   makeIdentity,
-  startServer,
+  startApp,
   type TestServer,
 } from './helpers.js';
 
@@ -16,7 +16,7 @@ for (const dialect of DIALECTS) {
     let user: { id: number; token: string };
 
     beforeAll(async () => {
-      s = await startServer(freshStore(dialect));
+      s = await startApp(freshStore(dialect));
       admin = await adminToken(s.url);
       user = await makeIdentity(s.url, admin, 'jane', ['Operator']);
       // The username in the seed is an email with special characters.

@@ -100,7 +100,12 @@ for (const dialect of DIALECTS) {
     it('a state-changing request with the cookie but no or a wrong CSRF token is refused and changes nothing', async () => {
       const sess = await signIn(s.url, 'admin', ADMIN_PASSWORD);
       const before = await http(s.url, 'GET', '/api/v1/apptoken?kind=all&limit=500', { cookie: sess.cookie });
-      for (const headers of [{}, { 'x-csrf-token': 'wrong' }, { 'x-csrf-token': sess.csrf.slice(0, -1) }]) {
+      const attempts: Array<Record<string, string>> = [
+        {},
+        { 'x-csrf-token': 'wrong' },
+        { 'x-csrf-token': sess.csrf.slice(0, -1) },
+      ];
+      for (const headers of attempts) {
         const r = await http(s.url, 'POST', '/api/v1/apptoken/grant', {
           cookie: sess.cookie,
           headers,

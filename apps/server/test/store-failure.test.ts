@@ -5,6 +5,8 @@ import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
 import { ConfigError, loadConfig } from '../src/config.js';
+// Brings the route config's `auth` field (a module augmentation of Fastify's types) into view.
+import type {} from '../src/plugins/auth.js';
 import {
   adminToken,
   DIALECTS,

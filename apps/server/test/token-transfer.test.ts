@@ -6,7 +6,7 @@ import {
   freshStore,
   http,
   makeIdentity,
-  startServer,
+  startApp,
   type TestServer,
 } from './helpers.js';
 
@@ -39,7 +39,7 @@ for (const dialect of DIALECTS) {
     let tokenAdmin: string;
 
     beforeAll(async () => {
-      s = await startServer(freshStore(dialect));
+      s = await startApp(freshStore(dialect));
       admin = await adminToken(s.url);
       operator = (await makeIdentity(s.url, admin, 'olga', ['Operator'])).token;
       await http(s.url, 'POST', '/api/v1/role', {

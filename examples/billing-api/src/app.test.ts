@@ -46,7 +46,7 @@ describe('examples/billing-api beside a real Tokenward', () => {
       headers,
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    return { status: res.status, body: await res.json() };
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
 
   it('custom roles decide who may read, write, refund and see the report', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminToken, DIALECTS, freshStore, http, startServer, type TestServer } from '../helpers.js';
+import { adminToken, DIALECTS, freshStore, http, startApp, type TestServer } from '../helpers.js';
 import { createRole, expectErrorShape, type Holder, identityWithToken, uniqueName } from '../test-kit.js';
 import { claims, EXCHANGE_GRANT, exchange, verify } from './regression-kit.js';
 
@@ -12,7 +12,7 @@ for (const dialect of DIALECTS) {
     let op: Holder;
 
     beforeAll(async () => {
-      s = await startServer(freshStore(dialect));
+      s = await startApp(freshStore(dialect));
       admin = await adminToken(s.url);
       await createRole(s.url, admin, 'Accountant', ['billing:read', 'billing:write']);
       user = await identityWithToken(s.url, admin, uniqueName('user'), ['Accountant', 'Operator']);

@@ -1,6 +1,6 @@
 import { hashToken } from '@tokenward/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminToken, DIALECTS, freshStore, http, startServer, type TestServer } from '../helpers.js';
+import { adminToken, DIALECTS, freshStore, http, startApp, type TestServer } from '../helpers.js';
 import { expectErrorShape, type Holder, identityWithToken, uniqueName } from '../test-kit.js';
 import { tokenSnapshot } from './regression-kit.js';
 
@@ -29,7 +29,7 @@ for (const dialect of DIALECTS) {
     let op: Holder;
 
     beforeAll(async () => {
-      s = await startServer(freshStore(dialect));
+      s = await startApp(freshStore(dialect));
       admin = await adminToken(s.url);
       reader = await identityWithToken(s.url, admin, uniqueName('reader'), ['Reader']);
       op = await identityWithToken(s.url, admin, uniqueName('operator'), ['Operator']);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminToken, DIALECTS, freshStore, http, startServer, type TestServer } from '../helpers.js';
+import { adminToken, DIALECTS, freshStore, http, startApp, type TestServer } from '../helpers.js';
 import { expectErrorShape, type Holder, identityWithToken, tokenCount, uniqueName } from '../test-kit.js';
 import { exchange, verify } from './regression-kit.js';
 
@@ -15,7 +15,7 @@ for (const dialect of DIALECTS) {
     let op: Holder;
 
     beforeAll(async () => {
-      s = await startServer(freshStore(dialect));
+      s = await startApp(freshStore(dialect));
       admin = await adminToken(s.url);
       op = await identityWithToken(s.url, admin, uniqueName('operator'), ['Operator']);
     });
