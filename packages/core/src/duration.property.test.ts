@@ -4,7 +4,7 @@ import {
   DURATION_PATTERN,
   DURATION_UNITS_MS,
   type DurationUnit,
-  formatDuration,
+  durationInWords,
   parseDuration,
 } from './duration.js';
 
@@ -34,13 +34,13 @@ describe('parseDuration against its grammar', () => {
   });
 });
 
-describe('formatDuration reads back', () => {
+describe('durationInWords reads back', () => {
   it('a whole number of hours, days or years is said exactly, in a unit parseDuration reads', () => {
     const back: Record<string, DurationUnit> = { hour: 'h', day: 'd', year: 'y' };
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 100_000 }), fc.constantFrom('h', 'd', 'y'), (n, unit) => {
         const seconds = (n * DURATION_UNITS_MS[unit as DurationUnit]) / 1000;
-        const m = /^(\d+) (hour|day|year)s?$/.exec(formatDuration(seconds));
+        const m = /^(\d+) (hour|day|year)s?$/.exec(durationInWords(seconds));
         expect(m).not.toBeNull();
         expect(parseDuration(`${m![1]}${back[m![2]!]}`)).toBe(seconds * 1000);
       }),

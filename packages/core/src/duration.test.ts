@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from './duration.js';
+import { durationInWords, parseDuration } from './duration.js';
 
 describe('parseDuration', () => {
   it('reads every unit, and a bare number as days', () => {
@@ -33,13 +33,13 @@ describe('parseDuration', () => {
   });
 });
 
-describe('formatDuration', () => {
+describe('durationInWords', () => {
   it('says a lifetime in the largest unit that divides it', () => {
-    expect(formatDuration(86_400)).toBe('1 day');
-    expect(formatDuration(730 * 86_400)).toBe('2 years');
-    expect(formatDuration(36 * 3600)).toBe('36 hours');
-    expect(formatDuration(3600)).toBe('1 hour');
-    expect(formatDuration(90)).toBe('2 minutes');
-    expect(formatDuration(10)).toBe('1 minute');
+    expect(durationInWords(86_400)).toBe('1 day');
+    expect(durationInWords(730 * 86_400)).toBe('2 years');
+    expect(durationInWords(36 * 3600)).toBe('36 hours');
+    expect(durationInWords(3600)).toBe('1 hour');
+    expect(durationInWords(90)).toBe('2 minutes');
+    expect(durationInWords(10)).toBe('1 minute');
   });
 });

@@ -53,10 +53,10 @@ const READABLE_UNITS: ReadonlyArray<readonly [seconds: number, name: string]> = 
  *
  * @example
  * ```ts
- * formatDuration(36 * 3600); // '36 hours'
+ * durationInWords(36 * 3600); // '36 hours'
  * ```
  */
-export function formatDuration(seconds: number): string {
+export function durationInWords(seconds: number): string {
   for (const [size, name] of READABLE_UNITS) {
     if (seconds % size === 0) return plural(seconds / size, name);
   }
