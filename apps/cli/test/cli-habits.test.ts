@@ -19,7 +19,8 @@ async function bashComplete(words: string[]): Promise<string[]> {
   return stdout.split('\n').filter(Boolean);
 }
 
-describe('shell completion generated from the command tree', () => {
+// Each test runs the CLI several times (a process each): on a loaded machine that takes a while.
+describe('shell completion generated from the command tree', { timeout: 120_000 }, () => {
   beforeAll(() => assertBuilt());
 
   it('bash completes commands, subcommands and each command’s own options', async () => {
@@ -64,7 +65,7 @@ describe('shell completion generated from the command tree', () => {
   });
 });
 
-describe('the tokenward command for scripts', () => {
+describe('the tokenward command for scripts', { timeout: 120_000 }, () => {
   let s: TestServer;
   let env: Record<string, string>;
 
