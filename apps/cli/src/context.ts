@@ -15,7 +15,8 @@ export function globals(cmd: Command): GlobalOptions {
 
 /** The config profile: --profile, else TOKENWARD_PROFILE, else `default`. */
 export function profileName(cmd: Command): string {
-  return checkProfileName(globals(cmd).profile ?? (process.env.TOKENWARD_PROFILE || DEFAULT_PROFILE));
+  // commander fills --profile from TOKENWARD_PROFILE; an empty value means the default.
+  return checkProfileName(globals(cmd).profile || DEFAULT_PROFILE);
 }
 
 /** The stored credential of the profile in use, or null. */
