@@ -22,15 +22,37 @@ export class CliError extends Error {
 
 export const usageError = (message: string) => new CliError(message, EXIT.usage);
 
-/** The exit code and message for any error: the server's own message, never a stack. */
-export function describeError(err: unknown): { exitCode: number; message: string } {
-  if (err instanceof CliError) return { exitCode: err.exitCode, message: err.message };
+/**
+ * The exit code, a stable code and the message for any error: the server's own message and
+ * code (`token_expired`, …), never a stack. `status` is the server's HTTP status, when it
+ * answered.
+ */
+export function describeError(err: unknown): {
+  exitCode: number;
+  code: string;
+  message: string;
+  status?: number;
+} {
+  if (err instanceof CliError) {
+    const code =
+      err.exitCode === EXIT.usage
+        ? 'usage'
+        : err.exitCode === EXIT.unauthenticated
+          ? 'unauthenticated'
+          : 'failure';
+    return { exitCode: err.exitCode, code, message: err.message };
+  }
   if (err instanceof TokenwardError) {
     const exitCode =
       err.status === 401 ? EXIT.unauthenticated : err.status === 403 ? EXIT.forbidden : EXIT.failure;
     const hint = err.status === 401 ? ' (run `tokenward login` or check TOKENWARD_TOKEN)' : '';
-    return { exitCode, message: `${err.message}${hint}` };
+    return {
+      exitCode,
+      code: err.code,
+      message: `${err.message}${hint}`,
+      ...(err.status ? { status: err.status } : {}),
+    };
   }
   const message = err instanceof Error ? err.message : String(err);
-  return { exitCode: EXIT.failure, message: `unexpected error: ${message}` };
+  return { exitCode: EXIT.failure, code: 'unexpected', message: `unexpected error: ${message}` };
 }

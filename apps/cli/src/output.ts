@@ -16,9 +16,16 @@ export function cell(value: unknown): string {
   return String(value).replace(/[\r\n\t]+/g, ' ');
 }
 
-/** Prints rows as an aligned table with a header. */
+/**
+ * Prints rows with a header: aligned columns for a terminal; when stdout is a pipe or a file,
+ * plain tab-separated lines (no padding, no "(none)" line) that `cut -f` and `awk -F'\t'` read.
+ */
 export function printTable(headers: string[], rows: unknown[][]): void {
   const cells = rows.map((r) => r.map(cell));
+  if (!process.stdout.isTTY) {
+    for (const r of [headers, ...cells]) process.stdout.write(`${r.join('\t')}\n`);
+    return;
+  }
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
   const line = (values: string[]) =>
     values

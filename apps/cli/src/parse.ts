@@ -1,3 +1,4 @@
+import { parseDuration } from '@tokenward/core';
 import { InvalidArgumentError } from 'commander';
 
 /** Commander parser for a positive integer id. */
@@ -29,21 +30,16 @@ export function collectRaw(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-const UNIT_MS: Record<string, number> = {
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-  y: 31_536_000_000,
-};
-
-/** `--expires`: a duration from now (`30d`, `12h`, `90m`, `2w`, `1y`) or a date; ISO 8601 out. */
+/**
+ * `--expires`: a duration from now (`30d`, `12h`, `90m`, `2w`, `1y`, @tokenward/core's
+ * grammar) or a date; ISO 8601 out.
+ */
 export function parseWhen(value: string): string {
-  const m = /^(\d{1,6})([mhdwy])$/.exec(value.trim());
-  if (m) return new Date(Date.now() + Number(m[1]) * UNIT_MS[m[2]!]!).toISOString();
-  const ms = Date.parse(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value.trim()) || !Number.isFinite(ms)) {
+  const ms = parseDuration(value.trim());
+  if (ms !== null) return new Date(Date.now() + ms).toISOString();
+  const at = Date.parse(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value.trim()) || !Number.isFinite(at)) {
     throw new InvalidArgumentError('use a duration such as 30d, 12h, 2w, 1y, or a date such as 2027-01-31.');
   }
-  return new Date(ms).toISOString();
+  return new Date(at).toISOString();
 }

@@ -59,3 +59,19 @@ export async function askSecret(question: string): Promise<string> {
     input.on('data', onData);
   });
 }
+
+/**
+ * Asks before a destructive action, unless `--yes` was given. Without a terminal to ask on
+ * (a script, a pipe), refuses: an unattended revoke must say so with `--yes`.
+ */
+export async function confirm(action: string, yes: boolean | undefined): Promise<void> {
+  if (yes) return;
+  if (!process.stdin.isTTY) {
+    throw new CliError(
+      `Refusing to ${action} without confirmation: standard input is not a terminal. Pass --yes to confirm.`,
+      EXIT.usage,
+    );
+  }
+  const answer = (await ask(`${action[0]?.toUpperCase()}${action.slice(1)}? [y/N] `)).trim().toLowerCase();
+  if (answer !== 'y' && answer !== 'yes') throw new CliError('Cancelled.', EXIT.failure);
+}

@@ -75,7 +75,11 @@ describe('the tokenward command against a real server', () => {
     const show = await runCli(['token', 'show', String(token.id)], { env });
     expect(show.stdout).toMatch(/status:\s+Active/);
 
-    const revoke = await runCli(['token', 'revoke', String(token.id)], { env });
+    // Revoking asks first; without a terminal to ask on it needs --yes.
+    const unconfirmed = await runCli(['token', 'revoke', String(token.id)], { env });
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toMatch(/Refusing to revoke token #\d+ without confirmation.*--yes/);
+    const revoke = await runCli(['token', 'revoke', String(token.id), '--yes'], { env });
     expect(revoke.code).toBe(0);
     expect(revoke.stderr).toContain(`Revoked token #${token.id}`);
     const after = JSON.parse((await runCli(['token', 'show', String(token.id), '--json'], { env })).stdout);
@@ -137,6 +141,7 @@ describe('the tokenward command against a real server', () => {
       ...['identity', 'identity list', 'identity create', 'identity update', 'identity delete'],
       ...['role', 'role list', 'role create', 'role update', 'role delete'],
       ...['session', 'session list', 'session end', 'audit', 'keys', 'keys rotate', 'keys list'],
+      'completion',
     ].map((c) => (typeof c === 'string' ? c.split(' ') : c));
     for (const c of commands) {
       const r = await runCli([...c, '--help']);
@@ -167,13 +172,13 @@ describe('the tokenward command against a real server', () => {
     expect(jwt.stdout.trim().split('.')).toHaveLength(3);
     const pats = JSON.parse((await runCli(['pat', 'list', '--json'], { env })).stdout);
     expect(pats.items.map((t: { id: number }) => t.id)).toContain(patToken.id);
-    expect((await runCli(['pat', 'revoke', String(patToken.id)], { env })).code).toBe(0);
+    expect((await runCli(['pat', 'revoke', String(patToken.id), '--yes'], { env })).code).toBe(0);
 
     const sessions = await runCli(['session', 'list', '--json'], { env });
     expect(sessions.code).toBe(0);
     expect(JSON.parse(sessions.stdout)).toHaveProperty('items');
-    expect((await runCli(['identity', 'delete', 'cli-bot'], { env })).code).toBe(0);
-    expect((await runCli(['role', 'delete', 'CliBilling'], { env })).code).toBe(0);
+    expect((await runCli(['identity', 'delete', 'cli-bot', '--yes'], { env })).code).toBe(0);
+    expect((await runCli(['role', 'delete', 'CliBilling', '-y'], { env })).code).toBe(0);
     const keys = await runCli(['keys', 'rotate', '--json'], { env });
     expect(JSON.parse(keys.stdout).status).toBe('active');
   });

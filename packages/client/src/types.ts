@@ -1,7 +1,34 @@
 /*
- * Request and response shapes of the Tokenward management API (`/api/v1`), as documented by
- * its OpenAPI document (`GET /api/openapi.json`). Dates are ISO 8601 strings.
+ * Request and response shapes of the Tokenward management API (`/api/v1`). Every shape here is
+ * an alias into ./generated/openapi.ts, which `npm run generate:client` writes from the
+ * server's OpenAPI document (`GET /api/openapi.json`): the server's schemas are the one source,
+ * nothing is written twice. Names the document does not give are taken from the operation
+ * that uses the shape. Dates are ISO 8601 strings.
  */
+import type { JSONWebKeySet } from 'jose';
+import type { components, paths } from './generated/openapi.js';
+
+type Schemas = components['schemas'];
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+type Operation<P extends keyof paths, M extends Method> = NonNullable<paths[P][M]>;
+
+/** The JSON body an operation accepts. */
+type RequestJson<P extends keyof paths, M extends Method> =
+  Operation<P, M> extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
+
+/** The JSON body of an operation's success answer. */
+type ResponseJson<P extends keyof paths, M extends Method> = Operation<P, M>['responses'] extends infer R
+  ? R extends { 200: { content: { 'application/json': infer B } } }
+    ? B
+    : R extends { 201: { content: { 'application/json': infer B } } }
+      ? B
+      : never
+  : never;
+
+/** The query parameters of an operation. */
+type QueryOf<P extends keyof paths, M extends Method> = NonNullable<Operation<P, M>['parameters']['query']>;
+
+type Item<L> = L extends { items: readonly (infer I)[] } ? I : never;
 
 /**
  * A page of a list.
@@ -11,12 +38,7 @@
  * const page: Page<Token> = await tw.appTokens.list();
  * ```
  */
-export interface Page<T> {
-  items: T[];
-  total: number;
-  limit: number;
-  offset: number;
-}
+export type Page<T> = Omit<ResponseJson<'/api/v1/apptoken', 'get'>, 'items'> & { items: T[] };
 
 /**
  * Pagination (API shape).
@@ -26,20 +48,7 @@ export interface Page<T> {
  * await tw.identities.list({ limit: 100, offset: 200 });
  * ```
  */
-export interface Pagination {
-  limit?: number;
-  offset?: number;
-}
-
-/**
- * TokenStatus (API shape).
- *
- * @example
- * ```ts
- * await tw.appTokens.list({ status: 'Active' satisfies TokenStatus });
- * ```
- */
-export type TokenStatus = 'Active' | 'Revoked' | 'Expired';
+export type Pagination = Pick<QueryOf<'/api/v1/identity', 'get'>, 'limit' | 'offset'>;
 
 /**
  * A token's metadata. `token` (the value) is present only in the response that creates it.
@@ -49,30 +58,17 @@ export type TokenStatus = 'Active' | 'Revoked' | 'Expired';
  * const token: Token = await tw.appTokens.get(12);
  * ```
  */
-export interface Token {
-  id: number;
-  token?: string;
-  kind: string;
-  identity: { id: number; name: string; source: string; role: string };
-  identityId: number;
-  revoked: boolean;
-  /** Roles, comma-separated (seed 001's field). */
-  role: string;
-  roles: string[];
-  created: string;
-  expiration: string;
-  revokedDate: string | null;
-  name: string;
-  description: string;
-  status: TokenStatus;
-  /** Last four characters of the value. */
-  hint: string;
-  lastUsed: string | null;
-  useCount: number;
-  scope: string;
-  apiEndpoints: string[] | null;
-  imported: boolean;
-}
+export type Token = Schemas['Token'];
+
+/**
+ * TokenStatus (API shape).
+ *
+ * @example
+ * ```ts
+ * await tw.appTokens.list({ status: 'Active' satisfies TokenStatus });
+ * ```
+ */
+export type TokenStatus = Token['status'];
 
 /**
  * A token whose value was just created.
@@ -85,14 +81,21 @@ export interface Token {
 export type NewToken = Token & { token: string };
 
 /**
- * A date: ISO 8601, `/Date(ms)/`, epoch seconds, or a Date.
+ * A date: ISO 8601, `/Date(ms)/`, epoch seconds, or a Date (the client sends its ISO form).
  *
  * @example
  * ```ts
  * await tw.appTokens.grant({ expiration: new Date(Date.now() + 86_400_000) });
  * ```
  */
-export type DateInput = string | number | Date;
+export type DateInput =
+  | Exclude<RequestJson<'/api/v1/apptoken/grant', 'post'>['expiration'], null | undefined>
+  | Date;
+
+/** A request body whose `expiration` may also be a Date. */
+type WithDateInput<B> = B extends { expiration?: unknown }
+  ? Omit<B, 'expiration'> & { expiration?: DateInput }
+  : B;
 
 /**
  * GrantInput (API shape).
@@ -102,14 +105,7 @@ export type DateInput = string | number | Date;
  * await tw.appTokens.grant({ roles: ['Reader'], expiration: '2027-01-01', apiEndpoints: ['GET /api/v1/usersession'] });
  * ```
  */
-export interface GrantInput {
-  roles?: string[];
-  expiration?: DateInput;
-  name?: string;
-  description?: string;
-  /** Limits the token to these endpoints (`METHOD /path`); scope becomes `custom`. */
-  apiEndpoints?: string[];
-}
+export type GrantInput = WithDateInput<RequestJson<'/api/v1/apptoken/grant', 'post'>>;
 
 /**
  * ImportValueInput (API shape).
@@ -119,14 +115,7 @@ export interface GrantInput {
  * await tw.appTokens.importValue({ token: oldValue, identity: { name: 'Admin' }, roles: ['Administrator'] });
  * ```
  */
-export interface ImportValueInput {
-  token: string;
-  identity: { name: string } | { id: number };
-  roles?: string[];
-  expiration?: DateInput;
-  name?: string;
-  description?: string;
-}
+export type ImportValueInput = WithDateInput<RequestJson<'/api/v1/apptoken', 'post'>>;
 
 /**
  * TokenListQuery (API shape).
@@ -136,61 +125,10 @@ export interface ImportValueInput {
  * await tw.appTokens.list({ status: 'active', identity: 'build-bot', expiringWithin: '7d' });
  * ```
  */
-export interface TokenListQuery extends Pagination {
-  status?: TokenStatus | Lowercase<TokenStatus>;
+export type TokenListQuery = Omit<QueryOf<'/api/v1/apptoken', 'get'>, 'identity'> & {
   /** Identity id or name. */
-  identity?: string | number;
-  /** `app` (default), `personal`, `refresh`, `access`, several comma-separated, or `all`. */
-  kind?: string;
-  /** A duration: `7d`, `24h`, `30m`; a bare number is days. */
-  expiringWithin?: string;
-  search?: string;
-}
-
-/**
- * One token as exported for migration: hash and metadata, never a value.
- *
- * @example
- * ```ts
- * for await (const page of tw.appTokens.exportAll()) for (const r of page.items) console.log(r.token_hash, r.identity);
- * ```
- */
-export interface TokenRecord {
-  id?: number;
-  kind: string;
-  /** SHA-256 of the value, lowercase hex. */
-  token_hash: string;
-  hint: string;
-  name: string;
-  description: string;
-  /** Identity name, matched case-insensitively on import. */
-  identity: string;
-  roles: string[];
-  scope: 'all' | 'custom';
-  apiEndpoints: string[] | null;
-  created: string;
-  expiration: string;
-  revoked: boolean;
-  revokedDate: string | null;
-}
-
-/**
- * ExportQuery (API shape).
- *
- * @example
- * ```ts
- * const page = await tw.appTokens.exportPage({ kind: 'app', status: 'active', limit: 500 });
- * ```
- */
-export interface ExportQuery {
-  /** `app`, `personal` or both comma-separated (default both). */
-  kind?: string;
-  /** `all` (default, for backups) or `active`. */
-  status?: 'all' | 'active';
-  /** Cursor: the previous page's `next`. */
-  after?: number;
-  limit?: number;
-}
+  identity?: QueryOf<'/api/v1/apptoken', 'get'>['identity'] | number;
+};
 
 /**
  * ExportPage (API shape).
@@ -200,12 +138,27 @@ export interface ExportQuery {
  * const { items, next, total } = await tw.appTokens.exportPage();
  * ```
  */
-export interface ExportPage {
-  items: TokenRecord[];
-  /** Cursor for the next page, null on the last one. */
-  next: number | null;
-  total: number;
-}
+export type ExportPage = ResponseJson<'/api/v1/apptoken/export', 'get'>;
+
+/**
+ * One token as exported for migration: hash and metadata, never a value.
+ *
+ * @example
+ * ```ts
+ * for await (const page of tw.appTokens.exportAll()) for (const r of page.items) console.log(r.token_hash, r.identity);
+ * ```
+ */
+export type TokenRecord = Item<ExportPage>;
+
+/**
+ * ExportQuery (API shape).
+ *
+ * @example
+ * ```ts
+ * const page = await tw.appTokens.exportPage({ kind: 'app', status: 'active', limit: 500 });
+ * ```
+ */
+export type ExportQuery = QueryOf<'/api/v1/apptoken/export', 'get'>;
 
 /**
  * ImportResult (API shape).
@@ -215,10 +168,7 @@ export interface ExportPage {
  * const { imported, skipped } = await tw.appTokens.importHashes(records);
  * ```
  */
-export interface ImportResult {
-  imported: number;
-  skipped: Array<{ id?: number; hint: string; reason: string }>;
-}
+export type ImportResult = ResponseJson<'/api/v1/apptoken/import-hashes', 'post'>;
 
 /**
  * Identity (API shape).
@@ -228,20 +178,7 @@ export interface ImportResult {
  * const identity: Identity = await tw.identities.get(7);
  * ```
  */
-export interface Identity {
-  id: number;
-  name: string;
-  email: string | null;
-  firstName: string | null;
-  lastName: string | null;
-  fullName: string;
-  source: string;
-  roles: string[];
-  enabled: boolean;
-  hasPassword: boolean;
-  created: string;
-  updated: string;
-}
+export type Identity = Schemas['Identity'];
 
 /**
  * IdentityInput (API shape).
@@ -251,15 +188,7 @@ export interface Identity {
  * await tw.identities.update(7, { roles: ['Reader'], enabled: false });
  * ```
  */
-export interface IdentityInput {
-  name?: string;
-  email?: string | null;
-  firstName?: string | null;
-  lastName?: string | null;
-  roles?: string[];
-  enabled?: boolean;
-  password?: string | null;
-}
+export type IdentityInput = RequestJson<'/api/v1/identity/{id}', 'put'>;
 
 /**
  * CreateIdentityInput (API shape).
@@ -269,10 +198,7 @@ export interface IdentityInput {
  * await tw.identities.create({ name: 'build-bot', roles: ['Operator'] });
  * ```
  */
-export interface CreateIdentityInput extends IdentityInput {
-  name: string;
-  source?: string;
-}
+export type CreateIdentityInput = RequestJson<'/api/v1/identity', 'post'>;
 
 /**
  * IdentityListQuery (API shape).
@@ -282,11 +208,7 @@ export interface CreateIdentityInput extends IdentityInput {
  * await tw.identities.list({ role: 'Operator', enabled: true });
  * ```
  */
-export interface IdentityListQuery extends Pagination {
-  search?: string;
-  role?: string;
-  enabled?: boolean;
-}
+export type IdentityListQuery = QueryOf<'/api/v1/identity', 'get'>;
 
 /**
  * Role (API shape).
@@ -296,13 +218,7 @@ export interface IdentityListQuery extends Pagination {
  * const roles: Role[] = await tw.roles.list();
  * ```
  */
-export interface Role {
-  name: string;
-  description: string;
-  /** Permission strings and grants (`*`, `custom:*`, `custom:*:read` for built-ins). */
-  permissions: string[];
-  builtin: boolean;
-}
+export type Role = Schemas['Role'];
 
 /**
  * CreateRoleInput (API shape).
@@ -312,11 +228,7 @@ export interface Role {
  * await tw.roles.create({ name: 'Billing', permissions: ['billing:read', 'billing:write'] });
  * ```
  */
-export interface CreateRoleInput {
-  name: string;
-  description?: string;
-  permissions: string[];
-}
+export type CreateRoleInput = RequestJson<'/api/v1/role', 'post'>;
 
 /**
  * UpdateRoleInput (API shape).
@@ -326,10 +238,7 @@ export interface CreateRoleInput {
  * await tw.roles.update('Billing', { permissions: ['billing:read'] });
  * ```
  */
-export interface UpdateRoleInput {
-  description?: string;
-  permissions?: string[];
-}
+export type UpdateRoleInput = RequestJson<'/api/v1/role/{name}', 'put'>;
 
 /**
  * Session (API shape).
@@ -339,16 +248,17 @@ export interface UpdateRoleInput {
  * const { items } = await tw.sessions.list();
  * ```
  */
-export interface Session {
-  id: number;
-  identityId: number;
-  created: string;
-  lastSeen: string;
-  expires: string;
-  ip: string | null;
-  userAgent: string | null;
-  current: boolean;
-}
+export type Session = Item<ResponseJson<'/api/v1/usersession', 'get'>>;
+
+/**
+ * The query of the session list.
+ *
+ * @example
+ * ```ts
+ * await tw.sessions.list({ identityId: 7 } satisfies SessionListQuery);
+ * ```
+ */
+export type SessionListQuery = QueryOf<'/api/v1/usersession', 'get'>;
 
 /**
  * SignInResult (API shape).
@@ -358,11 +268,7 @@ export interface Session {
  * const { identity, csrfToken, client } = await tw.sessions.signIn('alice', password);
  * ```
  */
-export interface SignInResult {
-  identity: Identity;
-  csrfToken: string;
-  expires: string;
-}
+export type SignInResult = ResponseJson<'/api/v1/signin', 'post'>;
 
 /**
  * AuditEvent (API shape).
@@ -372,17 +278,7 @@ export interface SignInResult {
  * const { items } = await tw.audit({ action: 'token.*' });
  * ```
  */
-export interface AuditEvent {
-  id: number;
-  at: string;
-  actor: { id: number | null; name: string | null };
-  action: string;
-  outcome: string;
-  targetType: string | null;
-  targetId: string | null;
-  ip: string | null;
-  details: Record<string, unknown> | null;
-}
+export type AuditEvent = Item<ResponseJson<'/api/v1/audit', 'get'>>;
 
 /**
  * AuditQuery (API shape).
@@ -392,17 +288,7 @@ export interface AuditEvent {
  * await tw.audit({ outcome: 'failure', since: '2026-01-01' });
  * ```
  */
-export interface AuditQuery extends Pagination {
-  /** Actor name or id. */
-  actor?: string;
-  /** Exact action, or a prefix ending in `*` (`token.*`). */
-  action?: string;
-  outcome?: 'success' | 'failure';
-  targetType?: string;
-  targetId?: string;
-  since?: string;
-  until?: string;
-}
+export type AuditQuery = QueryOf<'/api/v1/audit', 'get'>;
 
 /**
  * Me (API shape).
@@ -412,14 +298,7 @@ export interface AuditQuery extends Pagination {
  * const me: Me = await tw.me();
  * ```
  */
-export interface Me {
-  identity: Identity;
-  via: string;
-  roles: string[];
-  permissions: string[];
-  tokenId: number | null;
-  apiEndpoints: string[] | null;
-}
+export type Me = ResponseJson<'/api/v1/me', 'get'>;
 
 /**
  * Limits (API shape).
@@ -429,10 +308,7 @@ export interface Me {
  * const { appToken } = await tw.limits();
  * ```
  */
-export interface Limits {
-  appToken: { defaultTtlSeconds: number; maxTtlSeconds: number };
-  personal: { defaultTtlSeconds: number; maxTtlSeconds: number };
-}
+export type Limits = ResponseJson<'/api/v1/settings/limits', 'get'>;
 
 /**
  * SigningKey (API shape).
@@ -442,15 +318,7 @@ export interface Limits {
  * const key: SigningKey = await tw.keys.rotate();
  * ```
  */
-export interface SigningKey {
-  kid: string;
-  alg: string;
-  created: string;
-  /** `active` (signs), `published` (retired, still verifies) or `retired`. */
-  status: string;
-  retired: string | null;
-  publishedUntil: string | null;
-}
+export type SigningKey = Item<ResponseJson<'/api/v1/keys', 'get'>>;
 
 /**
  * PersonalTokenInput (API shape).
@@ -460,11 +328,17 @@ export interface SigningKey {
  * await tw.personalTokens.create({ name: 'laptop', expiration: '2027-01-01' });
  * ```
  */
-export interface PersonalTokenInput {
-  name: string;
-  description?: string;
-  expiration?: DateInput;
-}
+export type PersonalTokenInput = WithDateInput<RequestJson<'/api/v1/PersonalTokens', 'post'>>;
+
+/**
+ * The query of the personal token list.
+ *
+ * @example
+ * ```ts
+ * await tw.personalTokens.list({ status: 'active' } satisfies PersonalTokenListQuery);
+ * ```
+ */
+export type PersonalTokenListQuery = QueryOf<'/api/v1/PersonalTokens', 'get'>;
 
 /**
  * Seed 003: the answer to `POST /PersonalTokens/authenticate`.
@@ -474,48 +348,18 @@ export interface PersonalTokenInput {
  * const { token } = await tw.personalTokens.authenticate('alice', pat);
  * ```
  */
-export interface PersonalAuthResult {
-  /** A short-lived access JWT. */
-  token: string;
-  user: {
-    userId: string;
-    email: string | null;
-    firstName: string | null;
-    lastName: string | null;
-    fullName: string;
-    enabled: boolean;
-  };
-  tokenExpires: string;
-}
+export type PersonalAuthResult = ResponseJson<'/api/v1/PersonalTokens/authenticate', 'post'>;
 
 /**
- * RFC 7662: `{active: false}` alone for anything not active.
+ * RFC 7662: `{active: false}` alone for anything not active; an active token's claims
+ * (`sub`, `roles`, `scope`, `exp`…) otherwise.
  *
  * @example
  * ```ts
  * const info: Introspection = await tw.tokens.introspect(value);
  * ```
  */
-export interface Introspection {
-  active: boolean;
-  token_type?: string;
-  sub?: string;
-  username?: string;
-  roles?: string[];
-  /** Management permissions held. */
-  permissions?: string[];
-  /** Everything the token may do, as grants (patterns included). */
-  grants?: string[];
-  scope?: string;
-  api_endpoints?: string[];
-  exp?: number;
-  iat?: number;
-  iss?: string;
-  aud?: string;
-  jti?: string;
-  tid?: number;
-  [claim: string]: unknown;
-}
+export type Introspection = ResponseJson<'/api/v1/token/introspect', 'post'>;
 
 /**
  * RefreshResult (API shape).
@@ -525,38 +369,17 @@ export interface Introspection {
  * const { access_token, refresh_token } = await tw.tokens.refresh(refreshToken);
  * ```
  */
-export interface RefreshResult {
-  access_token: string;
-  token_type: string;
-  expires_in: number;
-  refresh_token: string;
-  accessToken: string;
-  refreshToken: string;
-  tokenExpiryTimestamp: number;
-  refreshTokenExpiryTimestamp: number;
-}
+export type RefreshResult = ResponseJson<'/api/v1/token/refresh', 'post'>;
 
 /**
- * ExchangeInput (API shape).
+ * ExchangeInput (API shape): the body without its fixed `grant_type`, which the client adds.
  *
  * @example
  * ```ts
  * await app.tokens.exchange({ subject_token: sessionSecret, subject_token_type: 'urn:tokenward:params:oauth:token-type:session', scope: 'Reader' });
  * ```
  */
-export interface ExchangeInput {
-  subject_token: string;
-  /** Default `urn:ietf:params:oauth:token-type:access_token`; a session cookie value is `urn:tokenward:params:oauth:token-type:session`. */
-  subject_token_type?: string;
-  /** The acting app's token, when not the client's own credential. */
-  actor_token?: string;
-  actor_token_type?: string;
-  /** Role names and/or permissions, space-separated, narrowing the issued token. */
-  scope?: string;
-  requested_token_type?: string;
-  audience?: string;
-  resource?: string;
-}
+export type ExchangeInput = Omit<RequestJson<'/api/v1/token/exchange', 'post'>, 'grant_type'>;
 
 /**
  * ExchangeResult (API shape).
@@ -566,16 +389,11 @@ export interface ExchangeInput {
  * const { access_token, expires_in } = await app.tokens.exchange({ subject_token: userToken });
  * ```
  */
-export interface ExchangeResult {
-  access_token: string;
-  issued_token_type: string;
-  token_type: string;
-  expires_in: number;
-  scope: string;
-}
+export type ExchangeResult = ResponseJson<'/api/v1/token/exchange', 'post'>;
 
 /**
- * The answer of `GET /auth/verify` (204 with headers).
+ * The answer of `GET /auth/verify`: a 204 whose headers the client reads into this object
+ * (the document has no body to take it from).
  *
  * @example
  * ```ts
@@ -590,13 +408,11 @@ export interface GatewayVerdict {
 }
 
 /**
- * Jwks (API shape).
+ * The public JWK set (`/.well-known/jwks.json`), as jose types it.
  *
  * @example
  * ```ts
  * const { keys } = await tw.keys.jwks();
  * ```
  */
-export interface Jwks {
-  keys: Array<Record<string, unknown> & { kid?: string; kty: string }>;
-}
+export type Jwks = JSONWebKeySet;

@@ -146,6 +146,14 @@ export function presentedCredential(read: HeaderReader): { token: string } | { r
   return found;
 }
 
+/**
+ * A claim of an introspection answer that should be a list of strings: the document types the
+ * claims of an active answer as unknown, so they are read as what they are.
+ */
+function stringList(value: unknown): string[] | null {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : null;
+}
+
 type Cached = { active: false } | { active: true; info: Introspection };
 
 class UnavailableError extends Error {}
@@ -405,12 +413,12 @@ export class TokenwardVerifier {
     return this.build(
       {
         identityId: Number(info.sub),
-        name: info.username ?? '',
-        roles: info.roles ?? [],
-        tokenType: info.token_type ?? 'unknown',
+        name: typeof info.username === 'string' ? info.username : '',
+        roles: stringList(info.roles) ?? [],
+        tokenType: typeof info.token_type === 'string' ? info.token_type : 'unknown',
         claims: claims ? { ...claims, ...info } : { ...info },
         ...(act && typeof act === 'object' ? { act } : {}),
-        apiEndpoints: info.api_endpoints ?? null,
+        apiEndpoints: stringList(info.api_endpoints),
         verifiedBy: 'introspection',
       },
       grants,

@@ -5,7 +5,7 @@ import { usageError } from '../exit-codes.js';
 import { examples } from '../help.js';
 import { info, printJson, printTable, shortDate } from '../output.js';
 import { collect, parseCount } from '../parse.js';
-import { readStdinLine } from '../prompt.js';
+import { confirm, readStdinLine } from '../prompt.js';
 import { identityId } from './token.js';
 
 interface IdentityOptions {
@@ -146,12 +146,17 @@ export function registerIdentity(program: Command): void {
     .command('delete')
     .description('Delete an identity with its tokens and sessions (identities:write).')
     .argument('<identity>', 'id or name')
-    .action(async (ref: string, _o: unknown, cmd: Command) => {
+    .option('-y, --yes', 'do not ask for confirmation (required when stdin is not a terminal)')
+    .action(async (ref: string, o: { yes?: boolean }, cmd: Command) => {
       const client = authedClient(cmd);
       const id = await identityId(client, ref);
+      await confirm(
+        `delete identity ${ref === String(id) ? `#${id}` : `${ref} (#${id})`} with its tokens and sessions`,
+        o.yes,
+      );
       await client.identities.delete(id);
       if (globals(cmd).json) return printJson({ deleted: id });
       info(`Deleted identity #${id}.`);
     });
-  examples(del, ['tokenward identity delete build-bot', 'tokenward identity delete 7']);
+  examples(del, ['tokenward identity delete build-bot', 'tokenward identity delete 7 --yes']);
 }

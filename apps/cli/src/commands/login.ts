@@ -1,7 +1,15 @@
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import { configPath, readConfig, removeConfig, writeConfig } from '../config.js';
-import { authedClient, globals, makeClient, resolveUrl } from '../context.js';
+import { configPath, removeConfig, writeConfig } from '../config.js';
+import {
+  authedClient,
+  configLabel,
+  globals,
+  makeClient,
+  profileName,
+  resolveUrl,
+  storedConfig,
+} from '../context.js';
 import { usageError } from '../exit-codes.js';
 import { examples } from '../help.js';
 import { info, printJson, printRecord, shortDate } from '../output.js';
@@ -20,7 +28,7 @@ export function registerLogin(program: Command): void {
   const login = program
     .command('login')
     .description(
-      'Sign in and store the server URL and a personal token in the config file (mode 0600). With a username, signs in, creates a personal token, and signs out; with --with-token, stores a token you already have.',
+      'Sign in and store the server URL and a personal token in the config file (mode 0600), under the profile in use (--profile, TOKENWARD_PROFILE, else default). With a username, signs in, creates a personal token, and signs out; with --with-token, stores a token you already have.',
     )
     .argument('[url]', 'server URL (default: TOKENWARD_URL, or the URL already stored)')
     .option('-u, --username <name>', 'username or email (asked for when absent)')
@@ -43,17 +51,26 @@ export function registerLogin(program: Command): void {
         if (o.username) throw usageError('--with-token and --username exclude each other.');
         const token = (await readStdinLine('token')).trim();
         const me = await anon.withCredential({ token }).me();
-        writeConfig({
-          url: anon.baseUrl,
-          token,
-          identity: me.identity.name,
-          tokenId: me.tokenId,
-          createdByLogin: false,
-          savedAt: new Date().toISOString(),
-        });
+        writeConfig(
+          {
+            url: anon.baseUrl,
+            token,
+            identity: me.identity.name,
+            tokenId: me.tokenId,
+            createdByLogin: false,
+            savedAt: new Date().toISOString(),
+          },
+          profileName(cmd),
+        );
         if (globals(cmd).json)
-          printJson({ url: anon.baseUrl, identity: me.identity.name, config: configPath() });
-        else info(`Logged in to ${anon.baseUrl} as ${me.identity.name} (token stored in ${configPath()}).`);
+          printJson({
+            url: anon.baseUrl,
+            identity: me.identity.name,
+            config: configPath(),
+            profile: profileName(cmd),
+          });
+        else
+          info(`Logged in to ${anon.baseUrl} as ${me.identity.name} (token stored in ${configLabel(cmd)}).`);
         return;
       }
       const interactive = process.stdin.isTTY === true && !o.passwordStdin;
@@ -72,14 +89,17 @@ export function registerLogin(program: Command): void {
       } finally {
         await signedIn.client.sessions.signOut().catch(() => {});
       }
-      writeConfig({
-        url: anon.baseUrl,
-        token: created.token,
-        identity: signedIn.identity.name,
-        tokenId: created.id,
-        createdByLogin: true,
-        savedAt: new Date().toISOString(),
-      });
+      writeConfig(
+        {
+          url: anon.baseUrl,
+          token: created.token,
+          identity: signedIn.identity.name,
+          tokenId: created.id,
+          createdByLogin: true,
+          savedAt: new Date().toISOString(),
+        },
+        profileName(cmd),
+      );
       if (globals(cmd).json) {
         printJson({
           url: anon.baseUrl,
@@ -87,10 +107,11 @@ export function registerLogin(program: Command): void {
           tokenId: created.id,
           expiration: created.expiration,
           config: configPath(),
+          profile: profileName(cmd),
         });
       } else {
         info(
-          `Logged in to ${anon.baseUrl} as ${signedIn.identity.name}. Personal token #${created.id} (…${created.hint}, expires ${shortDate(created.expiration)}) stored in ${configPath()}.`,
+          `Logged in to ${anon.baseUrl} as ${signedIn.identity.name}. Personal token #${created.id} (…${created.hint}, expires ${shortDate(created.expiration)}) stored in ${configLabel(cmd)}.`,
         );
       }
     });
@@ -102,12 +123,14 @@ export function registerLogin(program: Command): void {
 
   const logout = program
     .command('logout')
-    .description('Revoke the personal token that `login` created and remove the config file.')
-    .option('--keep-token', 'remove the config file but leave the token valid')
+    .description(
+      'Revoke the personal token that `login` created and remove its profile from the config file.',
+    )
+    .option('--keep-token', 'remove the profile but leave the token valid')
     .action(async (o: { keepToken?: boolean }, cmd: Command) => {
-      const stored = readConfig();
+      const stored = storedConfig(cmd);
       if (!stored) {
-        info(`Not logged in (no ${configPath()}).`);
+        info(`Not logged in (nothing in ${configLabel(cmd)}).`);
         return;
       }
       if (!o.keepToken && stored.createdByLogin && stored.tokenId) {
@@ -115,7 +138,7 @@ export function registerLogin(program: Command): void {
           .personalTokens.revoke(stored.tokenId)
           .catch(() => info('The stored token could not be revoked (already revoked or expired?).'));
       }
-      removeConfig();
+      removeConfig(profileName(cmd));
       if (globals(cmd).json) printJson({ loggedOut: true });
       else info(`Logged out of ${stored.url}.`);
     });

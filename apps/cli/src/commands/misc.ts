@@ -3,6 +3,7 @@ import { authedClient, globals } from '../context.js';
 import { examples } from '../help.js';
 import { info, printJson, printTable, shortDate } from '../output.js';
 import { parseCount, parseId } from '../parse.js';
+import { confirm } from '../prompt.js';
 
 export function registerSession(program: Command): void {
   const session = program.command('session').description('Sign-in sessions: list and end them.');
@@ -40,12 +41,14 @@ export function registerSession(program: Command): void {
     .command('end')
     .description("End a session: your own, or anyone's with sessions:revoke.")
     .argument('<id>', 'session id', parseId)
-    .action(async (id: number, _o: unknown, cmd: Command) => {
+    .option('-y, --yes', 'do not ask for confirmation (required when stdin is not a terminal)')
+    .action(async (id: number, o: { yes?: boolean }, cmd: Command) => {
+      await confirm(`end session #${id}`, o.yes);
       await authedClient(cmd).sessions.end(id);
       if (globals(cmd).json) return printJson({ ended: id });
       info(`Ended session #${id}.`);
     });
-  examples(end, ['tokenward session end 3']);
+  examples(end, ['tokenward session end 3', 'tokenward session end 3 --yes']);
 }
 
 interface AuditOptions {

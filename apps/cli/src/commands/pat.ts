@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { readConfig } from '../config.js';
-import { authedClient, globals, makeClient, resolveUrl } from '../context.js';
+import { authedClient, globals, makeClient, resolveUrl, storedConfig } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { examples } from '../help.js';
 import { info, printJson, printTable, shortDate } from '../output.js';
 import { parseId, parseWhen } from '../parse.js';
-import { readStdinLine } from '../prompt.js';
+import { confirm, readStdinLine } from '../prompt.js';
 
 export function registerPat(program: Command): void {
   const pat = program
@@ -76,12 +75,14 @@ export function registerPat(program: Command): void {
     .command('revoke')
     .description('Revoke one of your personal tokens, and every access token obtained with it.')
     .argument('<id>', 'personal token id', parseId)
-    .action(async (id: number, _o: unknown, cmd: Command) => {
+    .option('-y, --yes', 'do not ask for confirmation (required when stdin is not a terminal)')
+    .action(async (id: number, o: { yes?: boolean }, cmd: Command) => {
+      await confirm(`revoke personal token #${id}`, o.yes);
       const t = await authedClient(cmd).personalTokens.revoke(id);
       if (globals(cmd).json) return printJson(t);
       info(`Revoked personal token #${t.id} "${t.name}".`);
     });
-  examples(revoke, ['tokenward pat revoke 7']);
+  examples(revoke, ['tokenward pat revoke 7', 'tokenward pat revoke 7 --yes']);
 
   const exchange = pat
     .command('exchange')
@@ -98,7 +99,7 @@ export function registerPat(program: Command): void {
           'Not logged in: run `tokenward login <url>` or set TOKENWARD_URL.',
           EXIT.unauthenticated,
         );
-      const stored = readConfig();
+      const stored = storedConfig(cmd);
       const personalToken = o.tokenStdin
         ? (await readStdinLine('personal token')).trim()
         : (process.env.TOKENWARD_TOKEN ?? stored?.token);

@@ -4,6 +4,7 @@ import { usageError } from '../exit-codes.js';
 import { examples } from '../help.js';
 import { info, printJson, printTable } from '../output.js';
 import { collect } from '../parse.js';
+import { confirm } from '../prompt.js';
 
 export function registerRole(program: Command): void {
   const role = program
@@ -73,10 +74,12 @@ export function registerRole(program: Command): void {
     .command('delete')
     .description('Delete a custom role that no identity or live token holds (roles:write).')
     .argument('<name>', 'role name')
-    .action(async (name: string, _o: unknown, cmd: Command) => {
+    .option('-y, --yes', 'do not ask for confirmation (required when stdin is not a terminal)')
+    .action(async (name: string, o: { yes?: boolean }, cmd: Command) => {
+      await confirm(`delete role ${name}`, o.yes);
       await authedClient(cmd).roles.delete(name);
       if (globals(cmd).json) return printJson({ deleted: name });
       info(`Deleted role ${name}.`);
     });
-  examples(del, ['tokenward role delete Billing']);
+  examples(del, ['tokenward role delete Billing', 'tokenward role delete Billing --yes']);
 }

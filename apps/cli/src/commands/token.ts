@@ -8,7 +8,7 @@ import { examples } from '../help.js';
 import { info, printJson, printRecord, printTable, shortDate } from '../output.js';
 import { collect, collectRaw, parseCount, parseId, parseWhen } from '../parse.js';
 import { Progress } from '../progress.js';
-import { readStdin } from '../prompt.js';
+import { confirm, readStdin } from '../prompt.js';
 
 /** An identity given as an id or a name → its id. */
 export async function identityId(client: TokenwardClient, ref: string): Promise<number> {
@@ -219,18 +219,20 @@ export function registerToken(program: Command): void {
       'Revoke tokens by id (kept for the audit trail). Revoking also revokes tokens issued from it.',
     )
     .argument('<id...>', 'token ids')
-    .action(async (ids: string[], _o, cmd: Command) => {
+    .option('-y, --yes', 'do not ask for confirmation (required when stdin is not a terminal)')
+    .action(async (ids: string[], o: { yes?: boolean }, cmd: Command) => {
       const parsed = ids.map((v) => {
         if (!/^\d{1,15}$/.test(v)) throw usageError(`"${v}" is not a token id.`);
         return Number(v);
       });
+      await confirm(`revoke token${parsed.length === 1 ? '' : 's'} #${parsed.join(', #')}`, o.yes);
       const client = authedClient(cmd);
       const done: Token[] = [];
       for (const id of parsed) done.push(await client.appTokens.revoke(id));
       if (globals(cmd).json) return printJson(done.length === 1 ? done[0] : done);
       for (const t of done) info(`Revoked token #${t.id} (…${t.hint}) of ${t.identity.name}.`);
     });
-  examples(revoke, ['tokenward token revoke 12', 'tokenward token revoke 12 13 14']);
+  examples(revoke, ['tokenward token revoke 12', 'tokenward token revoke 12 13 14 --yes']);
 
   const exp = token
     .command('export')
