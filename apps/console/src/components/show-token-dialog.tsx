@@ -1,5 +1,5 @@
+import type { Token } from '@tokenward/client/api';
 import { useId, useRef, useState } from 'react';
-import type { TokenView } from '../api/types';
 import { formatDateTime } from '../lib/format';
 import { Dialog } from './dialog';
 
@@ -34,7 +34,7 @@ export function ShowTokenDialog({
   onClose,
   title = 'Copy your new token',
 }: {
-  token: TokenView & { token: string };
+  token: Token & { token: string };
   onClose: () => void;
   title?: string;
 }) {

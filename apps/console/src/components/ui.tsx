@@ -1,5 +1,5 @@
+import type { TokenStatus } from '@tokenward/client/api';
 import { type ReactNode, useEffect } from 'react';
-import type { TokenStatus } from '../api/types';
 import { errorText } from '../lib/errors';
 import { formatDate, formatDateTime, formatRelative } from '../lib/format';
 

@@ -1,4 +1,4 @@
-import type { TokenStatus } from '../api/types';
+import type { TokenStatus } from '@tokenward/client/api';
 
 /**
  * A token's status as of `nowMs`. The server sends one too, but a page left open goes stale:

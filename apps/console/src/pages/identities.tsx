@@ -1,6 +1,6 @@
+import type { Identity, Role } from '@tokenward/client/api';
 import { useState } from 'react';
-import { createIdentity, deleteIdentity, listIdentities, listRoles, updateIdentity } from '../api/endpoints';
-import type { Identity, Role } from '../api/types';
+import { api, withoutEmpty } from '../api/tokenward';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { FilterBar } from '../components/filter-bar';
 import { FormDialog } from '../components/form-dialog';
@@ -32,8 +32,11 @@ export function IdentitiesPage() {
   const { offset, setOffset, toFirstPage } = usePageOffset();
   const [action, setAction] = useState<Action | null>(null);
   const [announce, setAnnounce] = useState('');
-  const identities = useLoader(() => listIdentities({ search, limit: PAGE_SIZE, offset }), [search, offset]);
-  const roles = useLoader(() => listRoles(), []);
+  const identities = useLoader(
+    () => api.identities.list(withoutEmpty({ search, limit: PAGE_SIZE, offset })),
+    [search, offset],
+  );
+  const roles = useLoader(() => api.roles.list(), []);
   const page = identities.data;
 
   const done = async (message: string, changed?: Identity) => {
@@ -180,7 +183,9 @@ export function IdentitiesPage() {
           danger={action.identity.enabled}
           onClose={() => setAction(null)}
           onConfirm={async () => {
-            const changed = await updateIdentity(action.identity.id, { enabled: !action.identity.enabled });
+            const changed = await api.identities.update(action.identity.id, {
+              enabled: !action.identity.enabled,
+            });
             await done(`${changed.name} ${changed.enabled ? 'enabled' : 'disabled'}.`);
           }}
         >
@@ -198,7 +203,7 @@ export function IdentitiesPage() {
           danger
           onClose={() => setAction(null)}
           onConfirm={async () => {
-            await deleteIdentity(action.identity.id);
+            await api.identities.delete(action.identity.id);
             await done(`${action.identity.name} deleted.`);
           }}
         >
@@ -277,7 +282,7 @@ function IdentityDialog({
     setProblems(p);
     if (Object.keys(p).length) return;
     void action.run(async () => {
-      const created = await createIdentity({
+      const created = await api.identities.create({
         name: name.trim(),
         ...(email.trim() ? { email: email.trim() } : {}),
         ...(firstName.trim() ? { firstName: firstName.trim() } : {}),
@@ -361,7 +366,7 @@ function RolesDialog({
       busyLabel="Saving…"
       onSubmit={() =>
         action.run(async () => {
-          onSaved(await updateIdentity(identity.id, { roles: chosen }));
+          onSaved(await api.identities.update(identity.id, { roles: chosen }));
         })
       }
     >
@@ -388,7 +393,7 @@ function PasswordDialog({
     if (password !== repeat) return setProblem('The two passwords differ.');
     setProblem(null);
     void action.run(async () => {
-      onSaved(await updateIdentity(identity.id, { password }));
+      onSaved(await api.identities.update(identity.id, { password }));
     });
   };
   return (
