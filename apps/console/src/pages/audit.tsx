@@ -183,7 +183,7 @@ export function AuditPage() {
       >
         {(e) => (
           <tr key={e.id} data-audit-id={e.id}>
-            <td data-label="Time">
+            <td data-label="Time" className="nowrap">
               <DateText iso={e.at} />
             </td>
             <td data-label="Actor">{e.actor.name ?? (e.actor.id === null ? '—' : `#${e.actor.id}`)}</td>

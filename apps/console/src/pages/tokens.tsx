@@ -138,11 +138,7 @@ export function TokensPage() {
               </td>
               <td data-label="Status">
                 <StatusBadge status={st} />
-                {soon !== null ? (
-                  <span className="cell-note warning-text">
-                    Expires {soon === 0 ? 'today' : `in ${soon} day${soon === 1 ? '' : 's'}`}
-                  </span>
-                ) : null}
+                {soon !== null ? <span className="cell-note warning-text">Expires {soon}</span> : null}
               </td>
               <TokenCells
                 token={t}
