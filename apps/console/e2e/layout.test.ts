@@ -105,6 +105,11 @@ describeBrowser('console: every page is readable at 1280×800 and 1366×768', ()
     // A used token, so "Last used" has a time; the audit log gets events of several kinds.
     const used = await grant(alice.id, { name: 'Used once', roles: ['Reader'] });
     await http(server.url, 'GET', `/api/v1/identity/${alice.id}`, { token: used.token });
+    const personal = await http(server.url, 'POST', '/api/v1/PersonalTokens', {
+      token: admin,
+      json: { name: 'Laptop scripts', description: 'Nightly report pulls' },
+    });
+    expect(personal.status).toBeLessThan(300);
     await http(server.url, 'POST', '/api/v1/role', {
       token: admin,
       json: { name: 'Billing', description: 'Reads and exports invoices', permissions: ['billing:read'] },

@@ -47,9 +47,10 @@ describe('expiresSoon', () => {
 
   it('under a day it counts hours, under an hour minutes (a 12-hour token never reads "1 day")', () => {
     expect(expiresSoon({ revoked: false, expiration: iso(NOW + 12 * HOUR) }, NOW)).toBe('in 12 hours');
-    // A moment later it is no longer a full 12 hours.
-    expect(expiresSoon({ revoked: false, expiration: iso(NOW + 12 * HOUR) }, NOW + 1000)).toBe('in 11 hours');
-    expect(expiresSoon({ revoked: false, expiration: iso(NOW + DAY - 1000) }, NOW)).toBe('in 23 hours');
+    // To the nearest hour: a moment after granting, a 12-hour token still reads 12 hours.
+    expect(expiresSoon({ revoked: false, expiration: iso(NOW + 12 * HOUR) }, NOW + 1000)).toBe('in 12 hours');
+    expect(expiresSoon({ revoked: false, expiration: iso(NOW + 11.4 * HOUR) }, NOW)).toBe('in 11 hours');
+    expect(expiresSoon({ revoked: false, expiration: iso(NOW + 23 * HOUR) }, NOW)).toBe('in 23 hours');
     expect(expiresSoon({ revoked: false, expiration: iso(NOW + HOUR) }, NOW)).toBe('in 1 hour');
     expect(expiresSoon({ revoked: false, expiration: iso(NOW + 59 * MINUTE) }, NOW)).toBe('in 59 minutes');
     expect(expiresSoon({ revoked: false, expiration: iso(NOW + MINUTE) }, NOW)).toBe('in 1 minute');

@@ -25,8 +25,8 @@ const count = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
 
 /**
  * When an active token expires, if that is soon enough to warn about ("in 12 hours",
- * "in 3 days"); else null. Under a day it counts hours, under an hour minutes: a token that
- * lives 12 hours more never reads "in 1 day".
+ * "in 3 days"); else null. Under a day it counts hours, under an hour minutes (each to the
+ * nearest): a token that lives 12 hours more never reads "in 1 day".
  */
 export function expiresSoon(
   token: { revoked: boolean; expiration: string | null; status?: TokenStatus },
@@ -37,7 +37,7 @@ export function expiresSoon(
   const leftMs = Date.parse(token.expiration) - nowMs;
   if (!(leftMs <= withinDays * DAY_MS)) return null;
   if (leftMs < MINUTE_MS) return 'in less than a minute';
-  if (leftMs < HOUR_MS) return `in ${count(Math.floor(leftMs / MINUTE_MS), 'minute')}`;
-  if (leftMs < DAY_MS) return `in ${count(Math.floor(leftMs / HOUR_MS), 'hour')}`;
+  if (leftMs < HOUR_MS) return `in ${count(Math.max(1, Math.round(leftMs / MINUTE_MS)), 'minute')}`;
+  if (leftMs < DAY_MS) return `in ${count(Math.round(leftMs / HOUR_MS), 'hour')}`;
   return `in ${count(Math.round(leftMs / DAY_MS), 'day')}`;
 }

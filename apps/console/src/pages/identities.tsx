@@ -80,7 +80,7 @@ export function IdentitiesPage() {
       >
         {(i) => (
           <tr key={i.id} data-identity-id={i.id}>
-            <td data-label="Name">
+            <td data-label="Name" className="identity-cell">
               <strong>{i.name}</strong>
               {i.id === self.id ? <span className="muted small"> (you)</span> : null}
               {i.fullName && i.fullName !== i.name ? <span className="cell-note">{i.fullName}</span> : null}
@@ -106,11 +106,11 @@ export function IdentitiesPage() {
               </span>
             </td>
             <td data-label="Password">{i.hasPassword ? 'Set' : <span className="muted">None</span>}</td>
-            <td data-label="Created">
-              <DateText iso={i.created} />
+            <td data-label="Created" className="nowrap">
+              <DateText iso={i.created} style="date" />
             </td>
             {canWrite ? (
-              <td data-label="Actions" className="actions">
+              <td data-label="Actions" className="actions actions-wrap">
                 <button
                   type="button"
                   className="button button-small"

@@ -115,7 +115,7 @@ export function TokensPage() {
           const soon = expiresSoon(t, nowMs);
           return (
             <tr key={t.id} data-token-id={t.id}>
-              <td data-label="Identity" className="nowrap">
+              <td data-label="Identity" className="identity-cell">
                 {t.identity.name || `#${t.identityId}`}
               </td>
               <td data-label="Roles">
