@@ -78,9 +78,10 @@ describeBrowser('console: keyboard, focus, labels and small screens', () => {
       await page.keyboard.press('Enter');
       const shown = page.getByRole('dialog', { name: 'Copy your new token' });
       await shown.waitFor();
-      expect(
-        await page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.value ?? ''),
-      ).toMatch(/^tw_app_/);
+      // Focus lands on the value (a code block since issue 13), ready to select and copy.
+      expect(await page.evaluate(() => document.activeElement?.textContent?.trim() ?? '')).toMatch(
+        /^tw_app_/,
+      );
       await page.keyboard.press('Escape');
       await shown.waitFor({ state: 'detached' });
       await page.getByRole('row').filter({ hasText: 'keyboard token' }).waitFor();

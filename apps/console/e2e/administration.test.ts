@@ -52,9 +52,24 @@ describeBrowser(`console: identities, roles, sessions and keys [${dialect}]`, ()
       await create.getByLabel('Password').fill('first-password-1');
       await create.getByRole('button', { name: 'Create identity' }).click();
       await create.waitFor({ state: 'detached' });
-      const row = page.getByRole('row').filter({ hasText: 'carol@example.com' });
+      const row = page
+        .getByRole('row')
+        .filter({ has: page.getByRole('button', { name: 'Edit carol', exact: true }) });
+      await row.getByText('carol@example.com').waitFor();
       await row.getByText('Reader').waitFor();
       expect((await signIn(server.url, 'carol', 'first-password-1').then(() => 'ok')) === 'ok').toBe(true);
+
+      // Email and names are editable; an emptied field is cleared.
+      await row.getByRole('button', { name: 'Edit carol', exact: true }).click();
+      const edit = page.getByRole('dialog', { name: 'Edit carol' });
+      expect(await edit.getByLabel('Email').inputValue()).toBe('carol@example.com');
+      await edit.getByLabel('Email').fill('carol.jones@example.org');
+      await edit.getByLabel('First name').fill('Caroline');
+      await edit.getByLabel('Last name').fill('');
+      await edit.getByRole('button', { name: 'Save identity' }).click();
+      await edit.waitFor({ state: 'detached' });
+      await row.getByText('carol.jones@example.org').waitFor();
+      await row.getByText('Caroline', { exact: true }).waitFor();
 
       await row.getByRole('button', { name: 'Edit roles of carol' }).click();
       const roles = page.getByRole('dialog', { name: 'Roles of carol' });

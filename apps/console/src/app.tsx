@@ -1,7 +1,6 @@
+import { type Identity, type Limits, type Role, TokenwardError } from '@tokenward/client/api';
 import { type MouseEvent, type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { ApiError, csrfToken, setConnectionHandler, setSessionLostHandler } from './api/client';
-import { getIdentity, getLimits, getMe, listRoles, listSessions, signOut } from './api/endpoints';
-import type { Identity, InstanceLimits, Role } from './api/types';
+import { api, csrfToken, quietApi, setConnectionHandler, setSessionLostHandler } from './api/tokenward';
 import { errorText } from './lib/errors';
 import { DEFAULT_LIMITS } from './lib/expiration';
 import { permissionsFromRoles } from './lib/permissions';
@@ -87,7 +86,7 @@ type State =
 /** Identity and permissions of the current session: GET /me, else derived from the roles. */
 async function loadSession(known?: Identity): Promise<Omit<SessionInfo, 'signOut' | 'refresh' | 'limits'>> {
   try {
-    const me = await getMe({ expectUnauthenticated: true });
+    const me = await quietApi.me();
     return {
       identity: me.identity,
       roles: me.roles,
@@ -95,28 +94,32 @@ async function loadSession(known?: Identity): Promise<Omit<SessionInfo, 'signOut
       permissionsSource: 'server',
     };
   } catch (err) {
-    if (!(err instanceof ApiError && err.status === 404)) throw err;
+    if (!(err instanceof TokenwardError && err.status === 404)) throw err;
   }
   // An older server without GET /me: find the identity, then derive permissions from its roles.
   let identity = known;
   if (!identity) {
     const hint = Number(localStorage.getItem(IDENTITY_HINT_KEY));
     if (Number.isInteger(hint) && hint > 0) {
-      identity = await getIdentity(hint).catch((e: unknown) => {
-        if (e instanceof ApiError && e.status === 401) throw e;
+      identity = await api.identities.get(hint).catch((e: unknown) => {
+        if (e instanceof TokenwardError && e.status === 401) throw e;
         return undefined;
       });
     }
   }
   if (!identity) {
-    const sessions = await listSessions({ limit: 500, offset: 0 });
+    const sessions = await api.sessions.list({ limit: 500, offset: 0 });
     const current = sessions.items.find((s) => s.current);
-    if (!current) throw new ApiError(401, 'unauthenticated', 'Your session has expired. Sign in again.');
-    identity = await getIdentity(current.identityId);
+    if (!current)
+      throw new TokenwardError(401, {
+        code: 'unauthenticated',
+        errorMessage: 'Your session has expired. Sign in again.',
+      });
+    identity = await api.identities.get(current.identityId);
   }
   let custom: Role[] = [];
   const base = permissionsFromRoles(identity.roles);
-  if (base.has('identities:read')) custom = await listRoles().catch(() => []);
+  if (base.has('identities:read')) custom = await api.roles.list().catch(() => []);
   return {
     identity,
     roles: identity.roles,
@@ -125,11 +128,11 @@ async function loadSession(known?: Identity): Promise<Omit<SessionInfo, 'signOut
   };
 }
 
-async function loadLimits(): Promise<InstanceLimits> {
+async function loadLimits(): Promise<Limits> {
   try {
-    return await getLimits();
+    return await api.limits();
   } catch (err) {
-    if (err instanceof ApiError && (err.status === 404 || err.status === 403)) return DEFAULT_LIMITS;
+    if (err instanceof TokenwardError && (err.status === 404 || err.status === 403)) return DEFAULT_LIMITS;
     throw err;
   }
 }
@@ -150,7 +153,7 @@ export function App() {
   const start = useCallback(() => {
     setState({ kind: 'loading' });
     establish().catch((err: unknown) => {
-      if (err instanceof ApiError && err.status === 401) {
+      if (err instanceof TokenwardError && err.status === 401) {
         setState({ kind: 'signed-out', notice: 'Your session has expired. Sign in again.' });
       } else {
         setState({ kind: 'unreachable', error: err });
@@ -187,10 +190,10 @@ export function App() {
 
   const doSignOut = useCallback(async () => {
     try {
-      await signOut();
+      await quietApi.sessions.signOut();
     } catch (err) {
       // Signing out of a session that is already gone is still signing out.
-      if (!(err instanceof ApiError && (err.status === 401 || err.status === 403))) throw err;
+      if (!(err instanceof TokenwardError && (err.status === 401 || err.status === 403))) throw err;
     }
     localStorage.removeItem(IDENTITY_HINT_KEY);
     setState({ kind: 'signed-out', notice: 'You have signed out.' });

@@ -60,6 +60,13 @@ export interface ClientOptions {
   token?: string;
   /** A signed-in session instead of a token. */
   session?: SessionCredential;
+  /**
+   * For a page served by Tokenward itself (the admin console): the browser sends its HttpOnly
+   * session cookie (`credentials: 'same-origin'`), and writes carry `X-CSRF-Token` with the
+   * value this function returns (read from the `tw_csrf` cookie). Sign in with
+   * `sessions.signInBrowser`.
+   */
+  browserSession?: { csrfToken: () => string | undefined };
   /** A fetch implementation (default: the global one). */
   fetch?: typeof fetch;
   /** Extra headers sent with every request (never put a credential here). */
@@ -150,6 +157,9 @@ export class TokenwardClient {
     else if (this.options.session) {
       headers.cookie = `tw_session=${this.options.session.secret}`;
       if (route.method !== 'GET') headers['x-csrf-token'] = this.options.session.csrfToken;
+    } else if (this.options.browserSession && route.method !== 'GET') {
+      const csrf = this.options.browserSession.csrfToken();
+      if (csrf) headers['x-csrf-token'] = csrf;
     }
     let body: string | undefined;
     if (o.json !== undefined) {
@@ -164,6 +174,7 @@ export class TokenwardClient {
         ...(body === undefined ? {} : { body }),
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
         redirect: 'manual',
+        ...(this.options.browserSession ? { credentials: 'same-origin' as const } : {}),
       });
     } catch (err) {
       const reason =
@@ -183,7 +194,8 @@ export class TokenwardClient {
     } catch {
       // Not JSON (a proxy's error page): the status alone speaks.
     }
-    throw new TokenwardError(res.status, parsed);
+    // The response is the cause: its headers (Retry-After, …) stay readable.
+    throw new TokenwardError(res.status, parsed, { cause: res });
   }
 
   /** Sign-in and sessions. */
@@ -207,6 +219,12 @@ export class TokenwardClient {
       const session = { secret: cookie.slice('tw_session='.length), csrfToken: result.csrfToken };
       return { ...result, session, client: this.withCredential({ session }) };
     },
+    /**
+     * Signs in from a page served by Tokenward (a `browserSession` client): the browser keeps
+     * the HttpOnly session cookie, and this client sends the CSRF token on writes from then on.
+     */
+    signInBrowser: async (username: string, password: string): Promise<SignInResult> =>
+      this.call<SignInResult>(ROUTES.signIn, { json: { username, password } }),
     /** Ends the current session (a session client) and clears its cookies. */
     signOut: () => this.call<{ signedOut: boolean }>(ROUTES.signOut, { json: {} }),
     /** Your sessions; everyone's with `sessions:read` (filter with identityId). */

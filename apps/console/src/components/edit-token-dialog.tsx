@@ -1,5 +1,5 @@
+import type { Token } from '@tokenward/client/api';
 import { useState } from 'react';
-import type { TokenView } from '../api/types';
 import { useAction } from '../lib/use-action';
 import { FormDialog } from './form-dialog';
 import { TextField } from './text-field';
@@ -11,7 +11,7 @@ export function EditTokenDialog({
   onClose,
   requireName,
 }: {
-  token: TokenView;
+  token: Token;
   onSave: (patch: { name: string; description: string }) => Promise<void>;
   onClose: () => void;
   requireName?: boolean;

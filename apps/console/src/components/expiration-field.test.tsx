@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { useState } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LifetimeLimits } from '../api/types';
+import type { LifetimeLimits } from '../lib/expiration';
 import {
   DAY_SECONDS,
   DEFAULT_LIMITS,

@@ -1,5 +1,5 @@
 import { useId } from 'react';
-import type { LifetimeLimits } from '../api/types';
+import type { LifetimeLimits } from '../lib/expiration';
 import {
   dateBounds,
   type ExpirationChoice,

@@ -1,7 +1,8 @@
 // @vitest-environment happy-dom
+
+import { TokenwardError } from '@tokenward/client/api';
 import { act } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ApiError } from '../api/client';
 import { type Rendered, render } from '../test-utils';
 import { ListTable } from './list-table';
 
@@ -73,7 +74,11 @@ describe('ListTable', () => {
     const reload = vi.fn();
     view = await render(
       table({
-        loaded: { error: new ApiError(403, 'permission_denied', 'Not for you.'), loading: false, reload },
+        loaded: {
+          error: new TokenwardError(403, { code: 'permission_denied', errorMessage: 'Not for you.' }),
+          loading: false,
+          reload,
+        },
         items: undefined,
       }),
     );

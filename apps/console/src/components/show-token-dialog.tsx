@@ -1,12 +1,12 @@
+import type { Token } from '@tokenward/client/api';
 import { useId, useRef, useState } from 'react';
-import type { TokenView } from '../api/types';
 import { formatDateTime } from '../lib/format';
 import { Dialog } from './dialog';
 
 type CopyState = 'idle' | 'copied' | 'failed';
 
 /** Copies text: the Clipboard API where the page may use it, else the selection fallback. */
-async function copyText(text: string, input: HTMLInputElement | null): Promise<boolean> {
+async function copyText(text: string, block: HTMLElement | null): Promise<boolean> {
   try {
     if (navigator.clipboard && window.isSecureContext) {
       await navigator.clipboard.writeText(text);
@@ -15,14 +15,22 @@ async function copyText(text: string, input: HTMLInputElement | null): Promise<b
   } catch {
     // Permission refused or no focus: try the selection fallback below.
   }
-  if (!input) return false;
-  input.focus();
-  input.select();
+  if (!block) return false;
+  selectContents(block);
   try {
     return document.execCommand('copy');
   } catch {
     return false;
   }
+}
+
+/** Selects all the text of an element, so that Ctrl+C copies it. */
+function selectContents(element: HTMLElement): void {
+  const range = document.createRange();
+  range.selectNodeContents(element);
+  const selection = window.getSelection();
+  selection?.removeAllRanges();
+  selection?.addRange(range);
 }
 
 /**
@@ -34,13 +42,13 @@ export function ShowTokenDialog({
   onClose,
   title = 'Copy your new token',
 }: {
-  token: TokenView & { token: string };
+  token: Token & { token: string };
   onClose: () => void;
   title?: string;
 }) {
   const [copy, setCopy] = useState<CopyState>('idle');
-  const inputRef = useRef<HTMLInputElement>(null);
-  const inputId = useId();
+  const codeRef = useRef<HTMLElement>(null);
+  const labelId = useId();
   const warningId = useId();
 
   return (
@@ -50,25 +58,29 @@ export function ShowTokenDialog({
           <strong>Copy this token now.</strong> It will not be shown again: Tokenward keeps only a hash of it.
           If you lose it, revoke it and create a new one.
         </p>
-        <label htmlFor={inputId}>Token value</label>
-        <div className="copy-row">
-          <input
-            ref={inputRef}
-            id={inputId}
-            className="token-value mono"
-            readOnly
-            value={token.token}
-            aria-describedby={warningId}
-            spellCheck={false}
-            autoComplete="off"
-            onFocus={(e) => e.currentTarget.select()}
-            data-autofocus
-          />
+        <p className="label" id={labelId}>
+          Token value
+        </p>
+        {/* The whole value, wrapped if it must be, in a code block with its Copy button (as GitHub shows a new token). */}
+        <div className="token-box">
+          <figure className="token-value" aria-labelledby={labelId} aria-describedby={warningId}>
+            <pre>
+              <code
+                ref={codeRef}
+                // biome-ignore lint/a11y/noNoninteractiveTabindex: focusable so that a keyboard user can select and copy the value.
+                tabIndex={0}
+                onFocus={(e) => selectContents(e.currentTarget)}
+                data-autofocus
+              >
+                {token.token}
+              </code>
+            </pre>
+          </figure>
           <button
             type="button"
             className="button button-primary"
             onClick={async () =>
-              setCopy((await copyText(token.token, inputRef.current)) ? 'copied' : 'failed')
+              setCopy((await copyText(token.token, codeRef.current)) ? 'copied' : 'failed')
             }
           >
             {copy === 'copied' ? 'Copied' : 'Copy'}

@@ -1,5 +1,5 @@
+import type { TokenStatus } from '@tokenward/client/api';
 import { useId } from 'react';
-import type { TokenStatus } from '../api/types';
 
 /** A token list's Status filter; '' is every status. */
 export function StatusFilter({

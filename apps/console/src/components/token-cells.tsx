@@ -1,4 +1,4 @@
-import type { TokenStatus, TokenView } from '../api/types';
+import type { Token, TokenStatus } from '@tokenward/client/api';
 import { tokenLabel } from '../lib/format';
 import { DateText } from './ui';
 
@@ -18,7 +18,7 @@ export function TokenCells({
   onEdit,
   onRevoke,
 }: {
-  token: TokenView;
+  token: Token;
   status: TokenStatus;
   nowMs: number;
   canEdit: boolean;

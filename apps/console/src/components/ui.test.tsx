@@ -1,7 +1,8 @@
 // @vitest-environment happy-dom
+
+import { TokenwardError } from '@tokenward/client/api';
 import { act } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ApiError } from '../api/client';
 import { type Rendered, render } from '../test-utils';
 import { ErrorMessage, Pagination, StatusBadge } from './ui';
 
@@ -16,7 +17,12 @@ describe('ErrorMessage', () => {
     const retry = vi.fn();
     view = await render(
       <ErrorMessage
-        error={new ApiError(403, 'role_not_held', 'The identity does not hold the role "Auditor".')}
+        error={
+          new TokenwardError(403, {
+            code: 'role_not_held',
+            errorMessage: 'The identity does not hold the role "Auditor".',
+          })
+        }
         onRetry={retry}
       />,
     );
@@ -32,7 +38,7 @@ describe('ErrorMessage', () => {
   });
 
   it('a lost connection reads as one', async () => {
-    view = await render(<ErrorMessage error={new ApiError(0, 'network', 'x')} />);
+    view = await render(<ErrorMessage error={new TokenwardError(0, { errorMessage: 'x' })} />);
     expect(view.container.textContent).toContain('could not be reached');
   });
 });

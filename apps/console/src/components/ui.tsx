@@ -1,5 +1,5 @@
+import type { TokenStatus } from '@tokenward/client/api';
 import { type ReactNode, useEffect } from 'react';
-import type { TokenStatus } from '../api/types';
 import { errorText } from '../lib/errors';
 import { formatDate, formatDateTime, formatRelative } from '../lib/format';
 
@@ -64,7 +64,15 @@ export function PageHeader({
   return (
     <div className="page-header">
       <div>
-        {context ? <p className="breadcrumb">{context}</p> : null}
+        {context ? (
+          // As the docs name the page ("Security \ Tokens"): the section, then this page.
+          <nav className="breadcrumb" aria-label="Breadcrumb">
+            <ol>
+              <li>{context}</li>
+              <li aria-current="page">{title}</li>
+            </ol>
+          </nav>
+        ) : null}
         <h1 tabIndex={-1} id="page-title">
           {title}
         </h1>

@@ -1,11 +1,12 @@
-import { ApiError } from '../api/client';
+import { TokenwardError } from '@tokenward/client/api';
+import { retryAfterSeconds } from '../api/tokenward';
 
 /**
  * The sentence to show a person for a failed action. The API's own message is preferred: it is
  * written for people and never contains a secret. Transport problems get their own words.
  */
 export function errorText(error: unknown): string {
-  if (error instanceof ApiError) {
+  if (error instanceof TokenwardError) {
     if (error.status === 0) {
       return 'The Tokenward server could not be reached. Check your connection and try again.';
     }
@@ -16,10 +17,11 @@ export function errorText(error: unknown): string {
       return 'The security check of this page failed (the session may have changed in another tab). Reload the page and try again.';
     }
     if (error.status === 429) {
-      const wait = error.retryAfterSeconds;
+      const wait = retryAfterSeconds(error);
       return wait ? `${error.message} Try again in ${formatWait(wait)}.` : error.message;
     }
-    if (error.code === 'http_error' && error.status >= 500) {
+    // Not the API's error shape (a proxy or gateway answered): the client names it by status.
+    if (error.status >= 500 && error.code === `http_${error.status}`) {
       return `The server could not handle the request (HTTP ${error.status}). Try again shortly.`;
     }
     if (error.code === 'route_not_found') {
@@ -39,5 +41,5 @@ function formatWait(seconds: number): string {
 
 /** Whether an error means "you may not do this" (so a page can say so instead of failing). */
 export function isForbidden(error: unknown): boolean {
-  return error instanceof ApiError && error.status === 403;
+  return error instanceof TokenwardError && error.status === 403;
 }

@@ -1,4 +1,7 @@
-import type { InstanceLimits, LifetimeLimits } from '../api/types';
+import type { Limits } from '@tokenward/client/api';
+
+/** One kind of token's lifetime policy (app tokens or personal tokens). */
+export type LifetimeLimits = Limits['appToken'];
 
 /**
  * Expiration choices of the grant and create dialogs. The server refuses a lifetime beyond the
@@ -9,7 +12,7 @@ import type { InstanceLimits, LifetimeLimits } from '../api/types';
 export const DAY_SECONDS = 86_400;
 
 /** Used until the server tells its own limits (GET /api/v1/settings/limits). */
-export const DEFAULT_LIMITS: InstanceLimits = {
+export const DEFAULT_LIMITS: Limits = {
   appToken: { defaultTtlSeconds: 365 * DAY_SECONDS, maxTtlSeconds: 730 * DAY_SECONDS },
   personal: { defaultTtlSeconds: 90 * DAY_SECONDS, maxTtlSeconds: 365 * DAY_SECONDS },
 };

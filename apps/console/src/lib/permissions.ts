@@ -1,4 +1,4 @@
-import type { Role } from '../api/types';
+import type { Role } from '@tokenward/client/api';
 
 /** The management API's own permissions (SPEC §1), grouped for the role editor. */
 export const PERMISSION_GROUPS: ReadonlyArray<{

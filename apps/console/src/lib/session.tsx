@@ -1,11 +1,11 @@
+import type { Identity, Limits } from '@tokenward/client/api';
 import { createContext, useContext } from 'react';
-import type { Identity, InstanceLimits } from '../api/types';
 
 export interface SessionInfo {
   identity: Identity;
   roles: string[];
   permissions: ReadonlySet<string>;
-  limits: InstanceLimits;
+  limits: Limits;
   /** Whether the permissions came from the server (GET /me) or were derived from roles. */
   permissionsSource: 'server' | 'roles';
   signOut: () => Promise<void>;

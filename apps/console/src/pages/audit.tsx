@@ -1,6 +1,6 @@
+import type { AuditEvent } from '@tokenward/client/api';
 import { useId, useState } from 'react';
-import { listAudit } from '../api/endpoints';
-import type { AuditEvent } from '../api/types';
+import { api } from '../api/tokenward';
 import { FilterBar } from '../components/filter-bar';
 import { ListTable } from '../components/list-table';
 import { DateText, PageHeader } from '../components/ui';
@@ -71,10 +71,12 @@ export function AuditPage() {
   const id = useId();
   const events = useLoader(
     () =>
-      listAudit({
+      api.audit({
         ...(filters.actor.trim() ? { actor: filters.actor.trim() } : {}),
         ...(filters.action.trim() ? { action: filters.action.trim() } : {}),
-        ...(filters.outcome ? { outcome: filters.outcome } : {}),
+        ...(filters.outcome === 'success' || filters.outcome === 'failure'
+          ? { outcome: filters.outcome }
+          : {}),
         ...(localToIso(filters.since) ? { since: localToIso(filters.since) } : {}),
         ...(localToIso(filters.until) ? { until: localToIso(filters.until) } : {}),
         limit: PAGE_SIZE,
@@ -181,7 +183,7 @@ export function AuditPage() {
       >
         {(e) => (
           <tr key={e.id} data-audit-id={e.id}>
-            <td data-label="Time">
+            <td data-label="Time" className="nowrap">
               <DateText iso={e.at} />
             </td>
             <td data-label="Actor">{e.actor.name ?? (e.actor.id === null ? '—' : `#${e.actor.id}`)}</td>

@@ -1,7 +1,6 @@
+import type { Identity, Token } from '@tokenward/client/api';
 import { useId, useState } from 'react';
-import { serverNow } from '../api/client';
-import { grantAppToken } from '../api/endpoints';
-import type { Identity, TokenView } from '../api/types';
+import { api, serverNow } from '../api/tokenward';
 import { ExpirationField } from '../components/expiration-field';
 import { Field } from '../components/field';
 import { FormDialog } from '../components/form-dialog';
@@ -26,7 +25,7 @@ export function GrantTokenDialog({
   identities: Identity[] | null;
   canGrantAny: boolean;
   onClose: () => void;
-  onGranted: (token: TokenView & { token: string }) => void;
+  onGranted: (token: Token & { token: string }) => void;
 }) {
   const session = useSession();
   const limits = session.limits.appToken;
@@ -60,13 +59,17 @@ export function GrantTokenDialog({
     const final = resolveExpiration(expiration, serverNow(), limits, 'app tokens');
     if (!final.ok) return;
     void action.run(async () => {
-      const token = await grantAppToken(identity.id === self.id ? null : identity.id, {
-        roles,
-        expiration: new Date(final.expiresAtMs).toISOString(),
-        ...(name.trim() ? { name: name.trim() } : {}),
-        ...(description.trim() ? { description: description.trim() } : {}),
-        ...(endpoints?.ok ? { apiEndpoints: endpoints.endpoints } : {}),
-      });
+      // The caller's own token needs no tokens:grant-any.
+      const token = await api.appTokens.grant(
+        {
+          roles,
+          expiration: new Date(final.expiresAtMs).toISOString(),
+          ...(name.trim() ? { name: name.trim() } : {}),
+          ...(description.trim() ? { description: description.trim() } : {}),
+          ...(endpoints?.ok && endpoints.endpoints.length > 0 ? { apiEndpoints: endpoints.endpoints } : {}),
+        },
+        identity.id === self.id ? undefined : identity.id,
+      );
       onGranted(withTokenValue(token));
     });
   };

@@ -1,23 +1,24 @@
+import type { Identity } from '@tokenward/client/api';
 import { useState } from 'react';
-import { createIdentity, deleteIdentity, listIdentities, listRoles, updateIdentity } from '../api/endpoints';
-import type { Identity, Role } from '../api/types';
+import { api, withoutEmpty } from '../api/tokenward';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { FilterBar } from '../components/filter-bar';
-import { FormDialog } from '../components/form-dialog';
 import { ListTable } from '../components/list-table';
 import { SearchField } from '../components/search-field';
-import { TextField } from '../components/text-field';
 import { Announcement, DateText, PageHeader } from '../components/ui';
 import { useCan, useSession } from '../lib/session';
-import { useAction } from '../lib/use-action';
 import { useDebounced } from '../lib/use-debounced';
 import { useLoader } from '../lib/use-loader';
 import { usePageOffset } from '../lib/use-page-offset';
+import { IdentityDialog } from './identity-dialog';
+import { PasswordDialog } from './identity-password-dialog';
+import { RolesDialog } from './identity-roles-dialog';
 
 const PAGE_SIZE = 25;
 
 type Action =
   | { kind: 'create' }
+  | { kind: 'edit'; identity: Identity }
   | { kind: 'roles'; identity: Identity }
   | { kind: 'password'; identity: Identity }
   | { kind: 'toggle'; identity: Identity }
@@ -32,8 +33,11 @@ export function IdentitiesPage() {
   const { offset, setOffset, toFirstPage } = usePageOffset();
   const [action, setAction] = useState<Action | null>(null);
   const [announce, setAnnounce] = useState('');
-  const identities = useLoader(() => listIdentities({ search, limit: PAGE_SIZE, offset }), [search, offset]);
-  const roles = useLoader(() => listRoles(), []);
+  const identities = useLoader(
+    () => api.identities.list(withoutEmpty({ search, limit: PAGE_SIZE, offset })),
+    [search, offset],
+  );
+  const roles = useLoader(() => api.roles.list(), []);
   const page = identities.data;
 
   const done = async (message: string, changed?: Identity) => {
@@ -76,7 +80,7 @@ export function IdentitiesPage() {
       >
         {(i) => (
           <tr key={i.id} data-identity-id={i.id}>
-            <td data-label="Name">
+            <td data-label="Name" className="identity-cell">
               <strong>{i.name}</strong>
               {i.id === self.id ? <span className="muted small"> (you)</span> : null}
               {i.fullName && i.fullName !== i.name ? <span className="cell-note">{i.fullName}</span> : null}
@@ -102,11 +106,19 @@ export function IdentitiesPage() {
               </span>
             </td>
             <td data-label="Password">{i.hasPassword ? 'Set' : <span className="muted">None</span>}</td>
-            <td data-label="Created">
-              <DateText iso={i.created} />
+            <td data-label="Created" className="nowrap">
+              <DateText iso={i.created} style="date" />
             </td>
             {canWrite ? (
-              <td data-label="Actions" className="actions">
+              <td data-label="Actions" className="actions actions-wrap">
+                <button
+                  type="button"
+                  className="button button-small"
+                  aria-label={`Edit ${i.name}`}
+                  onClick={() => setAction({ kind: 'edit', identity: i })}
+                >
+                  Edit
+                </button>
                 <button
                   type="button"
                   className="button button-small"
@@ -156,6 +168,14 @@ export function IdentitiesPage() {
           onSaved={(created) => done(`Identity ${created.name} created.`)}
         />
       ) : null}
+      {action?.kind === 'edit' ? (
+        <IdentityDialog
+          identity={action.identity}
+          roles={roles.data ?? []}
+          onClose={() => setAction(null)}
+          onSaved={(changed) => done(`Identity ${changed.name} saved.`, changed)}
+        />
+      ) : null}
       {action?.kind === 'roles' ? (
         <RolesDialog
           identity={action.identity}
@@ -180,7 +200,9 @@ export function IdentitiesPage() {
           danger={action.identity.enabled}
           onClose={() => setAction(null)}
           onConfirm={async () => {
-            const changed = await updateIdentity(action.identity.id, { enabled: !action.identity.enabled });
+            const changed = await api.identities.update(action.identity.id, {
+              enabled: !action.identity.enabled,
+            });
             await done(`${changed.name} ${changed.enabled ? 'enabled' : 'disabled'}.`);
           }}
         >
@@ -198,7 +220,7 @@ export function IdentitiesPage() {
           danger
           onClose={() => setAction(null)}
           onConfirm={async () => {
-            await deleteIdentity(action.identity.id);
+            await api.identities.delete(action.identity.id);
             await done(`${action.identity.name} deleted.`);
           }}
         >
@@ -209,215 +231,5 @@ export function IdentitiesPage() {
         </ConfirmDialog>
       ) : null}
     </>
-  );
-}
-
-function RoleCheckboxes({
-  roles,
-  value,
-  onChange,
-  legend,
-}: {
-  roles: Role[];
-  value: string[];
-  onChange: (roles: string[]) => void;
-  legend: string;
-}) {
-  const has = (name: string) => value.some((v) => v.toLowerCase() === name.toLowerCase());
-  return (
-    <fieldset className="field">
-      <legend>{legend}</legend>
-      <div className="checkbox-list">
-        {roles.map((r) => (
-          <label key={r.name} className="checkbox">
-            <input
-              type="checkbox"
-              checked={has(r.name)}
-              onChange={(e) => {
-                const on = e.currentTarget.checked;
-                onChange(
-                  on ? [...value, r.name] : value.filter((v) => v.toLowerCase() !== r.name.toLowerCase()),
-                );
-              }}
-            />
-            <span>
-              {r.name}
-              {r.description ? <span className="cell-note">{r.description}</span> : null}
-            </span>
-          </label>
-        ))}
-      </div>
-    </fieldset>
-  );
-}
-
-function IdentityDialog({
-  roles,
-  onClose,
-  onSaved,
-}: {
-  roles: Role[];
-  onClose: () => void;
-  onSaved: (identity: Identity) => void;
-}) {
-  const [name, setName] = useState('');
-  const [email, setEmail] = useState('');
-  const [firstName, setFirstName] = useState('');
-  const [lastName, setLastName] = useState('');
-  const [chosen, setChosen] = useState<string[]>(['Reader']);
-  const [password, setPassword] = useState('');
-  const [problems, setProblems] = useState<{ name?: string; email?: string; password?: string }>({});
-  const action = useAction();
-
-  const submit = () => {
-    const p: typeof problems = {};
-    if (!name.trim()) p.name = 'Enter a name.';
-    if (email.trim() && !/^[^\s@]+@[^\s@]+$/.test(email.trim())) p.email = 'Enter a valid email address.';
-    if (password && password.length < 8) p.password = 'Use at least 8 characters.';
-    setProblems(p);
-    if (Object.keys(p).length) return;
-    void action.run(async () => {
-      const created = await createIdentity({
-        name: name.trim(),
-        ...(email.trim() ? { email: email.trim() } : {}),
-        ...(firstName.trim() ? { firstName: firstName.trim() } : {}),
-        ...(lastName.trim() ? { lastName: lastName.trim() } : {}),
-        roles: chosen,
-        ...(password ? { password } : {}),
-      });
-      onSaved(created);
-    });
-  };
-
-  return (
-    <FormDialog
-      title="Create identity"
-      onClose={onClose}
-      busy={action.busy}
-      wide
-      error={action.error}
-      submitLabel="Create identity"
-      busyLabel="Creating…"
-      onSubmit={submit}
-    >
-      <TextField
-        label="Name"
-        error={problems.name ?? null}
-        hint="Unique; used to sign in."
-        value={name}
-        onChange={setName}
-        maxLength={128}
-        autoComplete="off"
-        autoFocus
-      />
-      <TextField
-        label="Email"
-        optional
-        error={problems.email ?? null}
-        type="email"
-        value={email}
-        onChange={setEmail}
-      />
-      <div className="field-row">
-        <TextField label="First name" optional value={firstName} onChange={setFirstName} />
-        <TextField label="Last name" optional value={lastName} onChange={setLastName} />
-      </div>
-      <RoleCheckboxes legend="Roles" roles={roles} value={chosen} onChange={setChosen} />
-      <TextField
-        label="Password"
-        optional
-        error={problems.password ?? null}
-        hint="Needed to sign in to the console; programs that only use tokens need none. At least 8 characters."
-        type="password"
-        autoComplete="new-password"
-        value={password}
-        onChange={setPassword}
-      />
-    </FormDialog>
-  );
-}
-
-function RolesDialog({
-  identity,
-  roles,
-  onClose,
-  onSaved,
-}: {
-  identity: Identity;
-  roles: Role[];
-  onClose: () => void;
-  onSaved: (identity: Identity) => void;
-}) {
-  const [chosen, setChosen] = useState<string[]>(identity.roles);
-  const action = useAction();
-  return (
-    <FormDialog
-      title={`Roles of ${identity.name}`}
-      onClose={onClose}
-      busy={action.busy}
-      description="A role taken away takes effect at once, on every token of this identity."
-      error={action.error}
-      submitLabel="Save roles"
-      busyLabel="Saving…"
-      onSubmit={() =>
-        action.run(async () => {
-          onSaved(await updateIdentity(identity.id, { roles: chosen }));
-        })
-      }
-    >
-      <RoleCheckboxes legend="Roles" roles={roles} value={chosen} onChange={setChosen} />
-    </FormDialog>
-  );
-}
-
-function PasswordDialog({
-  identity,
-  onClose,
-  onSaved,
-}: {
-  identity: Identity;
-  onClose: () => void;
-  onSaved: (identity: Identity) => void;
-}) {
-  const [password, setPassword] = useState('');
-  const [repeat, setRepeat] = useState('');
-  const [problem, setProblem] = useState<string | null>(null);
-  const action = useAction();
-  const submit = () => {
-    if (password.length < 8) return setProblem('Use at least 8 characters.');
-    if (password !== repeat) return setProblem('The two passwords differ.');
-    setProblem(null);
-    void action.run(async () => {
-      onSaved(await updateIdentity(identity.id, { password }));
-    });
-  };
-  return (
-    <FormDialog
-      title={`Reset password of ${identity.name}`}
-      onClose={onClose}
-      busy={action.busy}
-      error={action.error}
-      submitLabel="Reset password"
-      busyLabel="Saving…"
-      onSubmit={submit}
-    >
-      <TextField
-        label="New password"
-        hint="At least 8 characters."
-        type="password"
-        autoComplete="new-password"
-        value={password}
-        onChange={setPassword}
-        autoFocus
-      />
-      <TextField
-        label="Repeat the new password"
-        error={problem}
-        type="password"
-        autoComplete="new-password"
-        value={repeat}
-        onChange={setRepeat}
-      />
-    </FormDialog>
   );
 }

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { listKeys, rotateKey } from '../api/endpoints';
+import { api } from '../api/tokenward';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { ListTable } from '../components/list-table';
 import { Announcement, DateText, PageHeader } from '../components/ui';
@@ -16,7 +16,7 @@ const STATUS_TEXT: Record<string, string> = {
 export function KeysPage() {
   const can = useCan();
   const canRotate = can('keys:rotate');
-  const keys = useLoader(() => listKeys(), []);
+  const keys = useLoader(() => api.keys.list(), []);
   const [rotating, setRotating] = useState(false);
   const [announce, setAnnounce] = useState('');
 
@@ -35,7 +35,7 @@ export function KeysPage() {
       <Announcement message={announce} />
       <ListTable
         loaded={keys}
-        items={keys.data?.items}
+        items={keys.data}
         what="signing keys"
         empty="No signing key yet."
         caption="Signing keys"
@@ -54,11 +54,7 @@ export function KeysPage() {
               <DateText iso={k.created} />
             </td>
             <td data-label="Published until">
-              {(k.publishedUntil ?? k.expires) ? (
-                <DateText iso={k.publishedUntil ?? k.expires ?? null} />
-              ) : (
-                <span className="muted">—</span>
-              )}
+              {k.publishedUntil ? <DateText iso={k.publishedUntil} /> : <span className="muted">—</span>}
             </td>
           </tr>
         )}
@@ -69,7 +65,7 @@ export function KeysPage() {
           confirmLabel="Rotate key"
           onClose={() => setRotating(false)}
           onConfirm={async () => {
-            const key = await rotateKey();
+            const key = await api.keys.rotate();
             setRotating(false);
             setAnnounce(`New signing key ${key.kid} is active.`);
             keys.reload();

@@ -1,12 +1,6 @@
+import type { Token, TokenStatus } from '@tokenward/client/api';
 import { useState } from 'react';
-import { serverNow } from '../api/client';
-import {
-  createPersonalToken,
-  listPersonalTokens,
-  revokePersonalToken,
-  updatePersonalToken,
-} from '../api/endpoints';
-import type { TokenStatus, TokenView } from '../api/types';
+import { api, serverNow, withoutEmpty } from '../api/tokenward';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { EditTokenDialog } from '../components/edit-token-dialog';
 import { ExpirationField } from '../components/expiration-field';
@@ -39,11 +33,14 @@ export function PersonalTokensPage() {
   const [status, setStatus] = useState<TokenStatus | ''>('');
   const { offset, setOffset, toFirstPage } = usePageOffset();
   const [creating, setCreating] = useState(false);
-  const [created, setCreated] = useState<(TokenView & { token: string }) | null>(null);
-  const [editing, setEditing] = useState<TokenView | null>(null);
-  const [revoking, setRevoking] = useState<TokenView | null>(null);
+  const [created, setCreated] = useState<(Token & { token: string }) | null>(null);
+  const [editing, setEditing] = useState<Token | null>(null);
+  const [revoking, setRevoking] = useState<Token | null>(null);
   const [announce, setAnnounce] = useState('');
-  const tokens = useLoader(() => listPersonalTokens({ status, limit: PAGE_SIZE, offset }), [status, offset]);
+  const tokens = useLoader(
+    () => api.personalTokens.list(withoutEmpty({ status, limit: PAGE_SIZE, offset })),
+    [status, offset],
+  );
   const nowMs = serverNow();
   const page = tokens.data;
 
@@ -125,7 +122,7 @@ export function PersonalTokensPage() {
           requireName
           onClose={() => setEditing(null)}
           onSave={async (patch) => {
-            await updatePersonalToken(editing.id, patch);
+            await api.personalTokens.update(editing.id, patch);
             setEditing(null);
             setAnnounce('Personal token updated.');
             tokens.reload();
@@ -139,7 +136,7 @@ export function PersonalTokensPage() {
           danger
           onClose={() => setRevoking(null)}
           onConfirm={async () => {
-            await revokePersonalToken(revoking.id);
+            await api.personalTokens.revoke(revoking.id);
             setRevoking(null);
             setAnnounce(`Personal token ${tokenLabel(revoking)} revoked.`);
             tokens.reload();
@@ -160,7 +157,7 @@ function CreatePersonalTokenDialog({
   onCreated,
 }: {
   onClose: () => void;
-  onCreated: (token: TokenView & { token: string }) => void;
+  onCreated: (token: Token & { token: string }) => void;
 }) {
   const { limits } = useSession();
   const [name, setName] = useState('');
@@ -180,7 +177,7 @@ function CreatePersonalTokenDialog({
     const final = resolveExpiration(expiration, serverNow(), limits.personal, 'personal tokens');
     if (!final.ok) return;
     void action.run(async () => {
-      const token = await createPersonalToken({
+      const token = await api.personalTokens.create({
         name: name.trim(),
         description: description.trim(),
         expiration: new Date(final.expiresAtMs).toISOString(),

@@ -1,6 +1,6 @@
+import type { Role } from '@tokenward/client/api';
 import { useId, useState } from 'react';
-import { createRole, deleteRole, listRoles, updateRole } from '../api/endpoints';
-import type { Role } from '../api/types';
+import { api } from '../api/tokenward';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { FormDialog } from '../components/form-dialog';
 import { ListTable } from '../components/list-table';
@@ -17,7 +17,7 @@ export function RolesPage() {
   const can = useCan();
   const { refresh, roles: myRoles } = useSession();
   const canWrite = can('roles:write');
-  const roles = useLoader(() => listRoles(), []);
+  const roles = useLoader(() => api.roles.list(), []);
   const [action, setAction] = useState<Action | null>(null);
   const [announce, setAnnounce] = useState('');
 
@@ -115,7 +115,7 @@ export function RolesPage() {
           danger
           onClose={() => setAction(null)}
           onConfirm={async () => {
-            await deleteRole(action.role.name);
+            await api.roles.delete(action.role.name);
             await done(`Role ${action.role.name} deleted.`);
           }}
         >
@@ -178,8 +178,8 @@ function RoleDialog({
     void action.run(async () => {
       onSaved(
         role
-          ? await updateRole(role.name, { description: description.trim(), permissions })
-          : await createRole({ name: name.trim(), description: description.trim(), permissions }),
+          ? await api.roles.update(role.name, { description: description.trim(), permissions })
+          : await api.roles.create({ name: name.trim(), description: description.trim(), permissions }),
       );
     });
   };

@@ -1,7 +1,6 @@
+import type { Session } from '@tokenward/client/api';
 import { useContext, useState } from 'react';
-import { serverNow } from '../api/client';
-import { endSession, listIdentities, listSessions } from '../api/endpoints';
-import type { UserSession } from '../api/types';
+import { api, serverNow } from '../api/tokenward';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { ListTable } from '../components/list-table';
 import { Announcement, DateText, PageHeader } from '../components/ui';
@@ -17,19 +16,21 @@ export function SessionsPage() {
   const onSessionEnded = useContext(SessionEndedContext);
   const seesAll = can('sessions:read');
   const [offset, setOffset] = useState(0);
-  const [ending, setEnding] = useState<UserSession | null>(null);
+  const [ending, setEnding] = useState<Session | null>(null);
   const [announce, setAnnounce] = useState('');
-  const sessions = useLoader(() => listSessions({ limit: PAGE_SIZE, offset }), [offset]);
+  const sessions = useLoader(() => api.sessions.list({ limit: PAGE_SIZE, offset }), [offset]);
   const names = useLoader(
     () =>
       seesAll && can('identities:read')
-        ? listIdentities({ limit: 500, offset: 0 }).then((p) => new Map(p.items.map((i) => [i.id, i.name])))
+        ? api.identities
+            .list({ limit: 500, offset: 0 })
+            .then((p) => new Map(p.items.map((i) => [i.id, i.name])))
         : Promise.resolve(new Map([[self.id, self.name]])),
     [],
   );
   const page = sessions.data;
   const nowMs = serverNow();
-  const mayEnd = (s: UserSession) => s.identityId === self.id || can('sessions:revoke');
+  const mayEnd = (s: Session) => s.identityId === self.id || can('sessions:revoke');
 
   return (
     <>
@@ -93,7 +94,7 @@ export function SessionsPage() {
           danger
           onClose={() => setEnding(null)}
           onConfirm={async () => {
-            await endSession(ending.id);
+            await api.sessions.end(ending.id);
             setEnding(null);
             if (ending.current) {
               onSessionEnded();

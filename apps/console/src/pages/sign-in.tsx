@@ -1,6 +1,6 @@
+import type { Identity } from '@tokenward/client/api';
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
-import { signIn } from '../api/endpoints';
-import type { Identity } from '../api/types';
+import { quietApi } from '../api/tokenward';
 import { ErrorMessage } from '../components/ui';
 
 /** Username and password; the server sets the session and CSRF cookies. */
@@ -35,7 +35,7 @@ export function SignInPage({
     }
     setBusy(true);
     try {
-      const result = await signIn(username.trim(), password);
+      const result = await quietApi.sessions.signInBrowser(username.trim(), password);
       setPassword('');
       await onSignedIn(result.identity);
     } catch (err) {

@@ -1,7 +1,6 @@
+import type { Token, TokenStatus } from '@tokenward/client/api';
 import { useId, useState } from 'react';
-import { serverNow } from '../api/client';
-import { listAppTokens, listIdentities, revokeAppToken, updateAppToken } from '../api/endpoints';
-import type { TokenStatus, TokenView } from '../api/types';
+import { api, serverNow, withoutEmpty } from '../api/tokenward';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { EditTokenDialog } from '../components/edit-token-dialog';
 import { FilterBar } from '../components/filter-bar';
@@ -34,26 +33,26 @@ export function TokensPage() {
   const search = useDebounced(searchInput.trim(), 300);
   const { offset, setOffset, toFirstPage } = usePageOffset();
   const [granting, setGranting] = useState(false);
-  const [created, setCreated] = useState<(TokenView & { token: string }) | null>(null);
-  const [revoking, setRevoking] = useState<TokenView | null>(null);
-  const [editing, setEditing] = useState<TokenView | null>(null);
+  const [created, setCreated] = useState<(Token & { token: string }) | null>(null);
+  const [revoking, setRevoking] = useState<Token | null>(null);
+  const [editing, setEditing] = useState<Token | null>(null);
   const [announce, setAnnounce] = useState('');
   const identityId = useId();
 
   const tokens = useLoader(
-    () => listAppTokens({ status, identity, search, limit: PAGE_SIZE, offset }),
+    () => api.appTokens.list(withoutEmpty({ status, identity, search, limit: PAGE_SIZE, offset })),
     [status, identity, search, offset],
   );
   const identities = useLoader(
     () =>
       can('identities:read')
-        ? listIdentities({ limit: 500, offset: 0 }).then((p) => p.items)
+        ? api.identities.list({ limit: 500, offset: 0 }).then((p) => p.items)
         : Promise.resolve(null),
     [],
   );
   const nowMs = serverNow();
-  const mayRevoke = (t: TokenView) => can(t.identityId === self.id ? 'tokens:revoke' : 'tokens:revoke-any');
-  const mayEdit = (t: TokenView) => can(t.identityId === self.id ? 'tokens:grant' : 'tokens:grant-any');
+  const mayRevoke = (t: Token) => can(t.identityId === self.id ? 'tokens:revoke' : 'tokens:revoke-any');
+  const mayEdit = (t: Token) => can(t.identityId === self.id ? 'tokens:grant' : 'tokens:grant-any');
   const page = tokens.data;
 
   return (
@@ -116,7 +115,7 @@ export function TokensPage() {
           const soon = expiresSoon(t, nowMs);
           return (
             <tr key={t.id} data-token-id={t.id}>
-              <td data-label="Identity" className="nowrap">
+              <td data-label="Identity" className="identity-cell">
                 {t.identity.name || `#${t.identityId}`}
               </td>
               <td data-label="Roles">
@@ -139,11 +138,7 @@ export function TokensPage() {
               </td>
               <td data-label="Status">
                 <StatusBadge status={st} />
-                {soon !== null ? (
-                  <span className="cell-note warning-text">
-                    Expires {soon === 0 ? 'today' : `in ${soon} day${soon === 1 ? '' : 's'}`}
-                  </span>
-                ) : null}
+                {soon !== null ? <span className="cell-note warning-text">Expires {soon}</span> : null}
               </td>
               <TokenCells
                 token={t}
@@ -178,7 +173,7 @@ export function TokensPage() {
           token={editing}
           onClose={() => setEditing(null)}
           onSave={async (patch) => {
-            await updateAppToken(editing.id, patch);
+            await api.appTokens.update(editing.id, patch);
             setEditing(null);
             setAnnounce('Token updated.');
             tokens.reload();
@@ -192,7 +187,7 @@ export function TokensPage() {
           danger
           onClose={() => setRevoking(null)}
           onConfirm={async () => {
-            await revokeAppToken(revoking.id);
+            await api.appTokens.revoke(revoking.id);
             setRevoking(null);
             setAnnounce(`Token ${tokenLabel(revoking)} revoked.`);
             tokens.reload();
