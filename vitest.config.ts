@@ -7,6 +7,8 @@ export default defineConfig({
   resolve: {
     // Tests run against the TypeScript sources, so `npm test` needs no build first.
     alias: {
+      // Subpaths first: the first matching entry wins.
+      '@tokenward/core/duration': src('./packages/core/src/duration.ts'),
       '@tokenward/core': src('./packages/core/src/index.ts'),
       '@tokenward/store': src('./packages/store/src/index.ts'),
       '@tokenward/server': src('./apps/server/src/app.ts'),

@@ -2,9 +2,8 @@
 export const GENERATED_PATH: string;
 export const ROOT: string;
 export function openApiDocument(server: {
-  buildApp: (opts: {
-    config: never;
-  }) => Promise<{ ready(): PromiseLike<unknown>; swagger(): unknown; close(): PromiseLike<unknown> }>;
+  /** The server's buildApp: the app it gives has @fastify/swagger's `swagger()`. */
+  buildApp: (opts: { config: never }) => Promise<unknown>;
   loadConfig: (env: Record<string, string>) => object;
 }): Promise<object>;
 export function renderClientTypes(document: object): Promise<string>;

@@ -1,4 +1,5 @@
 import type { Limits } from '@tokenward/client/api';
+import { durationInWords } from '@tokenward/core/duration';
 
 /** One kind of token's lifetime policy (app tokens or personal tokens). */
 export type LifetimeLimits = Limits['appToken'];
@@ -30,23 +31,8 @@ export type ExpirationChoice = { kind: 'preset'; ttlSeconds: number } | { kind: 
 
 export type ExpirationResult = { ok: true; expiresAtMs: number } | { ok: false; error: string };
 
-/** "7 days", "1 year", "2 years", "36 hours". */
-export function formatDuration(seconds: number): string {
-  if (seconds % (365 * DAY_SECONDS) === 0) {
-    const years = seconds / (365 * DAY_SECONDS);
-    return `${years} year${years === 1 ? '' : 's'}`;
-  }
-  if (seconds % DAY_SECONDS === 0) {
-    const days = seconds / DAY_SECONDS;
-    return `${days} day${days === 1 ? '' : 's'}`;
-  }
-  if (seconds % 3600 === 0) {
-    const hours = seconds / 3600;
-    return `${hours} hour${hours === 1 ? '' : 's'}`;
-  }
-  const minutes = Math.max(1, Math.round(seconds / 60));
-  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
-}
+/** "7 days", "1 year", "2 years", "36 hours": the words the CLI and the server use too. */
+export const formatDuration = durationInWords;
 
 /** The presets that fit the limits: common lifetimes up to the maximum, plus default and maximum. */
 export function expirationPresets(limits: LifetimeLimits): ExpirationPreset[] {
