@@ -10,7 +10,8 @@ import type { AccessIssuer } from './access-issuer.js';
 import type { Attempt, AttemptLimiter } from './attempt-limiter.js';
 import type { AuditService } from './audit.service.js';
 import { identityView } from './identity.service.js';
-import { type RequestMeta, type TokenService, type TokenView, targetOf } from './token.service.js';
+import type { RequestMeta } from './request-meta.js';
+import { type TokenService, type TokenView, targetOf } from './token.service.js';
 import type { Principal, Verifier } from './verifier.js';
 
 export interface PatAuthResult {

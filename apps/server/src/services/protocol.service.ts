@@ -3,8 +3,9 @@ import { findIdentityById, findTokenById, listTokens, type Store, spendToken } f
 import type { AccessIssuer, ActClaim } from './access-issuer.js';
 import type { AuditService } from './audit.service.js';
 import type { KeyRing } from './key-ring.js';
+import type { RequestMeta } from './request-meta.js';
 import type { RoleCatalog } from './role-catalog.js';
-import { type RequestMeta, type TokenService, targetOf } from './token.service.js';
+import { type TokenService, targetOf } from './token.service.js';
 import type { Principal, TokenEntry, Verifier } from './verifier.js';
 
 const INACTIVE = JSON.stringify({ active: false });
@@ -387,6 +388,16 @@ export class ProtocolService {
     if (!row) return;
     const actor = caller ? caller.identity : { id: row.identity_id, name: null };
     await this.tokens.revokeTree(row, actor, meta);
+  }
+
+  /**
+   * The actor a token exchange names with `actor_token`. A single-use actor is refused (it
+   * mints nothing), not spent by the refusal.
+   */
+  async actorFrom(actorToken: string): Promise<Principal> {
+    const actor = await this.verifier.authenticateToken(actorToken, { spend: false });
+    if (!actor) throw new AppError('unauthenticated', 'The actor token is not valid.');
+    return actor;
   }
 
   /**

@@ -18,8 +18,8 @@ import {
 } from '@tokenward/store';
 import type { AuditService } from './audit.service.js';
 import type { Invalidator } from './invalidator.js';
+import type { RequestMeta } from './request-meta.js';
 import type { RoleCatalog, RoleInfo } from './role-catalog.js';
-import type { RequestMeta } from './token.service.js';
 import type { Principal } from './verifier.js';
 
 export class RoleService {

@@ -13,7 +13,7 @@ import type { Attempt, AttemptLimiter } from './attempt-limiter.js';
 import type { AuditService } from './audit.service.js';
 import { type IdentityView, identityView } from './identity.service.js';
 import type { Invalidator } from './invalidator.js';
-import type { RequestMeta } from './token.service.js';
+import type { RequestMeta } from './request-meta.js';
 import type { Principal } from './verifier.js';
 
 export interface SessionView {

@@ -11,37 +11,16 @@ import {
   newTokenRow,
   type Store,
 } from '@tokenward/store';
+import type { TokenRecord } from '../schemas/token-transfer.js';
 import type { AuditService } from './audit.service.js';
 import type { Invalidator } from './invalidator.js';
-import { type RequestMeta, type TokenService, targetOf } from './token.service.js';
+import type { RequestMeta } from './request-meta.js';
+import { type TokenService, targetOf } from './token.service.js';
 import type { Principal } from './verifier.js';
 
 /** Kinds that move between instances: long-lived bearer tokens whose value the holder keeps. */
 export const TRANSFER_KINDS = ['app', 'personal'] as const;
 export type TransferKind = (typeof TRANSFER_KINDS)[number];
-
-/**
- * One token as exported: its SHA-256 hash and metadata, never a value (Tokenward never has
- * one after the response that created it).
- */
-export interface TokenRecord {
-  id: number;
-  kind: string;
-  token_hash: string;
-  hint: string;
-  name: string;
-  description: string;
-  identity: string;
-  roles: string[];
-  scope: string;
-  apiEndpoints: string[] | null;
-  created: string;
-  expiration: string;
-  revoked: boolean;
-  revokedDate: string | null;
-  /** The effective permission grants of whoever minted it (absent in exports of older versions). */
-  ceiling?: string[] | null;
-}
 
 export interface ImportResult {
   imported: number;
@@ -79,7 +58,7 @@ export class TokenTransferService {
       description: row.description,
       identity: row.identity_name ?? '',
       roles: JSON.parse(row.roles) as string[],
-      scope: row.scope,
+      scope: row.scope === 'custom' ? 'custom' : 'all',
       apiEndpoints: row.api_endpoints ? (JSON.parse(row.api_endpoints) as string[]) : null,
       created: iso(row.created_at_ms),
       expiration: iso(row.expires_at_ms),

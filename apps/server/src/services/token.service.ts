@@ -36,6 +36,7 @@ import {
 } from '@tokenward/store';
 import type { AuditActor, AuditService } from './audit.service.js';
 import type { Invalidator } from './invalidator.js';
+import type { RequestMeta } from './request-meta.js';
 import type { RoleCatalog } from './role-catalog.js';
 import type { UsageTracker } from './usage-tracker.js';
 import type { Principal } from './verifier.js';
@@ -47,6 +48,8 @@ export interface GrantInput {
   expiration?: unknown;
   name?: string;
   description?: string;
+  /** `custom` limits the token to apiEndpoints (at least one); `all` ignores them. */
+  scope?: 'all' | 'custom';
   apiEndpoints?: string[];
 }
 
@@ -57,10 +60,6 @@ export interface ImportInput {
   expiration?: unknown;
   name?: string;
   description?: string;
-}
-
-export interface RequestMeta {
-  ip: string | null;
 }
 
 export interface TokenView {
@@ -287,10 +286,13 @@ export class TokenService {
   }
 
   async grant(caller: Principal, input: GrantInput, meta: RequestMeta): Promise<TokenView> {
+    if (input.scope === 'custom' && (!input.apiEndpoints || input.apiEndpoints.length === 0)) {
+      throw new AppError('invalid_endpoint_pattern', 'A custom scope needs at least one API endpoint.');
+    }
     const target = await this.target(caller, input.identityId, 'grant');
     const plan = this.plan(caller.authority, 'grant', target, {
       roles: input.roles,
-      endpoints: input.apiEndpoints,
+      endpoints: input.scope === 'all' ? undefined : input.apiEndpoints,
     });
     const expiresAtMs = this.expiry(input.expiration);
     // The token and its audit event commit together, in a transaction shared with the grants
@@ -423,9 +425,11 @@ export class TokenService {
 
   async list(
     caller: Principal,
-    f: Omit<TokenFilter, 'nowMs'> & { identity?: string },
+    f: Omit<TokenFilter, 'nowMs' | 'expiringBeforeMs'> & { identity?: string; expiringWithinMs?: number },
   ): Promise<{ items: TokenView[]; total: number; limit: number; offset: number }> {
     caller.authority.require('tokens:read');
+    const { expiringWithinMs, ...filter } = f;
+    const nowMs = this.clock();
     let identityId: number | undefined;
     if (f.identity !== undefined) {
       const found = /^\d+$/.test(f.identity)
@@ -439,9 +443,10 @@ export class TokenService {
       identityId = caller.identity.id;
     }
     const { rows, total } = await listTokens(this.store.db, {
-      ...f,
+      ...filter,
       ...(identityId === undefined ? {} : { identityId }),
-      nowMs: this.clock(),
+      ...(expiringWithinMs === undefined ? {} : { expiringBeforeMs: nowMs + expiringWithinMs }),
+      nowMs,
     });
     const ids = [...new Set(rows.map((r) => r.identity_id))];
     const identities = new Map<number, TargetIdentity | undefined>();

@@ -1,0 +1,182 @@
+import type { Store } from '@tokenward/store';
+import type { FastifyBaseLogger } from 'fastify';
+import { bootstrapAdmin, type FirstStart } from './bootstrap.js';
+import type { Config } from './config.js';
+import type { RouteServices } from './routes/index.js';
+import { AccessIssuer } from './services/access-issuer.js';
+import { AttemptLimiter, BearerFailureLimiter } from './services/attempt-limiter.js';
+import { AuditService } from './services/audit.service.js';
+import { IdentityService } from './services/identity.service.js';
+import { Invalidator } from './services/invalidator.js';
+import { KeyRing } from './services/key-ring.js';
+import { resolveMasterKey, Sealer } from './services/master-key.js';
+import { PersonalTokenService } from './services/personal-token.service.js';
+import { ProtocolService } from './services/protocol.service.js';
+import { Readiness } from './services/readiness.js';
+import { RoleService } from './services/role.service.js';
+import { RoleCatalog } from './services/role-catalog.js';
+import { SessionService } from './services/session.service.js';
+import { SigningKeyService } from './services/signing-key.service.js';
+import { TokenService } from './services/token.service.js';
+import { TokenTransferService } from './services/token-transfer.service.js';
+import { UsageTracker } from './services/usage-tracker.js';
+import { Verifier } from './services/verifier.js';
+
+/** Longest /readyz waits for the store. */
+const READY_TIMEOUT_MS = 2000;
+
+/**
+ * Everything the composition root built. Routes never see this: they get RouteServices
+ * (routeServices below). It is decorated on the app as `app.tw` for server.ts (first-start
+ * banner) and for tests that look inside (store, caches, keys); nothing under routes/ reads it.
+ */
+export interface Services extends RouteServices {
+  config: Readonly<Config>;
+  store: Store;
+  clock: () => number;
+  roles: RoleCatalog;
+  verifier: Verifier;
+  invalidator: Invalidator;
+  usage: UsageTracker;
+  keys: KeyRing;
+  limiter: AttemptLimiter;
+  bearerFailures: BearerFailureLimiter;
+  firstStart: FirstStart;
+}
+
+export interface ServiceDeps {
+  config: Readonly<Config>;
+  store: Store;
+  clock: () => number;
+  log: FastifyBaseLogger;
+}
+
+/** Builds every service over an open, migrated store: the one place that knows them all. */
+export async function buildServices({ config, store, clock, log }: ServiceDeps): Promise<Services> {
+  const firstStart = await bootstrapAdmin(store, config.adminPassword, clock());
+
+  const roles = new RoleCatalog(store);
+  await roles.reload();
+  const keys = new KeyRing(
+    store,
+    new Sealer(resolveMasterKey(config.masterKey, config.dataDir, log), 'signing-keys'),
+    clock,
+    config.issuer,
+    config.audience,
+    Math.max(config.accessTokenTtlSeconds, config.delegationTtlSeconds) * 1000,
+  );
+  await keys.init();
+  const usage = new UsageTracker(store, log, config.usageFlushSeconds * 1000);
+  const verifier = new Verifier({
+    store,
+    roles,
+    usage,
+    keys,
+    clock,
+    tokenPrefix: config.tokenPrefix,
+    cacheSize: config.cacheSize,
+    cacheTtlMs: config.cacheTtlSeconds * 1000,
+    sessionIdleMs: config.sessionIdleSeconds * 1000,
+    outageGraceMs: config.outageGraceSeconds * 1000,
+  });
+  const invalidator = new Invalidator(
+    store,
+    verifier,
+    () => roles.reload(),
+    () => keys.reload(),
+  );
+  await store.subscribe((message) => void invalidator.receive(message));
+  const audit = new AuditService(store, clock, log);
+  const limiter = new AttemptLimiter(
+    store,
+    config.signinMaxAttempts,
+    config.signinWindowSeconds * 1000,
+    clock,
+  );
+  const bearerFailures = new BearerFailureLimiter(
+    store,
+    config.authFailureMax,
+    config.authFailureWindowSeconds * 1000,
+    clock,
+  );
+  const appPolicy = {
+    defaultTtlSeconds: config.appTokenTtlSeconds,
+    maxTtlSeconds: config.appTokenMaxTtlSeconds,
+  };
+  const personalPolicy = {
+    defaultTtlSeconds: config.personalTokenTtlSeconds,
+    maxTtlSeconds: config.personalTokenMaxTtlSeconds,
+  };
+  const tokens = new TokenService(
+    store,
+    roles,
+    audit,
+    invalidator,
+    usage,
+    clock,
+    config.tokenPrefix,
+    appPolicy,
+  );
+  const issuer = new AccessIssuer(store, keys, roles, clock, config.tokenPrefix);
+  return {
+    config,
+    store,
+    clock,
+    audit,
+    roles,
+    verifier,
+    invalidator,
+    usage,
+    keys,
+    limiter,
+    bearerFailures,
+    tokens,
+    transfer: new TokenTransferService(store, tokens, audit, invalidator, clock, {
+      app: appPolicy,
+      personal: personalPolicy,
+    }),
+    personalTokens: new PersonalTokenService(
+      store,
+      tokens,
+      verifier,
+      issuer,
+      audit,
+      limiter,
+      clock,
+      personalPolicy,
+      config.accessTokenTtlSeconds * 1000,
+    ),
+    protocol: new ProtocolService(store, tokens, verifier, issuer, keys, roles, audit, clock, {
+      accessTtlMs: config.accessTokenTtlSeconds * 1000,
+      delegationTtlMs: config.delegationTtlSeconds * 1000,
+      refreshDefaultMs: config.refreshTokenTtlSeconds * 1000,
+      refreshMaxMs: config.refreshTokenMaxTtlSeconds * 1000,
+    }),
+    identities: new IdentityService(store, roles, audit, invalidator, clock),
+    roleAdmin: new RoleService(store, roles, audit, invalidator, clock),
+    sessions: new SessionService(store, audit, invalidator, limiter, clock, config.sessionMaxSeconds * 1000),
+    signingKeys: new SigningKeyService({ keys, invalidator, audit }),
+    readiness: new Readiness({ store, timeoutMs: READY_TIMEOUT_MS }),
+    cookies: { secure: config.cookieSecure, maxAgeSeconds: config.sessionMaxSeconds },
+    limits: { appToken: appPolicy, personal: personalPolicy },
+    firstStart,
+  };
+}
+
+/** The part of the services the routes get: no store, no verifier, no config. */
+export function routeServices(s: Services): RouteServices {
+  return {
+    readiness: s.readiness,
+    sessions: s.sessions,
+    tokens: s.tokens,
+    transfer: s.transfer,
+    identities: s.identities,
+    roleAdmin: s.roleAdmin,
+    audit: s.audit,
+    personalTokens: s.personalTokens,
+    protocol: s.protocol,
+    signingKeys: s.signingKeys,
+    cookies: s.cookies,
+    limits: s.limits,
+  };
+}
