@@ -173,12 +173,12 @@ function setValidators(app: App): void {
 
 /** Cached gateway checks and introspections, answered before the framework. */
 function fastPathsFor(app: App, services: Services, requests: RequestCounts): FastPaths {
-  const { verifier, protocol, bearerFailures, config } = services;
+  const { verifier, introspection, bearerFailures, config } = services;
   const fast = new FastPaths({
     cachedToken: (credential, accept) => verifier.cachedPrincipal(credential, accept),
     cachedCaller: (credential) => verifier.peekPrincipal(credential),
     recordUse: (principal) => verifier.recordUse(principal),
-    cachedIntrospection: (value) => protocol.cachedIntrospection(value),
+    cachedIntrospection: (value) => introspection.cachedIntrospection(value),
     countVerify: requests.counter(VERIFY_PATH),
     countIntrospect: requests.counter(INTROSPECT_PATH),
     maxIntrospectBody: Math.min(MAX_INTROSPECT_BODY, config.bodyLimitBytes),

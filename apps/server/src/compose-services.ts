@@ -4,20 +4,24 @@ import { bootstrapAdmin, type FirstStart } from './bootstrap.js';
 import type { Config } from './config.js';
 import type { RouteServices } from './routes/index.js';
 import { AccessIssuer } from './services/access-issuer.js';
+import { AccessTokenV4Service } from './services/access-token-v4.service.js';
 import { AttemptLimiter, BearerFailureLimiter } from './services/attempt-limiter.js';
 import { AuditService } from './services/audit.service.js';
 import { IdentityService } from './services/identity.service.js';
+import { IntrospectionService } from './services/introspection.service.js';
 import { Invalidator } from './services/invalidator.js';
 import { KeyRing } from './services/key-ring.js';
 import { resolveMasterKey, Sealer } from './services/master-key.js';
 import { PersonalTokenService } from './services/personal-token.service.js';
-import { ProtocolService } from './services/protocol.service.js';
 import { Readiness } from './services/readiness.js';
+import { RefreshService } from './services/refresh.service.js';
+import { RevocationService } from './services/revocation.service.js';
 import { RoleService } from './services/role.service.js';
 import { RoleCatalog } from './services/role-catalog.js';
 import { SessionService } from './services/session.service.js';
 import { SigningKeyService } from './services/signing-key.service.js';
 import { TokenService } from './services/token.service.js';
+import { TokenExchangeService } from './services/token-exchange.service.js';
 import { TokenTransferService } from './services/token-transfer.service.js';
 import { UsageTracker } from './services/usage-tracker.js';
 import { Verifier } from './services/verifier.js';
@@ -117,6 +121,7 @@ export async function buildServices({ config, store, clock, log }: ServiceDeps):
     config.tokenPrefix,
     appPolicy,
   );
+  const accessTtlMs = config.accessTokenTtlSeconds * 1000;
   const issuer = new AccessIssuer(store, keys, roles, clock, config.tokenPrefix);
   return {
     config,
@@ -144,13 +149,31 @@ export async function buildServices({ config, store, clock, log }: ServiceDeps):
       limiter,
       clock,
       personalPolicy,
-      config.accessTokenTtlSeconds * 1000,
+      accessTtlMs,
     ),
-    protocol: new ProtocolService(store, tokens, verifier, issuer, keys, roles, audit, clock, {
-      accessTtlMs: config.accessTokenTtlSeconds * 1000,
+    accessTokens: new AccessTokenV4Service({
+      store,
+      tokens,
+      issuer,
+      audit,
+      clock,
+      lifetimes: {
+        accessTtlMs,
+        refreshDefaultMs: config.refreshTokenTtlSeconds * 1000,
+        refreshMaxMs: config.refreshTokenMaxTtlSeconds * 1000,
+      },
+    }),
+    refresh: new RefreshService({ store, tokens, verifier, issuer, audit, clock, accessTtlMs }),
+    introspection: new IntrospectionService({ verifier, keys, clock }),
+    revocation: new RevocationService({ store, tokens, verifier }),
+    exchange: new TokenExchangeService({
+      tokens,
+      verifier,
+      issuer,
+      roles,
+      audit,
+      clock,
       delegationTtlMs: config.delegationTtlSeconds * 1000,
-      refreshDefaultMs: config.refreshTokenTtlSeconds * 1000,
-      refreshMaxMs: config.refreshTokenMaxTtlSeconds * 1000,
     }),
     identities: new IdentityService(store, roles, audit, invalidator, clock),
     roleAdmin: new RoleService(store, roles, audit, invalidator, clock),
@@ -174,7 +197,11 @@ export function routeServices(s: Services): RouteServices {
     roleAdmin: s.roleAdmin,
     audit: s.audit,
     personalTokens: s.personalTokens,
-    protocol: s.protocol,
+    introspection: s.introspection,
+    revocation: s.revocation,
+    refresh: s.refresh,
+    exchange: s.exchange,
+    accessTokens: s.accessTokens,
     signingKeys: s.signingKeys,
     cookies: s.cookies,
     limits: s.limits,

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
 import { canonicalFields, rewriteInput } from '../plugins/validation.js';
 import { BodyObject, errors, IdParams, Pagination } from '../schemas/common.js';
-import { type ProtocolService, TOKEN_TYPES } from '../services/protocol.service.js';
+import { type AccessTokenV4Service, TOKEN_TYPES } from '../services/access-token-v4.service.js';
 import { meta } from './meta.js';
 
 const Body = BodyObject({
@@ -39,12 +39,12 @@ const TokenInfo = Type.Object({
 
 /** Seed 004: the access-token API, at `/api/v4/accesstoken` (matched case-insensitively). */
 export interface AccessTokenV4RouteOptions {
-  protocol: ProtocolService;
+  accessTokens: AccessTokenV4Service;
 }
 
 export const accessTokenV4Routes: FastifyPluginAsyncTypebox<AccessTokenV4RouteOptions> = async (
   app,
-  { protocol },
+  { accessTokens },
 ) => {
   app.post(
     '/api/v4/accesstoken',
@@ -60,7 +60,7 @@ export const accessTokenV4Routes: FastifyPluginAsyncTypebox<AccessTokenV4RouteOp
       preValidation: rewriteInput({ body: (body) => canonicalFields(body, V4_FIELDS) }),
     },
     async (request) => {
-      const tokenInfo = await protocol.createAccessToken(caller(request), request.body, meta(request));
+      const tokenInfo = await accessTokens.createAccessToken(caller(request), request.body, meta(request));
       return { error: { errorMessage: '', errorCode: 0 }, tokenInfo };
     },
   );
@@ -76,7 +76,7 @@ export const accessTokenV4Routes: FastifyPluginAsyncTypebox<AccessTokenV4RouteOp
     },
     async (request) => {
       const q = request.query;
-      return protocol.listAccessTokens(caller(request), {
+      return accessTokens.listAccessTokens(caller(request), {
         limit: q.limit ?? 50,
         offset: q.offset ?? 0,
       });
@@ -94,7 +94,7 @@ export const accessTokenV4Routes: FastifyPluginAsyncTypebox<AccessTokenV4RouteOp
       },
     },
     async (request, reply) => {
-      await protocol.deleteAccessToken(caller(request), Number(request.params.id), meta(request));
+      await accessTokens.deleteAccessToken(caller(request), Number(request.params.id), meta(request));
       return reply.code(204).send(null);
     },
   );

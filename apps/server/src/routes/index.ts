@@ -1,13 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AccessTokenV4Service } from '../services/access-token-v4.service.js';
 import type { AuditService } from '../services/audit.service.js';
 import type { IdentityService } from '../services/identity.service.js';
+import type { IntrospectionService } from '../services/introspection.service.js';
 import type { PersonalTokenService } from '../services/personal-token.service.js';
-import type { ProtocolService } from '../services/protocol.service.js';
 import type { Readiness } from '../services/readiness.js';
+import type { RefreshService } from '../services/refresh.service.js';
+import type { RevocationService } from '../services/revocation.service.js';
 import type { RoleService } from '../services/role.service.js';
 import type { SessionService } from '../services/session.service.js';
 import type { SigningKeyService } from '../services/signing-key.service.js';
 import type { TokenService } from '../services/token.service.js';
+import type { TokenExchangeService } from '../services/token-exchange.service.js';
 import type { TokenTransferService } from '../services/token-transfer.service.js';
 import { accessTokenV4Routes } from './access-token-v4.js';
 import { appTokenRoutes } from './app-tokens.js';
@@ -36,7 +40,11 @@ export interface RouteServices {
   roleAdmin: RoleService;
   audit: AuditService;
   personalTokens: PersonalTokenService;
-  protocol: ProtocolService;
+  introspection: IntrospectionService;
+  revocation: RevocationService;
+  refresh: RefreshService;
+  exchange: TokenExchangeService;
+  accessTokens: AccessTokenV4Service;
   signingKeys: SigningKeyService;
   cookies: SessionRouteOptions['cookies'];
   limits: LimitsView;
@@ -53,8 +61,14 @@ export const registerRoutes: FastifyPluginAsyncTypebox<RouteServices> = async (a
   await app.register(auditRoutes, { prefix, audit: s.audit });
   await app.register(meRoutes, { prefix, identities: s.identities, limits: s.limits });
   await app.register(personalTokenRoutes, { prefix, personalTokens: s.personalTokens });
-  await app.register(protocolRoutes, { prefix, protocol: s.protocol });
+  await app.register(protocolRoutes, {
+    prefix,
+    introspection: s.introspection,
+    revocation: s.revocation,
+    refresh: s.refresh,
+    exchange: s.exchange,
+  });
   await app.register(gatewayRoutes, { prefix });
   await app.register(keyRoutes, { signingKeys: s.signingKeys });
-  await app.register(accessTokenV4Routes, { protocol: s.protocol });
+  await app.register(accessTokenV4Routes, { accessTokens: s.accessTokens });
 };

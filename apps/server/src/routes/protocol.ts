@@ -5,7 +5,10 @@ import { Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
 import { INTROSPECTION_HEADERS } from '../plugins/fast-paths.js';
 import { BodyObject, errors } from '../schemas/common.js';
-import type { ProtocolService } from '../services/protocol.service.js';
+import type { IntrospectionService } from '../services/introspection.service.js';
+import type { RefreshService } from '../services/refresh.service.js';
+import type { RevocationService } from '../services/revocation.service.js';
+import type { TokenExchangeService } from '../services/token-exchange.service.js';
 import { meta } from './meta.js';
 
 const TokenParam = Type.String({ minLength: 1, maxLength: 8192 });
@@ -31,16 +34,22 @@ const ExchangeBody = BodyObject({
   resource: Type.Optional(Type.String({ maxLength: 1024 })),
 });
 
-/** Already JSON text (see ProtocolService.introspect): sent as is. */
+/** Already JSON text (see IntrospectionService.introspect): sent as is. */
 function sendIntrospection(reply: FastifyReply, json: string): void {
   reply.headers(INTROSPECTION_HEADERS).send(json);
 }
 
 export interface ProtocolRouteOptions {
-  protocol: ProtocolService;
+  introspection: IntrospectionService;
+  revocation: RevocationService;
+  refresh: RefreshService;
+  exchange: TokenExchangeService;
 }
 
-export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = async (app, { protocol }) => {
+export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = async (
+  app,
+  { introspection, revocation, refresh, exchange },
+) => {
   app.post(
     '/token/introspect',
     {
@@ -58,7 +67,7 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
     // Not async: an answer the caches hold is sent without a promise.
     (request, reply) => {
       caller(request);
-      const answer = protocol.introspect(request.body.token);
+      const answer = introspection.introspect(request.body.token);
       if (typeof answer === 'string') sendIntrospection(reply, answer);
       else return answer.then((json) => sendIntrospection(reply, json));
     },
@@ -77,7 +86,7 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
       },
     },
     async (request) => {
-      await protocol.revoke(request.principal, request.body.token, meta(request));
+      await revocation.revoke(request.principal, request.body.token, meta(request));
       return {};
     },
   );
@@ -111,7 +120,7 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
       const value = b.refresh_token ?? b.refreshToken;
       if (!value) throw new AppError('invalid_request', 'refresh_token is required.');
       reply.header('cache-control', 'no-store');
-      return protocol.refresh(value, meta(request));
+      return refresh.refresh(value, meta(request));
     },
   );
 
@@ -138,9 +147,9 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
     },
     async (request, reply) => {
       const b = request.body;
-      const actor = b.actor_token ? await protocol.actorFrom(b.actor_token) : request.principal;
+      const actor = b.actor_token ? await exchange.actorFrom(b.actor_token) : request.principal;
       reply.header('cache-control', 'no-store');
-      return protocol.exchange(
+      return exchange.exchange(
         actor,
         {
           subjectToken: b.subject_token,
