@@ -7,7 +7,9 @@ import { AccessIssuer } from './services/access-issuer.js';
 import { AccessTokenV4Service } from './services/access-token-v4.service.js';
 import { AttemptLimiter, BearerFailureLimiter } from './services/attempt-limiter.js';
 import { AuditService } from './services/audit.service.js';
+import { GrantAppToken } from './services/grant-app-token.js';
 import { IdentityService } from './services/identity.service.js';
+import { ImportAppToken } from './services/import-app-token.js';
 import { IntrospectionService } from './services/introspection.service.js';
 import { Invalidator } from './services/invalidator.js';
 import { KeyRing } from './services/key-ring.js';
@@ -22,7 +24,10 @@ import { SessionService } from './services/session.service.js';
 import { SigningKeyService } from './services/signing-key.service.js';
 import { TokenService } from './services/token.service.js';
 import { TokenExchangeService } from './services/token-exchange.service.js';
+import { TokenMinter } from './services/token-minter.js';
+import { TokenRevoker } from './services/token-revoker.js';
 import { TokenTransferService } from './services/token-transfer.service.js';
+import { TokenViews } from './services/token-view.js';
 import { UsageTracker } from './services/usage-tracker.js';
 import { Verifier } from './services/verifier.js';
 
@@ -111,16 +116,10 @@ export async function buildServices({ config, store, clock, log }: ServiceDeps):
     defaultTtlSeconds: config.personalTokenTtlSeconds,
     maxTtlSeconds: config.personalTokenMaxTtlSeconds,
   };
-  const tokens = new TokenService(
-    store,
-    roles,
-    audit,
-    invalidator,
-    usage,
-    clock,
-    config.tokenPrefix,
-    appPolicy,
-  );
+  const minter = new TokenMinter({ store, roles, clock, prefix: config.tokenPrefix, appPolicy });
+  const views = new TokenViews({ roles, usage, clock });
+  const revoker = new TokenRevoker({ store, audit, invalidator, clock });
+  const tokens = new TokenService({ store, views, revoker, audit, clock });
   const accessTtlMs = config.accessTokenTtlSeconds * 1000;
   const issuer = new AccessIssuer(store, keys, roles, clock, config.tokenPrefix);
   return {
@@ -136,24 +135,42 @@ export async function buildServices({ config, store, clock, log }: ServiceDeps):
     limiter,
     bearerFailures,
     tokens,
-    transfer: new TokenTransferService(store, tokens, audit, invalidator, clock, {
-      app: appPolicy,
-      personal: personalPolicy,
-    }),
-    personalTokens: new PersonalTokenService(
+    grant: new GrantAppToken({ store, minter, views, audit }),
+    importer: new ImportAppToken({
       store,
-      tokens,
+      minter,
+      views,
+      audit,
+      invalidator,
+      clock,
+      prefix: config.tokenPrefix,
+    }),
+    transfer: new TokenTransferService({
+      store,
+      minter,
+      audit,
+      invalidator,
+      clock,
+      policies: { app: appPolicy, personal: personalPolicy },
+    }),
+    personalTokens: new PersonalTokenService({
+      store,
+      minter,
+      views,
+      revoker,
       verifier,
       issuer,
       audit,
       limiter,
       clock,
-      personalPolicy,
+      policy: personalPolicy,
       accessTtlMs,
-    ),
+    }),
     accessTokens: new AccessTokenV4Service({
       store,
-      tokens,
+      minter,
+      views,
+      revoker,
       issuer,
       audit,
       clock,
@@ -163,11 +180,11 @@ export async function buildServices({ config, store, clock, log }: ServiceDeps):
         refreshMaxMs: config.refreshTokenMaxTtlSeconds * 1000,
       },
     }),
-    refresh: new RefreshService({ store, tokens, verifier, issuer, audit, clock, accessTtlMs }),
+    refresh: new RefreshService({ store, minter, revoker, verifier, issuer, audit, clock, accessTtlMs }),
     introspection: new IntrospectionService({ verifier, keys, clock }),
-    revocation: new RevocationService({ store, tokens, verifier }),
+    revocation: new RevocationService({ store, revoker, verifier }),
     exchange: new TokenExchangeService({
-      tokens,
+      minter,
       verifier,
       issuer,
       roles,
@@ -192,6 +209,8 @@ export function routeServices(s: Services): RouteServices {
     readiness: s.readiness,
     sessions: s.sessions,
     tokens: s.tokens,
+    grant: s.grant,
+    importer: s.importer,
     transfer: s.transfer,
     identities: s.identities,
     roleAdmin: s.roleAdmin,

@@ -13,6 +13,8 @@ import {
   TokenListQuery,
   TokenListSchema,
 } from '../schemas/token.js';
+import type { GrantAppToken } from '../services/grant-app-token.js';
+import type { ImportAppToken } from '../services/import-app-token.js';
 import type { TokenService } from '../services/token.service.js';
 import { durationMs, meta } from './meta.js';
 
@@ -55,12 +57,17 @@ const grantSchema = (summary: string) => ({
 
 export interface AppTokenRouteOptions {
   tokens: TokenService;
+  grant: GrantAppToken;
+  importer: ImportAppToken;
 }
 
-export const appTokenRoutes: FastifyPluginAsyncTypebox<AppTokenRouteOptions> = async (app, { tokens }) => {
+export const appTokenRoutes: FastifyPluginAsyncTypebox<AppTokenRouteOptions> = async (
+  app,
+  { tokens, grant: grants, importer },
+) => {
   const grant = (request: FastifyRequest, body: GrantInputBody, identityId: string | undefined) => {
     const roles = roleNames(body.roles ?? body.role);
-    return tokens.grant(
+    return grants.grant(
       caller(request),
       {
         ...(identityId === undefined ? {} : { identityId: Number(identityId) }),
@@ -136,7 +143,7 @@ export const appTokenRoutes: FastifyPluginAsyncTypebox<AppTokenRouteOptions> = a
     async (request) => {
       const body = request.body;
       const roles = roleNames(body.roles ?? body.role);
-      return tokens.import(
+      return importer.import(
         caller(request),
         {
           token: body.token,

@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AccessTokenV4Service } from '../services/access-token-v4.service.js';
 import type { AuditService } from '../services/audit.service.js';
+import type { GrantAppToken } from '../services/grant-app-token.js';
 import type { IdentityService } from '../services/identity.service.js';
+import type { ImportAppToken } from '../services/import-app-token.js';
 import type { IntrospectionService } from '../services/introspection.service.js';
 import type { PersonalTokenService } from '../services/personal-token.service.js';
 import type { Readiness } from '../services/readiness.js';
@@ -35,6 +37,8 @@ export interface RouteServices {
   readiness: Readiness;
   sessions: SessionService;
   tokens: TokenService;
+  grant: GrantAppToken;
+  importer: ImportAppToken;
   transfer: TokenTransferService;
   identities: IdentityService;
   roleAdmin: RoleService;
@@ -54,7 +58,7 @@ export const registerRoutes: FastifyPluginAsyncTypebox<RouteServices> = async (a
   const prefix = '/api/v1';
   await app.register(healthRoutes, { readiness: s.readiness });
   await app.register(sessionRoutes, { prefix, sessions: s.sessions, cookies: s.cookies });
-  await app.register(appTokenRoutes, { prefix, tokens: s.tokens });
+  await app.register(appTokenRoutes, { prefix, tokens: s.tokens, grant: s.grant, importer: s.importer });
   await app.register(tokenTransferRoutes, { prefix, transfer: s.transfer });
   await app.register(identityRoutes, { prefix, identities: s.identities });
   await app.register(roleRoutes, { prefix, roleAdmin: s.roleAdmin });

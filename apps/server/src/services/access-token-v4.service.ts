@@ -3,7 +3,9 @@ import { findTokenById, listTokens, type Store } from '@tokenward/store';
 import type { AccessIssuer } from './access-issuer.js';
 import type { AuditService } from './audit.service.js';
 import type { RequestMeta } from './request-meta.js';
-import type { TokenService } from './token.service.js';
+import type { TokenMinter } from './token-minter.js';
+import type { TokenRevoker } from './token-revoker.js';
+import type { TokenViews } from './token-view.js';
 import type { Principal } from './verifier.js';
 
 const DAY = 86_400_000;
@@ -44,7 +46,9 @@ export interface TokenInfo {
 
 export interface AccessTokenV4Deps {
   store: Store;
-  tokens: TokenService;
+  minter: TokenMinter;
+  revoker: TokenRevoker;
+  views: TokenViews;
   issuer: AccessIssuer;
   audit: AuditService;
   clock: () => number;
@@ -91,7 +95,7 @@ export class AccessTokenV4Service {
     const parentId = caller.token?.id ?? null;
     let info: TokenInfo;
     if (type === 'MS_SCIM' || type === 'OneTouch') {
-      const plan = this.deps.tokens.plan(caller.authority, 'v4', target, {
+      const plan = this.deps.minter.plan(caller.authority, 'v4', target, {
         ...(type === 'MS_SCIM' ? { endpoints: SCIM_ENDPOINTS } : {}),
       });
       const [defaultMs, maxMs] = type === 'MS_SCIM' ? [30 * DAY, 365 * DAY] : [7 * DAY, 14 * DAY];
@@ -119,7 +123,7 @@ export class AccessTokenV4Service {
       if (type === 'CUSTOM' && (!req.apiEndpoints || req.apiEndpoints.length === 0)) {
         throw new AppError('invalid_endpoint_pattern', 'A CUSTOM token needs apiEndpoints.');
       }
-      const plan = this.deps.tokens.plan(caller.authority, 'v4', target, {
+      const plan = this.deps.minter.plan(caller.authority, 'v4', target, {
         ...(type === 'CUSTOM' ? { endpoints: req.apiEndpoints } : {}),
       });
       const renewableUntilMs = this.until(
@@ -128,7 +132,7 @@ export class AccessTokenV4Service {
         this.deps.lifetimes.refreshMaxMs,
         'renewableUntilTimestamp',
       );
-      const refresh = await this.deps.tokens.createOpaque('refresh', {
+      const refresh = await this.deps.minter.createOpaque('refresh', {
         identityId: identity.id,
         plan,
         expiresAtMs: renewableUntilMs,
@@ -186,7 +190,7 @@ export class AccessTokenV4Service {
       tokenName: r.name,
       tokenType: r.subtype ?? 'ALL',
       userId: r.identity_id,
-      ...this.deps.tokens.view(r, undefined),
+      ...this.deps.views.view(r, undefined),
     }));
     return { items, total, limit: f.limit, offset: f.offset };
   }
@@ -201,6 +205,6 @@ export class AccessTokenV4Service {
     ) {
       throw new AppError('not_found', 'The access token was not found.');
     }
-    await this.deps.tokens.revokeTree(row, caller.identity, meta);
+    await this.deps.revoker.revokeTree(row, caller.identity, meta);
   }
 }

@@ -3,7 +3,9 @@ import { findIdentityById, findTokenById, type Store, spendToken } from '@tokenw
 import type { AccessIssuer } from './access-issuer.js';
 import type { AuditService } from './audit.service.js';
 import type { RequestMeta } from './request-meta.js';
-import { type TokenService, targetOf } from './token.service.js';
+import type { TokenMinter } from './token-minter.js';
+import { targetOf } from './token-minter.js';
+import type { TokenRevoker } from './token-revoker.js';
 import type { Verifier } from './verifier.js';
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
@@ -21,7 +23,8 @@ export interface RefreshResult {
 
 export interface RefreshDeps {
   store: Store;
-  tokens: TokenService;
+  minter: TokenMinter;
+  revoker: TokenRevoker;
   verifier: Verifier;
   issuer: AccessIssuer;
   audit: AuditService;
@@ -51,10 +54,10 @@ export class RefreshService {
     const familyId = row.family_id ?? row.id;
     if (!(await spendToken(this.deps.store.db, row.id, now))) {
       const root = (await findTokenById(this.deps.store.db, familyId)) ?? row;
-      const revoked = await this.deps.tokens.revokeTree(root, null, meta, 'token.refresh_reuse');
+      const revoked = await this.deps.revoker.revokeTree(root, null, meta, 'token.refresh_reuse');
       // A concurrent rotation may have committed new family members while that transaction ran
       // (it re-checks the root after issuing; this second pass catches what it issued before).
-      await this.deps.tokens.revokeTree(root, null, meta, 'token.refresh_reuse');
+      await this.deps.revoker.revokeTree(root, null, meta, 'token.refresh_reuse');
       await this.deps.audit.record({
         action: 'token.refresh_reuse',
         outcome: 'failure',
@@ -78,13 +81,13 @@ export class RefreshService {
     const target = targetOf(identity);
     let plan: MintPlan;
     try {
-      plan = this.deps.tokens.plan(minter.authority, 'refresh', target, {});
+      plan = this.deps.minter.plan(minter.authority, 'refresh', target, {});
     } catch (err) {
       // Nothing left to carry (the identity lost every role the family had).
       if (err instanceof AppError) throw new AppError('unauthenticated', 'The refresh token is not valid.');
       throw err;
     }
-    const next = await this.deps.tokens.createOpaque('refresh', {
+    const next = await this.deps.minter.createOpaque('refresh', {
       identityId: identity.id,
       plan,
       expiresAtMs: row.expires_at_ms,
@@ -109,7 +112,7 @@ export class RefreshService {
     // issuing: then the new tokens die with it (a replay after this point revokes them anyway).
     const root = await findTokenById(this.deps.store.db, familyId);
     if (!root || root.revoked === 1) {
-      await this.deps.tokens.revokeTree(next.row, null, meta, 'token.refresh_reuse');
+      await this.deps.revoker.revokeTree(next.row, null, meta, 'token.refresh_reuse');
       throw new AppError('unauthenticated', 'The refresh token is not valid.');
     }
     await this.deps.audit.record({

@@ -1,11 +1,11 @@
 import { findTokenById, type Store } from '@tokenward/store';
 import type { RequestMeta } from './request-meta.js';
-import type { TokenService } from './token.service.js';
+import type { TokenRevoker } from './token-revoker.js';
 import type { Principal, Verifier } from './verifier.js';
 
 export interface RevocationDeps {
   store: Store;
-  tokens: TokenService;
+  revoker: TokenRevoker;
   verifier: Verifier;
 }
 
@@ -20,6 +20,6 @@ export class RevocationService {
     const row = await findTokenById(this.deps.store.db, entry.id);
     if (!row) return;
     const actor = caller ? caller.identity : { id: row.identity_id, name: null };
-    await this.deps.tokens.revokeTree(row, actor, meta);
+    await this.deps.revoker.revokeTree(row, actor, meta);
   }
 }

@@ -3,13 +3,13 @@ import type { AccessIssuer, ActClaim } from './access-issuer.js';
 import type { AuditService } from './audit.service.js';
 import type { RequestMeta } from './request-meta.js';
 import type { RoleCatalog } from './role-catalog.js';
-import type { TokenService } from './token.service.js';
+import type { TokenMinter } from './token-minter.js';
 import type { Principal, Verifier } from './verifier.js';
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
 export interface TokenExchangeDeps {
-  tokens: TokenService;
+  minter: TokenMinter;
   verifier: Verifier;
   issuer: AccessIssuer;
   roles: RoleCatalog;
@@ -98,7 +98,7 @@ export class TokenExchangeService {
     }
     const me = subject.identity;
     const target = { id: me.id, name: me.name, source: me.source, roles: me.roles };
-    const plan = this.deps.tokens.plan(subject.authority, 'exchange', target, {
+    const plan = this.deps.minter.plan(subject.authority, 'exchange', target, {
       actor: actor.authority,
       ...(scopeRoles.length > 0 ? { scopeRoles } : {}),
       ...(permissions.length > 0 ? { narrowTo: permissions } : {}),
