@@ -20,7 +20,12 @@ import type { Config } from './config.js';
 import { registerAuth } from './plugins/auth.js';
 import { rewriteCompatUrl } from './plugins/compat-paths.js';
 import { registerConsole } from './plugins/console.js';
-import { clientErrorHandler, registerErrorHandling } from './plugins/errors.js';
+import {
+  clientErrorHandler,
+  newRequestId,
+  publicErrorBody,
+  registerErrorHandling,
+} from './plugins/errors.js';
 import { FastPaths, INTROSPECT_PATH, MAX_INTROSPECT_BODY, VERIFY_PATH } from './plugins/fast-paths.js';
 import { AccessLogController, loggerOptions } from './plugins/logging.js';
 import { RequestCounts, registerMetrics } from './plugins/metrics.js';
@@ -150,12 +155,16 @@ function fastifyOptions(
       ? (logger, bindings, childOptions) => logger.child(bindings, childOptions)
       : (logger) => logger,
     clientErrorHandler,
-    frameworkErrors(_error, _req, reply) {
+    // Request ids that stay unique across instances and restarts (Fastify's own count from 1).
+    genReqId: newRequestId,
+    frameworkErrors(_error, req, reply) {
       (reply as unknown as FastifyReply)
         .code(400)
         // Answered before any hook runs: the headers every other answer gets come with it.
         .headers(SECURITY_HEADERS)
-        .send(errorBody('invalid_request', 'The request URL or headers are malformed.'));
+        .send(
+          publicErrorBody(errorBody('invalid_request', 'The request URL or headers are malformed.'), req.id),
+        );
     },
   };
 }

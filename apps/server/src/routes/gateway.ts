@@ -3,7 +3,7 @@ import { AppError } from '@tokenward/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
-import { toErrorResponse } from '../plugins/errors.js';
+import { publicErrorBody, toErrorResponse } from '../plugins/errors.js';
 import { gatewayHeaders, spoofedTokenwardHeader } from '../plugins/fast-paths.js';
 import { errors } from '../schemas/common.js';
 
@@ -18,9 +18,13 @@ export function gatewayErrorHandler(
   request: FastifyRequest,
   reply: FastifyReply,
 ): FastifyReply {
-  const { status, body, headers } = toErrorResponse(err);
+  const { status, body: spec, headers } = toErrorResponse(err);
+  const body = publicErrorBody(spec, request.id);
   if (status >= 500) {
-    request.log.error({ err }, body.code === 'store_unavailable' ? 'store unavailable' : 'unhandled error');
+    request.log.error(
+      { err, reqId: request.id },
+      body.code === 'store_unavailable' ? 'store unavailable' : 'unhandled error',
+    );
     // The body keeps its code (store_unavailable, internal_error); the status says "retry".
     return reply
       .code(503)
