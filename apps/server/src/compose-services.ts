@@ -66,14 +66,14 @@ export async function buildServices({ config, store, clock, log }: ServiceDeps):
 
   const roles = new RoleCatalog(store);
   await roles.reload();
-  const keys = new KeyRing(
+  const keys = new KeyRing({
     store,
-    new Sealer(resolveMasterKey(config.masterKey, config.dataDir, log), 'signing-keys'),
+    sealer: new Sealer(resolveMasterKey(config.masterKey, config.dataDir, log), 'signing-keys'),
     clock,
-    config.issuer,
-    config.audience,
-    Math.max(config.accessTokenTtlSeconds, config.delegationTtlSeconds) * 1000,
-  );
+    issuer: config.issuer,
+    audience: config.audience,
+    maxAccessTtlMs: Math.max(config.accessTokenTtlSeconds, config.delegationTtlSeconds) * 1000,
+  });
   await keys.init();
   const usage = new UsageTracker(store, log, config.usageFlushSeconds * 1000);
   const verifier = new Verifier({
@@ -88,26 +88,26 @@ export async function buildServices({ config, store, clock, log }: ServiceDeps):
     sessionIdleMs: config.sessionIdleSeconds * 1000,
     outageGraceMs: config.outageGraceSeconds * 1000,
   });
-  const invalidator = new Invalidator(
+  const invalidator = new Invalidator({
     store,
     verifier,
-    () => roles.reload(),
-    () => keys.reload(),
-  );
+    onRoles: () => roles.reload(),
+    onKeys: () => keys.reload(),
+  });
   await store.subscribe((message) => void invalidator.receive(message));
   const audit = new AuditService(store, clock, log);
-  const limiter = new AttemptLimiter(
+  const limiter = new AttemptLimiter({
     store,
-    config.signinMaxAttempts,
-    config.signinWindowSeconds * 1000,
+    maxAttempts: config.signinMaxAttempts,
+    windowMs: config.signinWindowSeconds * 1000,
     clock,
-  );
-  const bearerFailures = new BearerFailureLimiter(
+  });
+  const bearerFailures = new BearerFailureLimiter({
     store,
-    config.authFailureMax,
-    config.authFailureWindowSeconds * 1000,
+    maxFailures: config.authFailureMax,
+    windowMs: config.authFailureWindowSeconds * 1000,
     clock,
-  );
+  });
   const appPolicy = {
     defaultTtlSeconds: config.appTokenTtlSeconds,
     maxTtlSeconds: config.appTokenMaxTtlSeconds,
@@ -121,7 +121,7 @@ export async function buildServices({ config, store, clock, log }: ServiceDeps):
   const revoker = new TokenRevoker({ store, audit, invalidator, clock });
   const tokens = new TokenService({ store, views, revoker, audit, clock });
   const accessTtlMs = config.accessTokenTtlSeconds * 1000;
-  const issuer = new AccessIssuer(store, keys, roles, clock, config.tokenPrefix);
+  const issuer = new AccessIssuer({ store, keys, roles, clock, prefix: config.tokenPrefix });
   return {
     config,
     store,
@@ -192,9 +192,16 @@ export async function buildServices({ config, store, clock, log }: ServiceDeps):
       clock,
       delegationTtlMs: config.delegationTtlSeconds * 1000,
     }),
-    identities: new IdentityService(store, roles, audit, invalidator, clock),
-    roleAdmin: new RoleService(store, roles, audit, invalidator, clock),
-    sessions: new SessionService(store, audit, invalidator, limiter, clock, config.sessionMaxSeconds * 1000),
+    identities: new IdentityService({ store, roles, audit, invalidator, clock }),
+    roleAdmin: new RoleService({ store, catalog: roles, audit, invalidator, clock }),
+    sessions: new SessionService({
+      store,
+      audit,
+      invalidator,
+      limiter,
+      clock,
+      maxAgeMs: config.sessionMaxSeconds * 1000,
+    }),
     signingKeys: new SigningKeyService({ keys, invalidator, audit }),
     readiness: new Readiness({ store, timeoutMs: READY_TIMEOUT_MS }),
     cookies: { secure: config.cookieSecure, maxAgeSeconds: config.sessionMaxSeconds },
