@@ -15,12 +15,17 @@ import Fastify, {
   type FastifyReply,
   type preValidationHookHandler,
 } from 'fastify';
-import { bootstrapAdmin, type FirstStart } from './bootstrap.js';
+import { buildServices, routeServices, type Services } from './compose-services.js';
 import type { Config } from './config.js';
 import { registerAuth } from './plugins/auth.js';
 import { rewriteCompatUrl } from './plugins/compat-paths.js';
 import { registerConsole } from './plugins/console.js';
-import { clientErrorHandler, registerErrorHandling } from './plugins/errors.js';
+import {
+  clientErrorHandler,
+  newRequestId,
+  publicErrorBody,
+  registerErrorHandling,
+} from './plugins/errors.js';
 import { FastPaths, INTROSPECT_PATH, MAX_INTROSPECT_BODY, VERIFY_PATH } from './plugins/fast-paths.js';
 import { AccessLogController, loggerOptions } from './plugins/logging.js';
 import { RequestCounts, registerMetrics } from './plugins/metrics.js';
@@ -34,21 +39,8 @@ import { registerRoutes } from './routes/index.js';
 import { ErrorSchema } from './schemas/common.js';
 import { IdentitySchema, RoleSchema } from './schemas/identity.js';
 import { TokenViewSchema } from './schemas/token.js';
-import { AccessIssuer } from './services/access-issuer.js';
-import { AttemptLimiter, BearerFailureLimiter } from './services/attempt-limiter.js';
-import { AuditService } from './services/audit.service.js';
-import { IdentityService } from './services/identity.service.js';
-import { Invalidator } from './services/invalidator.js';
-import { KeyRing } from './services/key-ring.js';
-import { resolveMasterKey, Sealer } from './services/master-key.js';
-import { PersonalTokenService } from './services/personal-token.service.js';
-import { ProtocolService } from './services/protocol.service.js';
-import { RoleService } from './services/role.service.js';
-import { RoleCatalog } from './services/role-catalog.js';
-import { SessionService } from './services/session.service.js';
-import { TokenService } from './services/token.service.js';
-import { UsageTracker } from './services/usage-tracker.js';
-import { Verifier } from './services/verifier.js';
+
+export type { Services } from './compose-services.js';
 
 export interface BuildOptions {
   config: Readonly<Config>;
@@ -66,27 +58,9 @@ export interface BuildOptions {
   fastPaths?: boolean;
 }
 
-export interface Services {
-  config: Readonly<Config>;
-  store: Store;
-  clock: () => number;
-  audit: AuditService;
-  roles: RoleCatalog;
-  verifier: Verifier;
-  invalidator: Invalidator;
-  usage: UsageTracker;
-  keys: KeyRing;
-  tokens: TokenService;
-  personalTokens: PersonalTokenService;
-  protocol: ProtocolService;
-  identities: IdentityService;
-  roleAdmin: RoleService;
-  sessions: SessionService;
-  firstStart: FirstStart;
-}
-
 declare module 'fastify' {
   interface FastifyInstance {
+    /** The composition root's services: for server.ts and tests only, never for routes. */
     tw: Services;
   }
 }
@@ -96,12 +70,49 @@ export type App = FastifyInstance;
 /** Longest request line accepted (Node also caps all headers at 16 KiB). */
 const MAX_URL_LENGTH = 8192;
 
-/** Builds the Tokenward HTTP application: store, services, plugins, routes. Does not listen. */
+/** Builds the Tokenward HTTP application: config → store → services → plugins → routes. Does not listen. */
 export async function buildApp(opts: BuildOptions): Promise<App> {
   const { config } = opts;
   const clock = opts.clock ?? Date.now;
   // Request lines (and the per-request logger they need) only exist at info or more verbose.
   const requestLines = ['trace', 'debug', 'info'].includes(config.logLevel);
+  // Set once the services exist; until then every request goes to Fastify.
+  const front: { fastPaths?: FastPaths } = {};
+  const app = Fastify(fastifyOptions(opts, requestLines, front)).withTypeProvider<TypeBoxTypeProvider>();
+  // Every route counts its answers for /metrics, so this comes before any route.
+  const requests = new RequestCounts();
+  app.addHook('onRoute', requests.onRoute);
+  setValidators(app);
+
+  const ownStore = !opts.store;
+  const store = opts.store ?? (await openStore(config.store));
+  try {
+    await store.migrate();
+  } catch (err) {
+    if (ownStore) await store.close();
+    throw err;
+  }
+  const services = await buildServices({ config, store, clock, log: app.log });
+  app.decorate('tw', services);
+  // Off where the framework adds to every answer: request lines, CORS headers.
+  if (opts.fastPaths ?? (!requestLines && config.corsOrigins.length === 0)) {
+    front.fastPaths = fastPathsFor(app, services, requests);
+  }
+  startBackgroundWork(app, services, ownStore);
+
+  await registerPlugins(app, services, requests);
+  await app.register(registerRoutes, routeServices(services));
+  await app.register(registerConsole);
+  return app;
+}
+
+/** Fastify's options: logging, limits and timeouts, URL handling, the fast paths in front. */
+function fastifyOptions(
+  opts: BuildOptions,
+  requestLines: boolean,
+  front: { fastPaths?: FastPaths },
+): FastifyHttpOptions<Server> {
+  const { config } = opts;
   // Node's own limits on headers and URLs: 16 KiB of headers, connection timeouts below. A
   // connection that sends nothing, or stops half-way through a request, is closed after
   // connectionTimeout (Node's own header and request timeouts do not reach those).
@@ -110,14 +121,12 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     connectionTimeout: config.connectionTimeoutSeconds * 1000,
     keepAliveTimeout: 72_000,
   };
-  // Set once the services exist; until then every request goes to Fastify.
-  let fastPaths: FastPaths | undefined;
-  const options: FastifyHttpOptions<Server> = {
+  return {
     // Fastify's own server set-up (lib/server.js), with the fast paths in front.
     serverFactory: (handler) => {
       const server = createServer((req, res) => {
-        if (fastPaths === undefined) handler(req, res);
-        else fastPaths.handle(req, res, handler);
+        if (front.fastPaths === undefined) handler(req, res);
+        else front.fastPaths.handle(req, res, handler);
       });
       server.keepAliveTimeout = timeouts.keepAliveTimeout;
       server.requestTimeout = timeouts.requestTimeout;
@@ -146,136 +155,54 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
       ? (logger, bindings, childOptions) => logger.child(bindings, childOptions)
       : (logger) => logger,
     clientErrorHandler,
-    frameworkErrors(_error, _req, reply) {
+    // Request ids that stay unique across instances and restarts (Fastify's own count from 1).
+    genReqId: newRequestId,
+    frameworkErrors(_error, req, reply) {
       (reply as unknown as FastifyReply)
         .code(400)
         // Answered before any hook runs: the headers every other answer gets come with it.
         .headers(SECURITY_HEADERS)
-        .send(errorBody('invalid_request', 'The request URL or headers are malformed.'));
+        .send(
+          publicErrorBody(errorBody('invalid_request', 'The request URL or headers are malformed.'), req.id),
+        );
     },
   };
-  const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>();
-  // Every route counts its answers for /metrics, so this comes before any route.
-  const requests = new RequestCounts();
-  app.addHook('onRoute', requests.onRoute);
-  // JSON bodies are validated strictly (a number is not a name); query strings and path
-  // parameters arrive as text, so they are coerced to the declared types.
+}
+
+/**
+ * JSON bodies are validated strictly (a number is not a name); query strings and path
+ * parameters arrive as text, so they are coerced to the declared types.
+ */
+function setValidators(app: App): void {
   const ajvOptions = { removeAdditional: false, useDefaults: true, allErrors: false, strict: false } as const;
   const bodyAjv = new Ajv({ ...ajvOptions, coerceTypes: false });
   const textAjv = new Ajv({ ...ajvOptions, coerceTypes: 'array' });
   app.setValidatorCompiler(validatorCompiler(bodyAjv, textAjv));
+}
 
-  const ownStore = !opts.store;
-  const store = opts.store ?? (await openStore(config.store));
-  try {
-    await store.migrate();
-  } catch (err) {
-    if (ownStore) await store.close();
-    throw err;
-  }
-  const firstStart = await bootstrapAdmin(store, config.adminPassword, clock());
+/** Cached gateway checks and introspections, answered before the framework. */
+function fastPathsFor(app: App, services: Services, requests: RequestCounts): FastPaths {
+  const { verifier, introspection, bearerFailures, config } = services;
+  const fast = new FastPaths({
+    cachedToken: (credential, accept) => verifier.cachedPrincipal(credential, accept),
+    cachedCaller: (credential) => verifier.peekPrincipal(credential),
+    recordUse: (principal) => verifier.recordUse(principal),
+    cachedIntrospection: (value) => introspection.cachedIntrospection(value),
+    countVerify: requests.counter(VERIFY_PATH),
+    countIntrospect: requests.counter(INTROSPECT_PATH),
+    maxIntrospectBody: Math.min(MAX_INTROSPECT_BODY, config.bodyLimitBytes),
+    anyAddressBlocked: () => bearerFailures.anyBlocked(),
+  });
+  app.addHook('preClose', (done) => {
+    fast.close();
+    done();
+  });
+  return fast;
+}
 
-  const roles = new RoleCatalog(store);
-  await roles.reload();
-  const keys = new KeyRing(
-    store,
-    new Sealer(resolveMasterKey(config.masterKey, config.dataDir, app.log), 'signing-keys'),
-    clock,
-    config.issuer,
-    config.audience,
-    Math.max(config.accessTokenTtlSeconds, config.delegationTtlSeconds) * 1000,
-  );
-  await keys.init();
-  const usage = new UsageTracker(store, app.log, config.usageFlushSeconds * 1000);
-  const verifier = new Verifier({
-    store,
-    roles,
-    usage,
-    keys,
-    clock,
-    tokenPrefix: config.tokenPrefix,
-    cacheSize: config.cacheSize,
-    cacheTtlMs: config.cacheTtlSeconds * 1000,
-    sessionIdleMs: config.sessionIdleSeconds * 1000,
-    outageGraceMs: config.outageGraceSeconds * 1000,
-  });
-  const invalidator = new Invalidator(
-    store,
-    verifier,
-    () => roles.reload(),
-    () => keys.reload(),
-  );
-  await store.subscribe((message) => void invalidator.receive(message));
-  const audit = new AuditService(store, clock, app.log);
-  const limiter = new AttemptLimiter(
-    store,
-    config.signinMaxAttempts,
-    config.signinWindowSeconds * 1000,
-    clock,
-  );
-  const bearerFailures = new BearerFailureLimiter(
-    store,
-    config.authFailureMax,
-    config.authFailureWindowSeconds * 1000,
-    clock,
-  );
-  const tokens = new TokenService(store, roles, audit, invalidator, usage, clock, config.tokenPrefix, {
-    defaultTtlSeconds: config.appTokenTtlSeconds,
-    maxTtlSeconds: config.appTokenMaxTtlSeconds,
-  });
-  const issuer = new AccessIssuer(store, keys, roles, clock, config.tokenPrefix);
-  const services: Services = {
-    config,
-    store,
-    clock,
-    audit,
-    roles,
-    verifier,
-    invalidator,
-    usage,
-    keys,
-    tokens,
-    personalTokens: new PersonalTokenService(
-      store,
-      tokens,
-      verifier,
-      issuer,
-      audit,
-      limiter,
-      clock,
-      { defaultTtlSeconds: config.personalTokenTtlSeconds, maxTtlSeconds: config.personalTokenMaxTtlSeconds },
-      config.accessTokenTtlSeconds * 1000,
-    ),
-    protocol: new ProtocolService(store, tokens, verifier, issuer, keys, roles, audit, clock, {
-      accessTtlMs: config.accessTokenTtlSeconds * 1000,
-      delegationTtlMs: config.delegationTtlSeconds * 1000,
-      refreshDefaultMs: config.refreshTokenTtlSeconds * 1000,
-      refreshMaxMs: config.refreshTokenMaxTtlSeconds * 1000,
-    }),
-    identities: new IdentityService(store, roles, audit, invalidator, clock),
-    roleAdmin: new RoleService(store, roles, audit, invalidator, clock),
-    sessions: new SessionService(store, audit, invalidator, limiter, clock, config.sessionMaxSeconds * 1000),
-    firstStart,
-  };
-  app.decorate('tw', services);
-  // Off where the framework adds to every answer: request lines, CORS headers.
-  if (opts.fastPaths ?? (!requestLines && config.corsOrigins.length === 0)) {
-    const fast = new FastPaths({
-      cachedToken: (credential, accept) => verifier.cachedPrincipal(credential, accept),
-      cachedCaller: (credential) => verifier.peekPrincipal(credential),
-      recordUse: (principal) => verifier.recordUse(principal),
-      cachedIntrospection: (value) => services.protocol.cachedIntrospection(value),
-      countVerify: requests.counter(VERIFY_PATH),
-      countIntrospect: requests.counter(INTROSPECT_PATH),
-      maxIntrospectBody: Math.min(MAX_INTROSPECT_BODY, config.bodyLimitBytes),
-      anyAddressBlocked: () => bearerFailures.anyBlocked(),
-    });
-    app.addHook('preClose', (done) => {
-      fast.close();
-      done();
-    });
-    fastPaths = fast;
-  }
+/** Usage flushing and cache purges; stopped (and the store closed, if ours) when the app closes. */
+function startBackgroundWork(app: App, services: Services, ownStore: boolean): void {
+  const { usage, verifier, limiter, store, config } = services;
   usage.start();
   // Memory follows the tokens in recent use, not the cache's size limit.
   const purge = setInterval(
@@ -293,7 +220,11 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     await usage.close();
     if (ownStore) await store.close();
   });
+}
 
+/** Ours and external plugins, in order: errors, headers, body parsing, CORS, docs, auth, metrics. */
+async function registerPlugins(app: App, services: Services, requests: RequestCounts): Promise<void> {
+  const { config, verifier, bearerFailures, sessions } = services;
   registerErrorHandling(app, (method, status) => requests.unmatched(method, status));
   registerSecurityHeaders(app);
   // JSON bodies must be valid UTF-8 (RFC 8259 §8.1): invalid bytes are a 400, not U+FFFD.
@@ -346,6 +277,26 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
   // Cookies are parsed only when a request carries any and a route asks (see plugins/auth.ts).
   await app.register(cookie, { hook: false });
   await app.register(formbody, { bodyLimit: config.bodyLimitBytes });
+  await registerDocs(app);
+
+  registerAuth(app, {
+    anyAddressBlocked: () => bearerFailures.anyBlocked(),
+    checkAddress: (address) => bearerFailures.check(address),
+    credentialFailed: (address) =>
+      bearerFailures.failed(address).catch((err: unknown) => {
+        // Counting must not turn a 401 into a 5xx (the store may be down): the request is refused anyway.
+        app.log.warn({ err }, 'could not count a failed credential');
+      }),
+    cachedToken: (credential) => verifier.cachedPrincipal(credential),
+    authenticateHeader: (credential) => verifier.authenticateToken(credential),
+    authenticateSession: (secret) => verifier.authenticateSession(secret),
+    csrfMatches: (principal, presented) => sessions.csrfMatches(principal, presented),
+  });
+  await registerMetrics(app, requests, () => verifier.sizes());
+}
+
+/** Shared schemas, the OpenAPI document and the interactive docs at /docs. */
+async function registerDocs(app: App): Promise<void> {
   app.addSchema(ErrorSchema);
   app.addSchema(TokenViewSchema);
   app.addSchema(IdentitySchema);
@@ -374,22 +325,4 @@ export async function buildApp(opts: BuildOptions): Promise<App> {
     uiConfig: { docExpansion: 'list' },
     ...DOCS_SECURITY_OPTIONS,
   });
-
-  registerAuth(app, {
-    anyAddressBlocked: () => bearerFailures.anyBlocked(),
-    checkAddress: (address) => bearerFailures.check(address),
-    credentialFailed: (address) =>
-      bearerFailures.failed(address).catch((err: unknown) => {
-        // Counting must not turn a 401 into a 5xx (the store may be down): the request is refused anyway.
-        app.log.warn({ err }, 'could not count a failed credential');
-      }),
-    cachedToken: (credential) => verifier.cachedPrincipal(credential),
-    authenticateHeader: (credential) => verifier.authenticateToken(credential),
-    authenticateSession: (secret) => verifier.authenticateSession(secret),
-    csrfMatches: (principal, presented) => services.sessions.csrfMatches(principal, presented),
-  });
-  await registerMetrics(app, requests, () => verifier.sizes());
-  await app.register(registerRoutes);
-  await app.register(registerConsole);
-  return app;
 }

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { PREFIX_PATTERN } from '@tokenward/core';
 import type { StoreConfig } from '@tokenward/store';
+import { parseMasterKey } from './services/master-key.js';
 
 /** The validated configuration, built once at start and frozen. */
 export interface Config {
@@ -218,14 +219,4 @@ function parseTrustProxy(raw: string | undefined): boolean | number | string[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-}
-
-/** Decodes a 32-byte key from 64 hex characters or base64; null when it is neither. */
-export function parseMasterKey(text: string): Buffer | null {
-  if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, 'hex');
-  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(text)) {
-    const buf = Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
-    return buf.length === 32 ? buf : null;
-  }
-  return null;
 }

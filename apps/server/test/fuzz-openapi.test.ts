@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import lightMyRequest from 'light-my-request';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../src/app.js';
+import { ERRORS_DOCS_URL } from '../src/plugins/errors.js';
 import {
   CALLER_KINDS,
   type CallerKind,
@@ -1382,7 +1383,7 @@ async function send(w: World, sent: Sent): Promise<Answer> {
 
 type Invariant =
   | 'no 5xx'
-  | 'error body is {errorCode, errorMessage, code}'
+  | 'error body is {errorCode, errorMessage, code, requestId, docs}'
   | 'no token value echoed'
   | 'a 4xx leaves the store unchanged'
   | 'a GET or HEAD leaves the store unchanged'
@@ -1419,7 +1420,11 @@ function errorBodyProblem(op: Op, a: Answer): string | null {
   if (typeof b.errorMessage !== 'string' || b.errorMessage.length === 0)
     return 'errorMessage is not a non-empty string';
   if (typeof b.code !== 'string' || !/^[a-z][a-z0-9_]*$/.test(b.code)) return 'code is not snake_case';
-  const extra = Object.keys(b).filter((k) => !['errorCode', 'errorMessage', 'code'].includes(k));
+  if (typeof b.requestId !== 'string' || b.requestId.length === 0) return 'requestId is missing';
+  if (b.docs !== `${ERRORS_DOCS_URL}#${b.code}`) return 'docs is not the link to the code';
+  const extra = Object.keys(b).filter(
+    (k) => !['errorCode', 'errorMessage', 'code', 'requestId', 'docs'].includes(k),
+  );
   if (extra.length > 0 && !isOAuth(op)) return `extra fields ${extra.join(', ')}`;
   return null;
 }
@@ -1570,7 +1575,7 @@ function judge(
     const problem = errorBodyProblem(plan.op, a);
     if (problem)
       out.push({
-        invariant: 'error body is {errorCode, errorMessage, code}',
+        invariant: 'error body is {errorCode, errorMessage, code, requestId, docs}',
         cause: problem,
         detail: problem,
       });

@@ -7,6 +7,7 @@ import type { App } from '../src/app.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 // Brings the route config's `auth` field (a module augmentation of Fastify's types) into view.
 import type {} from '../src/plugins/auth.js';
+import { errorDocsUrl } from '../src/plugins/errors.js';
 import {
   adminToken,
   DIALECTS,
@@ -69,9 +70,14 @@ async function dropTable(app: App, table: string): Promise<void> {
   }
 }
 
+/** The error answer of a code: SPEC §4's fields with the request id and docs link (issue 13 item 8). */
+function answerOf(code: 'store_unavailable' | 'conflict' | 'internal_error') {
+  return { ...errorBody(code), requestId: expect.stringMatching(/^req_/), docs: errorDocsUrl(code) };
+}
+
 function expectStoreUnavailable(r: { status: number; body: unknown; headers: Headers }): void {
   expect(r.status).toBe(503);
-  expect(r.body).toEqual(errorBody('store_unavailable'));
+  expect(r.body).toEqual(answerOf('store_unavailable'));
   expect(r.headers.get('retry-after')).toBe('1');
 }
 
@@ -133,11 +139,11 @@ for (const dialect of DIALECTS) {
 
       const conflict = await http(s.url, 'GET', '/test/store-error/conflict');
       expect(conflict.status).toBe(409);
-      expect(conflict.body).toEqual(errorBody('conflict'));
+      expect(conflict.body).toEqual(answerOf('conflict'));
 
       const bug = await http(s.url, 'GET', '/test/store-error/bug');
       expect(bug.status).toBe(500);
-      expect(bug.body).toEqual(errorBody('internal_error'));
+      expect(bug.body).toEqual(answerOf('internal_error'));
       expect(bug.headers.get('retry-after')).toBeNull();
       expect(bug.text).not.toMatch(/SELEKT|syntax/i);
     });

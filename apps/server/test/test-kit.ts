@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { expect } from 'vitest';
+import { ERRORS_DOCS_URL } from '../src/plugins/errors.js';
 import { http, type Json } from './helpers.js';
 
 /** A clock the test moves by hand: no sleeps, no timing assumptions. */
@@ -29,13 +30,18 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
 }
 
-/** Asserts the SPEC §4 error shape: `{errorCode: int, errorMessage: string, code: snake_case}`. */
+/**
+ * Asserts the error shape: SPEC §4's `{errorCode: int, errorMessage: string, code: snake_case}`
+ * with the request id and the link to the code's entry in docs/errors.md (issue 13 item 8).
+ */
 export function expectErrorShape(res: Json, code?: string): void {
   expect(res.headers.get('content-type') ?? '', res.text).toMatch(/^application\/json/);
   expect(res.body, res.text).toEqual({
     errorCode: expect.any(Number),
     errorMessage: expect.any(String),
     code: expect.stringMatching(/^[a-z][a-z0-9_]*$/),
+    requestId: expect.stringMatching(/^req_[0-9a-f]{32}$/),
+    docs: `${ERRORS_DOCS_URL}#${res.body.code}`,
   });
   expect(Number.isInteger(res.body.errorCode)).toBe(true);
   expect(res.body.errorMessage.length).toBeGreaterThan(0);

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import { errorBody } from '@tokenward/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { publicErrorBody } from './errors.js';
 
 /** apps/console/dist, from apps/server/{src,dist}/plugins/. */
 export const CONSOLE_DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../../../console/dist');
@@ -77,7 +78,7 @@ export async function registerConsole(app: FastifyInstance, opts: ConsoleOptions
     );
     const notBuilt = async (request: FastifyRequest, reply: FastifyReply) => {
       if (reserved(request.url.split('?')[0] ?? '/')) {
-        return reply.code(404).send(errorBody('route_not_found'));
+        return reply.code(404).send(publicErrorBody(errorBody('route_not_found'), request.id));
       }
       return reply.code(503).header('cache-control', 'no-store').send({
         status: 'console_not_built',
@@ -99,7 +100,8 @@ export async function registerConsole(app: FastifyInstance, opts: ConsoleOptions
 
   app.get('/*', routeOptions, async (request, reply) => {
     const path = `/${(request.params as { '*': string })['*'] ?? ''}`;
-    if (reserved(path)) return reply.code(404).send(errorBody('route_not_found'));
+    if (reserved(path))
+      return reply.code(404).send(publicErrorBody(errorBody('route_not_found'), request.id));
     const rel = path.slice(1);
     const full = resolve(root, rel);
     const inside = relative(root, full);
@@ -113,7 +115,7 @@ export async function registerConsole(app: FastifyInstance, opts: ConsoleOptions
     }
     // A missing hashed asset (an old page after an upgrade) must not get index.html as a script.
     if (rel.startsWith('assets/') || rel === 'favicon.ico') {
-      return reply.code(404).send(errorBody('route_not_found'));
+      return reply.code(404).send(publicErrorBody(errorBody('route_not_found'), request.id));
     }
     return sendIndex(reply);
   });

@@ -1,8 +1,33 @@
+import { randomUUID } from 'node:crypto';
 import { STATUS_CODES as REASON_PHRASES } from 'node:http';
 import type { Socket } from 'node:net';
-import { AppError, ERRORS, type ErrorCode, errorBody } from '@tokenward/core';
+import { AppError, ERRORS, type ErrorBody, type ErrorCode, errorBody } from '@tokenward/core';
 import { classifyStoreError } from '@tokenward/store';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+/** Where each error code is explained: `${ERRORS_DOCS_URL}#<code>` (docs/errors.md has an anchor per code). */
+export const ERRORS_DOCS_URL = 'https://github.com/tokenward/tokenward/blob/main/docs/errors.md';
+
+/** Every error answer: the SPEC §4 fields, the request's id (also in the log) and its docs entry. */
+export interface PublicErrorBody extends ErrorBody {
+  requestId: string;
+  docs: string;
+}
+
+/** The link to a code's entry in docs/errors.md. */
+export function errorDocsUrl(code: ErrorCode): string {
+  return `${ERRORS_DOCS_URL}#${code}`;
+}
+
+/** A request id: unique across instances and restarts, so a caller can quote it to an operator. */
+export function newRequestId(): string {
+  return `req_${randomUUID().replace(/-/g, '')}`;
+}
+
+/** The SPEC §4 body with the request id and the docs link added. */
+export function publicErrorBody(body: ErrorBody, requestId: string): PublicErrorBody {
+  return { ...body, requestId, docs: errorDocsUrl(body.code) };
+}
 
 const STATUS_CODES: Record<number, ErrorCode> = {
   400: 'invalid_request',
@@ -87,16 +112,20 @@ export function registerErrorHandling(
 ): void {
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const { status, body, headers } = toErrorResponse(err);
-    // The cause goes to the log only; the body says nothing more than its code.
+    // The cause goes to the log only, under the request id the answer carries; the body says
+    // nothing more than its code.
     if (status >= 500) {
-      request.log.error({ err }, body.code === 'store_unavailable' ? 'store unavailable' : 'unhandled error');
+      request.log.error(
+        { err, reqId: request.id },
+        body.code === 'store_unavailable' ? 'store unavailable' : 'unhandled error',
+      );
     }
-    return reply.code(status).headers(headers).send(body);
+    return reply.code(status).headers(headers).send(publicErrorBody(body, request.id));
   });
 
   app.setNotFoundHandler((request, reply) => {
     onNotFound(request.method, 404);
-    reply.code(404).send(errorBody('route_not_found'));
+    reply.code(404).send(publicErrorBody(errorBody('route_not_found'), request.id));
   });
 }
 
@@ -119,7 +148,8 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
         ? 'request_timeout'
         : 'invalid_request';
   const status = ERRORS[code].status;
-  const body = JSON.stringify(errorBody(code));
+  // No Fastify request exists yet: the answer still gets an id of the same form.
+  const body = JSON.stringify(publicErrorBody(errorBody(code), newRequestId()));
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${status} ${REASON_PHRASES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +

@@ -77,7 +77,7 @@ export interface FastPathDeps {
   cachedCaller: (credential: string) => Principal | null | undefined;
   /** Records the use of a token whose principal `cachedCaller` gave (Verifier.recordUse). */
   recordUse: (principal: Principal) => void;
-  /** The introspection answer from the caches (ProtocolService.cachedIntrospection). */
+  /** The introspection answer from the caches (IntrospectionService.cachedIntrospection). */
   cachedIntrospection: (value: string) => string | undefined;
   /** Count answers for /metrics under the routes' own labels. */
   countVerify: (method: string, statusCode: number) => void;

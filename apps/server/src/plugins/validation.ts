@@ -1,6 +1,6 @@
 import { AppError, estimateEntropyBits, MIN_IMPORT_ENTROPY_BITS } from '@tokenward/core';
 import type { Ajv, ErrorObject } from 'ajv';
-import type { FastifySchema, FastifySchemaCompiler } from 'fastify';
+import type { FastifyRequest, FastifySchema, FastifySchemaCompiler } from 'fastify';
 
 /**
  * Request validation: every body, query string and path parameter set goes through here.
@@ -129,4 +129,20 @@ export function canonicalFields(
     out[name] = value;
   }
   return out;
+}
+
+/**
+ * A preValidation hook that rewrites the body (and the query string, when given) before the
+ * schema sees it: the compatibility routes map their fields onto canonical names this way.
+ * It takes the request as Fastify delivers it (not yet validated, so `unknown`), which keeps the
+ * typed handlers free of casts.
+ */
+export function rewriteInput(rewrite: {
+  body?: (body: unknown) => unknown;
+  query?: (query: unknown) => unknown;
+}): (request: FastifyRequest) => Promise<void> {
+  return async (request) => {
+    if (rewrite.query) request.query = rewrite.query(request.query);
+    if (rewrite.body) request.body = rewrite.body(request.body);
+  };
 }

@@ -1,9 +1,9 @@
-import type { FastifyInstance } from 'fastify';
-import { type Static, Type } from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
-import { canonicalFields } from '../plugins/validation.js';
+import { canonicalFields, rewriteInput } from '../plugins/validation.js';
 import { BodyObject, errors, IdParams, Pagination } from '../schemas/common.js';
-import { TOKEN_TYPES } from '../services/protocol.service.js';
+import { type AccessTokenV4Service, TOKEN_TYPES } from '../services/access-token-v4.service.js';
 import { meta } from './meta.js';
 
 const Body = BodyObject({
@@ -38,7 +38,14 @@ const TokenInfo = Type.Object({
 });
 
 /** Seed 004: the access-token API, at `/api/v4/accesstoken` (matched case-insensitively). */
-export async function accessTokenV4Routes(app: FastifyInstance): Promise<void> {
+export interface AccessTokenV4RouteOptions {
+  accessTokens: AccessTokenV4Service;
+}
+
+export const accessTokenV4Routes: FastifyPluginAsyncTypebox<AccessTokenV4RouteOptions> = async (
+  app,
+  { accessTokens },
+) => {
   app.post(
     '/api/v4/accesstoken',
     {
@@ -50,16 +57,10 @@ export async function accessTokenV4Routes(app: FastifyInstance): Promise<void> {
         response: { 200: Type.Object({ error: ErrorPart, tokenInfo: TokenInfo }), ...errors(400, 401, 403) },
       },
       // Seed 004's fields, in any case (`TokenName` from .NET clients): a compatibility route.
-      preValidation: async (request) => {
-        request.body = canonicalFields(request.body, V4_FIELDS);
-      },
+      preValidation: rewriteInput({ body: (body) => canonicalFields(body, V4_FIELDS) }),
     },
     async (request) => {
-      const tokenInfo = await app.tw.protocol.createAccessToken(
-        caller(request),
-        request.body as Static<typeof Body>,
-        meta(request),
-      );
+      const tokenInfo = await accessTokens.createAccessToken(caller(request), request.body, meta(request));
       return { error: { errorMessage: '', errorCode: 0 }, tokenInfo };
     },
   );
@@ -74,8 +75,8 @@ export async function accessTokenV4Routes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const q = request.query as { limit?: number; offset?: number };
-      return app.tw.protocol.listAccessTokens(caller(request), {
+      const q = request.query;
+      return accessTokens.listAccessTokens(caller(request), {
         limit: q.limit ?? 50,
         offset: q.offset ?? 0,
       });
@@ -93,12 +94,8 @@ export async function accessTokenV4Routes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      await app.tw.protocol.deleteAccessToken(
-        caller(request),
-        Number((request.params as IdParams).id),
-        meta(request),
-      );
-      return reply.code(204).send();
+      await accessTokens.deleteAccessToken(caller(request), Number(request.params.id), meta(request));
+      return reply.code(204).send(null);
     },
   );
-}
+};

@@ -1,8 +1,9 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError } from '@tokenward/core';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
-import { canonicalFields } from '../plugins/validation.js';
+import { canonicalFields, rewriteInput } from '../plugins/validation.js';
 import { errors, IdParams, roleNames } from '../schemas/common.js';
 import {
   GrantBody,
@@ -12,10 +13,12 @@ import {
   TokenListQuery,
   TokenListSchema,
 } from '../schemas/token.js';
+import type { GrantAppToken } from '../services/grant-app-token.js';
+import type { ImportAppToken } from '../services/import-app-token.js';
+import type { TokenService } from '../services/token.service.js';
 import { durationMs, meta } from './meta.js';
 
 type GrantInputBody = Static<typeof GrantBody>;
-type ImportInputBody = Static<typeof ImportBody>;
 
 const GrantParams = Type.Object({ identityId: Type.String({ pattern: '^[0-9]{1,15}$' }) });
 
@@ -29,41 +32,51 @@ const IMPORT_FIELDS = ['token', 'identity', 'role', 'roles', 'expiration', 'name
  */
 function normaliseImportBody(body: unknown): unknown {
   const out = canonicalFields(body, IMPORT_FIELDS);
-  if (out === null || typeof out !== 'object' || Array.isArray(out)) return out;
-  const record = out as Record<string, unknown>;
-  if (record.identity !== null && typeof record.identity === 'object' && !Array.isArray(record.identity)) {
-    record.identity = canonicalFields(record.identity, ['name', 'id']);
-  }
-  return record;
+  if (!isRecord(out)) return out;
+  if (isRecord(out.identity)) out.identity = canonicalFields(out.identity, ['name', 'id']);
+  return out;
 }
 
-const grantSchema = (summary: string, withParams: boolean) => ({
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** The identity field of an import body: a name, an id (number or digits), or `{ name, id }`. */
+function importIdentity(identity: Static<typeof ImportBody>['identity']): { id?: number; name?: string } {
+  if (typeof identity === 'number') return { id: identity };
+  if (typeof identity === 'string')
+    return /^\d+$/.test(identity) ? { id: Number(identity) } : { name: identity };
+  return identity;
+}
+
+const grantSchema = (summary: string) => ({
   tags: ['app tokens'],
   summary,
-  ...(withParams ? { params: GrantParams } : {}),
   response: { 200: Type.Ref('Token'), ...errors(400, 401, 403, 404, 409) },
 });
 
-export async function appTokenRoutes(app: FastifyInstance): Promise<void> {
-  const grant = async (request: FastifyRequest) => {
-    const body = (request.body ?? {}) as GrantInputBody;
-    const params = request.params as { identityId?: string };
-    if (body.scope === 'custom' && (!body.apiEndpoints || body.apiEndpoints.length === 0)) {
-      throw new AppError('invalid_endpoint_pattern', 'A custom scope needs at least one API endpoint.');
-    }
-    return app.tw.tokens.grant(
+export interface AppTokenRouteOptions {
+  tokens: TokenService;
+  grant: GrantAppToken;
+  importer: ImportAppToken;
+}
+
+export const appTokenRoutes: FastifyPluginAsyncTypebox<AppTokenRouteOptions> = async (
+  app,
+  { tokens, grant: grants, importer },
+) => {
+  const grant = (request: FastifyRequest, body: GrantInputBody, identityId: string | undefined) => {
+    const roles = roleNames(body.roles ?? body.role);
+    return grants.grant(
       caller(request),
       {
-        ...(params.identityId === undefined ? {} : { identityId: Number(params.identityId) }),
-        ...(roleNames(body.roles ?? body.role) === undefined
-          ? {}
-          : { roles: roleNames(body.roles ?? body.role)! }),
+        ...(identityId === undefined ? {} : { identityId: Number(identityId) }),
+        ...(roles === undefined ? {} : { roles }),
         expiration: body.expiration,
         ...(body.name === undefined ? {} : { name: body.name }),
         ...(body.description === undefined ? {} : { description: body.description }),
-        ...(body.apiEndpoints === undefined || body.scope === 'all'
-          ? {}
-          : { apiEndpoints: body.apiEndpoints }),
+        ...(body.scope === undefined ? {} : { scope: body.scope }),
+        ...(body.apiEndpoints === undefined ? {} : { apiEndpoints: body.apiEndpoints }),
       },
       meta(request),
     );
@@ -84,32 +97,36 @@ export async function appTokenRoutes(app: FastifyInstance): Promise<void> {
     '/apptoken/grant',
     {
       exposeHeadRoute: false,
-      schema: grantSchema('Grants the caller an app token with its roles.', false),
+      schema: grantSchema('Grants the caller an app token with its roles.'),
     },
-    grant,
+    async (request) => grant(request, {}, undefined),
   );
   app.post(
     '/apptoken/grant',
-    { schema: { ...grantSchema('Grants the caller an app token.', false), body: GrantBody } },
-    grant,
+    { schema: { ...grantSchema('Grants the caller an app token.'), body: GrantBody } },
+    async (request) => grant(request, request.body, undefined),
   );
   app.get(
     '/apptoken/grant/:identityId',
     {
       exposeHeadRoute: false,
-      schema: grantSchema('Grants an app token to another identity (tokens:grant-any).', true),
+      schema: {
+        ...grantSchema('Grants an app token to another identity (tokens:grant-any).'),
+        params: GrantParams,
+      },
     },
-    grant,
+    async (request) => grant(request, {}, request.params.identityId),
   );
   app.post(
     '/apptoken/grant/:identityId',
     {
       schema: {
-        ...grantSchema('Grants an app token to another identity (tokens:grant-any).', true),
+        ...grantSchema('Grants an app token to another identity (tokens:grant-any).'),
+        params: GrantParams,
         body: GrantBody,
       },
     },
-    grant,
+    async (request) => grant(request, request.body, request.params.identityId),
   );
 
   app.post(
@@ -121,26 +138,16 @@ export async function appTokenRoutes(app: FastifyInstance): Promise<void> {
         body: ImportBody,
         response: { 200: Type.Ref('Token'), ...errors(400, 401, 403, 404, 409) },
       },
-      preValidation: async (request) => {
-        request.body = normaliseImportBody(request.body);
-      },
+      preValidation: rewriteInput({ body: normaliseImportBody }),
     },
     async (request) => {
-      const body = request.body as ImportInputBody;
-      const identity =
-        typeof body.identity === 'string'
-          ? /^\d+$/.test(body.identity)
-            ? { id: Number(body.identity) }
-            : { name: body.identity }
-          : typeof body.identity === 'number'
-            ? { id: body.identity }
-            : body.identity;
+      const body = request.body;
       const roles = roleNames(body.roles ?? body.role);
-      return app.tw.tokens.import(
+      return importer.import(
         caller(request),
         {
           token: body.token,
-          identity,
+          identity: importIdentity(body.identity),
           ...(roles === undefined ? {} : { roles }),
           expiration: body.expiration,
           ...(body.name === undefined ? {} : { name: body.name }),
@@ -162,15 +169,14 @@ export async function appTokenRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const q = request.query as Static<typeof TokenListQuery>;
+      const q = request.query;
       const kinds = !q.kind ? ['app'] : q.kind === 'all' ? [] : q.kind.split(',');
-      const status = statusFilter(q.status as string | undefined);
-      const now = app.tw.clock();
-      return app.tw.tokens.list(caller(request), {
+      const status = statusFilter(q.status);
+      return tokens.list(caller(request), {
         kinds,
         ...(status ? { status } : {}),
         ...(q.identity === undefined ? {} : { identity: q.identity }),
-        ...(q.expiringWithin === undefined ? {} : { expiringBeforeMs: now + durationMs(q.expiringWithin) }),
+        ...(q.expiringWithin === undefined ? {} : { expiringWithinMs: durationMs(q.expiringWithin) }),
         ...(q.search ? { search: q.search } : {}),
         limit: q.limit ?? 50,
         offset: q.offset ?? 0,
@@ -188,7 +194,7 @@ export async function appTokenRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: Type.Ref('Token'), ...errors(401, 403, 404) },
       },
     },
-    async (request) => app.tw.tokens.get(caller(request), Number((request.params as IdParams).id)),
+    async (request) => tokens.get(caller(request), Number(request.params.id)),
   );
 
   app.patch(
@@ -202,13 +208,7 @@ export async function appTokenRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: Type.Ref('Token'), ...errors(400, 401, 403, 404) },
       },
     },
-    async (request) =>
-      app.tw.tokens.update(
-        caller(request),
-        Number((request.params as IdParams).id),
-        request.body as Static<typeof PatchTokenBody>,
-        meta(request),
-      ),
+    async (request) => tokens.update(caller(request), Number(request.params.id), request.body, meta(request)),
   );
 
   app.delete(
@@ -221,7 +221,6 @@ export async function appTokenRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: Type.Ref('Token'), ...errors(401, 403, 404) },
       },
     },
-    async (request) =>
-      app.tw.tokens.revoke(caller(request), Number((request.params as IdParams).id), meta(request)),
+    async (request) => tokens.revoke(caller(request), Number(request.params.id), meta(request)),
   );
-}
+};

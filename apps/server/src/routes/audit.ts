@@ -1,9 +1,8 @@
-import { AppError, parseDateInput } from '@tokenward/core';
-import { listAuditEvents } from '@tokenward/store';
-import type { FastifyInstance } from 'fastify';
-import { type Static, Type } from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
 import { errors, Pagination } from '../schemas/common.js';
+import type { AuditService } from '../services/audit.service.js';
 
 const AuditQuery = Type.Object({
   actor: Type.Optional(Type.String({ maxLength: 128, description: 'Actor name or id.' })),
@@ -33,7 +32,11 @@ const AuditEventSchema = Type.Object({
   details: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
 });
 
-export async function auditRoutes(app: FastifyInstance): Promise<void> {
+export interface AuditRouteOptions {
+  audit: AuditService;
+}
+
+export const auditRoutes: FastifyPluginAsyncTypebox<AuditRouteOptions> = async (app, { audit }) => {
   app.get(
     '/audit',
     {
@@ -53,45 +56,8 @@ export async function auditRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      caller(request).authority.require('audit:read');
-      const q = request.query as Static<typeof AuditQuery>;
-      const date = (v: string | undefined, field: string) => {
-        if (v === undefined) return undefined;
-        const ms = parseDateInput(v);
-        if (ms === null) throw new AppError('invalid_date', `"${field}" is not a valid date.`);
-        return ms;
-      };
-      const sinceMs = date(q.since, 'since');
-      const untilMs = date(q.until, 'until');
-      const limit = q.limit ?? 50;
-      const offset = q.offset ?? 0;
-      const { rows, total } = await listAuditEvents(app.tw.store.db, {
-        ...(q.actor === undefined ? {} : { actor: q.actor }),
-        ...(q.action === undefined ? {} : { action: q.action }),
-        ...(q.outcome === undefined ? {} : { outcome: q.outcome }),
-        ...(q.targetType === undefined ? {} : { targetType: q.targetType }),
-        ...(q.targetId === undefined ? {} : { targetId: q.targetId }),
-        ...(sinceMs === undefined ? {} : { sinceMs }),
-        ...(untilMs === undefined ? {} : { untilMs }),
-        limit,
-        offset,
-      });
-      return {
-        items: rows.map((r) => ({
-          id: r.id,
-          at: new Date(r.at_ms).toISOString(),
-          actor: { id: r.actor_id, name: r.actor_name },
-          action: r.action,
-          outcome: r.outcome,
-          targetType: r.target_type,
-          targetId: r.target_id,
-          ip: r.ip,
-          details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : null,
-        })),
-        total,
-        limit,
-        offset,
-      };
+      const { limit, offset, ...q } = request.query;
+      return audit.list(caller(request), { ...q, limit: limit ?? 50, offset: offset ?? 0 });
     },
   );
-}
+};

@@ -1,8 +1,9 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError } from '@tokenward/core';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
-import { toErrorResponse } from '../plugins/errors.js';
+import { publicErrorBody, toErrorResponse } from '../plugins/errors.js';
 import { gatewayHeaders, spoofedTokenwardHeader } from '../plugins/fast-paths.js';
 import { errors } from '../schemas/common.js';
 
@@ -17,9 +18,13 @@ export function gatewayErrorHandler(
   request: FastifyRequest,
   reply: FastifyReply,
 ): FastifyReply {
-  const { status, body, headers } = toErrorResponse(err);
+  const { status, body: spec, headers } = toErrorResponse(err);
+  const body = publicErrorBody(spec, request.id);
   if (status >= 500) {
-    request.log.error({ err }, body.code === 'store_unavailable' ? 'store unavailable' : 'unhandled error');
+    request.log.error(
+      { err, reqId: request.id },
+      body.code === 'store_unavailable' ? 'store unavailable' : 'unhandled error',
+    );
     // The body keeps its code (store_unavailable, internal_error); the status says "retry".
     return reply
       .code(503)
@@ -32,7 +37,7 @@ export function gatewayErrorHandler(
   return reply.code(401).headers(headers).header('www-authenticate', 'Bearer').send(body);
 }
 
-export async function gatewayRoutes(app: FastifyInstance): Promise<void> {
+export const gatewayRoutes: FastifyPluginAsyncTypebox = async (app) => {
   /**
    * For gateways (nginx `auth_request`): 204 with the caller's identity, roles and management
    * permissions; 401, 403, 429 or 503 otherwise, nothing else (gatewayErrorHandler). The
@@ -68,11 +73,10 @@ export async function gatewayRoutes(app: FastifyInstance): Promise<void> {
         const u = typeof uri === 'string' ? uri : request.url;
         if (!authority.allowsRequest(m, u)) throw new AppError('endpoint_not_allowed');
       }
-      const wanted = (request.query as { permission?: string }).permission;
+      const wanted = request.query.permission;
       if (wanted && !authority.has(wanted)) throw new AppError('permission_denied');
       const p = caller(request);
-      reply.code(204).headers(gatewayHeaders(p)).send();
-      return reply;
+      reply.code(204).headers(gatewayHeaders(p)).send(null);
     },
   );
-}
+};

@@ -1,10 +1,12 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import type { Readiness } from '../services/readiness.js';
 
-/** Longest /readyz waits for the store. */
-const READY_TIMEOUT_MS = 2000;
+export interface HealthRouteOptions {
+  readiness: Readiness;
+}
 
-export async function healthRoutes(app: FastifyInstance): Promise<void> {
+export const healthRoutes: FastifyPluginAsyncTypebox<HealthRouteOptions> = async (app, { readiness }) => {
   app.get(
     '/healthz',
     {
@@ -32,29 +34,16 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const store = app.tw.store;
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        // Not ready while the store is unreachable, or its schema is missing a table or a
-        // migration of this build (dropped, restored from an older backup, not migrated yet).
-        const ready = await Promise.race([
-          store.schemaReady(),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error('store did not answer within 2 s')), READY_TIMEOUT_MS);
-          }),
-        ]);
-        if (ready) return { status: 'ready', store: store.dialect };
+      const result = await readiness.check();
+      if (result.ready) return { status: 'ready', store: result.store };
+      if (result.reason === 'schema_behind')
         request.log.warn('not ready: the store schema is not at the latest migration of this build');
-      } catch (err) {
-        request.log.warn({ err }, 'not ready: the store is not reachable');
-      } finally {
-        clearTimeout(timer);
-      }
-      return reply.code(503).send({ status: 'not_ready', store: store.dialect });
+      else request.log.warn({ err: result.err }, 'not ready: the store is not reachable');
+      return reply.code(503).send({ status: 'not_ready', store: result.store });
     },
   );
 
   app.get('/api/openapi.json', { config: { auth: 'none' }, schema: { hide: true } }, async () =>
     app.swagger(),
   );
-}
+};

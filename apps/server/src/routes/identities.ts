@@ -1,5 +1,5 @@
-import type { FastifyInstance } from 'fastify';
-import { type Static, Type } from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
 import { errors, IdParams } from '../schemas/common.js';
 import {
@@ -8,9 +8,17 @@ import {
   IdentityListSchema,
   UpdateIdentityBody,
 } from '../schemas/identity.js';
+import type { IdentityService } from '../services/identity.service.js';
 import { meta } from './meta.js';
 
-export async function identityRoutes(app: FastifyInstance): Promise<void> {
+export interface IdentityRouteOptions {
+  identities: IdentityService;
+}
+
+export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = async (
+  app,
+  { identities },
+) => {
   app.get(
     '/identity',
     {
@@ -22,8 +30,8 @@ export async function identityRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const q = request.query as Static<typeof IdentityListQuery>;
-      return app.tw.identities.list(caller(request), {
+      const q = request.query;
+      return identities.list(caller(request), {
         ...(q.search ? { search: q.search } : {}),
         ...(q.role ? { role: q.role } : {}),
         ...(q.enabled === undefined ? {} : { enabled: q.enabled }),
@@ -44,11 +52,7 @@ export async function identityRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const view = await app.tw.identities.create(
-        caller(request),
-        request.body as Static<typeof CreateIdentityBody>,
-        meta(request),
-      );
+      const view = await identities.create(caller(request), request.body, meta(request));
       return reply.code(201).send(view);
     },
   );
@@ -63,7 +67,7 @@ export async function identityRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: Type.Ref('Identity'), ...errors(401, 403, 404) },
       },
     },
-    async (request) => app.tw.identities.get(caller(request), Number((request.params as IdParams).id)),
+    async (request) => identities.get(caller(request), Number(request.params.id)),
   );
 
   app.put(
@@ -78,12 +82,7 @@ export async function identityRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) =>
-      app.tw.identities.update(
-        caller(request),
-        Number((request.params as IdParams).id),
-        request.body as Static<typeof UpdateIdentityBody>,
-        meta(request),
-      ),
+      identities.update(caller(request), Number(request.params.id), request.body, meta(request)),
   );
 
   app.delete(
@@ -97,8 +96,8 @@ export async function identityRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      await app.tw.identities.remove(caller(request), Number((request.params as IdParams).id), meta(request));
-      return reply.code(204).send();
+      await identities.remove(caller(request), Number(request.params.id), meta(request));
+      return reply.code(204).send(null);
     },
   );
-}
+};

@@ -1,4 +1,20 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AccessTokenV4Service } from '../services/access-token-v4.service.js';
+import type { AuditService } from '../services/audit.service.js';
+import type { GrantAppToken } from '../services/grant-app-token.js';
+import type { IdentityService } from '../services/identity.service.js';
+import type { ImportAppToken } from '../services/import-app-token.js';
+import type { IntrospectionService } from '../services/introspection.service.js';
+import type { PersonalTokenService } from '../services/personal-token.service.js';
+import type { Readiness } from '../services/readiness.js';
+import type { RefreshService } from '../services/refresh.service.js';
+import type { RevocationService } from '../services/revocation.service.js';
+import type { RoleService } from '../services/role.service.js';
+import type { SessionService } from '../services/session.service.js';
+import type { SigningKeyService } from '../services/signing-key.service.js';
+import type { TokenService } from '../services/token.service.js';
+import type { TokenExchangeService } from '../services/token-exchange.service.js';
+import type { TokenTransferService } from '../services/token-transfer.service.js';
 import { accessTokenV4Routes } from './access-token-v4.js';
 import { appTokenRoutes } from './app-tokens.js';
 import { auditRoutes } from './audit.js';
@@ -6,25 +22,57 @@ import { gatewayRoutes } from './gateway.js';
 import { healthRoutes } from './health.js';
 import { identityRoutes } from './identities.js';
 import { keyRoutes } from './keys.js';
-import { meRoutes } from './me.js';
+import { type LimitsView, meRoutes } from './me.js';
 import { personalTokenRoutes } from './personal-tokens.js';
 import { protocolRoutes } from './protocol.js';
 import { roleRoutes } from './roles.js';
-import { sessionRoutes } from './sessions.js';
+import { type SessionRouteOptions, sessionRoutes } from './sessions.js';
 import { tokenTransferRoutes } from './token-transfer.js';
 
-export async function registerRoutes(app: FastifyInstance): Promise<void> {
-  await app.register(healthRoutes);
-  await app.register(sessionRoutes, { prefix: '/api/v1' });
-  await app.register(appTokenRoutes, { prefix: '/api/v1' });
-  await app.register(tokenTransferRoutes, { prefix: '/api/v1' });
-  await app.register(identityRoutes, { prefix: '/api/v1' });
-  await app.register(roleRoutes, { prefix: '/api/v1' });
-  await app.register(auditRoutes, { prefix: '/api/v1' });
-  await app.register(meRoutes, { prefix: '/api/v1' });
-  await app.register(personalTokenRoutes, { prefix: '/api/v1' });
-  await app.register(protocolRoutes, { prefix: '/api/v1' });
-  await app.register(gatewayRoutes, { prefix: '/api/v1' });
-  await app.register(keyRoutes);
-  await app.register(accessTokenV4Routes);
+/**
+ * What the routes are given: services and the few settings they answer with. Never the store
+ * or the verifier (authentication is plugins/auth.ts's); each route plugin receives only its part.
+ */
+export interface RouteServices {
+  readiness: Readiness;
+  sessions: SessionService;
+  tokens: TokenService;
+  grant: GrantAppToken;
+  importer: ImportAppToken;
+  transfer: TokenTransferService;
+  identities: IdentityService;
+  roleAdmin: RoleService;
+  audit: AuditService;
+  personalTokens: PersonalTokenService;
+  introspection: IntrospectionService;
+  revocation: RevocationService;
+  refresh: RefreshService;
+  exchange: TokenExchangeService;
+  accessTokens: AccessTokenV4Service;
+  signingKeys: SigningKeyService;
+  cookies: SessionRouteOptions['cookies'];
+  limits: LimitsView;
 }
+
+export const registerRoutes: FastifyPluginAsyncTypebox<RouteServices> = async (app, s) => {
+  const prefix = '/api/v1';
+  await app.register(healthRoutes, { readiness: s.readiness });
+  await app.register(sessionRoutes, { prefix, sessions: s.sessions, cookies: s.cookies });
+  await app.register(appTokenRoutes, { prefix, tokens: s.tokens, grant: s.grant, importer: s.importer });
+  await app.register(tokenTransferRoutes, { prefix, transfer: s.transfer });
+  await app.register(identityRoutes, { prefix, identities: s.identities });
+  await app.register(roleRoutes, { prefix, roleAdmin: s.roleAdmin });
+  await app.register(auditRoutes, { prefix, audit: s.audit });
+  await app.register(meRoutes, { prefix, identities: s.identities, limits: s.limits });
+  await app.register(personalTokenRoutes, { prefix, personalTokens: s.personalTokens });
+  await app.register(protocolRoutes, {
+    prefix,
+    introspection: s.introspection,
+    revocation: s.revocation,
+    refresh: s.refresh,
+    exchange: s.exchange,
+  });
+  await app.register(gatewayRoutes, { prefix });
+  await app.register(keyRoutes, { signingKeys: s.signingKeys });
+  await app.register(accessTokenV4Routes, { accessTokens: s.accessTokens });
+};

@@ -1,7 +1,8 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
 import { errors } from '../schemas/common.js';
+import type { SigningKeyService } from '../services/signing-key.service.js';
 import { meta } from './meta.js';
 
 const KeySchema = Type.Object({
@@ -13,7 +14,11 @@ const KeySchema = Type.Object({
   publishedUntil: Type.Union([Type.String(), Type.Null()]),
 });
 
-export async function keyRoutes(app: FastifyInstance): Promise<void> {
+export interface KeyRouteOptions {
+  signingKeys: SigningKeyService;
+}
+
+export const keyRoutes: FastifyPluginAsyncTypebox<KeyRouteOptions> = async (app, { signingKeys }) => {
   app.get(
     '/.well-known/jwks.json',
     {
@@ -25,7 +30,7 @@ export async function keyRoutes(app: FastifyInstance): Promise<void> {
     },
     async (_request, reply) => {
       reply.header('cache-control', 'public, max-age=60');
-      return app.tw.keys.jwks();
+      return signingKeys.jwks();
     },
   );
 
@@ -38,10 +43,7 @@ export async function keyRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: Type.Object({ items: Type.Array(KeySchema) }), ...errors(401, 403) },
       },
     },
-    async (request) => {
-      caller(request).authority.require('keys:rotate');
-      return { items: await app.tw.keys.allViews() };
-    },
+    async (request) => ({ items: await signingKeys.list(caller(request)) }),
   );
 
   app.post(
@@ -54,19 +56,6 @@ export async function keyRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: KeySchema, ...errors(401, 403) },
       },
     },
-    async (request) => {
-      const p = caller(request);
-      p.authority.require('keys:rotate');
-      const key = await app.tw.keys.rotate();
-      await app.tw.invalidator.keys();
-      await app.tw.audit.record({
-        action: 'keys.rotate',
-        actor: p.identity,
-        targetType: 'key',
-        targetId: key.kid,
-        ip: meta(request).ip,
-      });
-      return key;
-    },
+    async (request) => signingKeys.rotate(caller(request), meta(request)),
   );
-}
+};

@@ -1,12 +1,22 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { MANAGEMENT_PERMISSIONS } from '@tokenward/core';
-import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
 import { errors } from '../schemas/common.js';
+import type { IdentityService } from '../services/identity.service.js';
 
 const Limits = Type.Object({ defaultTtlSeconds: Type.Integer(), maxTtlSeconds: Type.Integer() });
 
-export async function meRoutes(app: FastifyInstance): Promise<void> {
+/** Token lifetime policy of this instance, per kind, as /settings/limits shows it. */
+export type LimitsView = Static<typeof LimitsView>;
+const LimitsView = Type.Object({ appToken: Limits, personal: Limits });
+
+export interface MeRouteOptions {
+  identities: IdentityService;
+  limits: LimitsView;
+}
+
+export const meRoutes: FastifyPluginAsyncTypebox<MeRouteOptions> = async (app, { identities, limits }) => {
   app.get(
     '/me',
     {
@@ -29,9 +39,9 @@ export async function meRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       const p = caller(request);
       return {
-        identity: await app.tw.identities.get(p, p.identity.id),
+        identity: await identities.get(p, p.identity.id),
         via: p.via,
-        roles: p.roles,
+        roles: [...p.roles],
         permissions: MANAGEMENT_PERMISSIONS.filter((perm) => p.authority.has(perm)),
         tokenId: p.token?.id ?? null,
         apiEndpoints: p.endpoints ? p.endpoints.map((e) => e.source) : null,
@@ -45,18 +55,9 @@ export async function meRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         tags: ['sessions'],
         summary: 'Token lifetime policy of this instance (default and maximum per kind).',
-        response: { 200: Type.Object({ appToken: Limits, personal: Limits }), ...errors(401) },
+        response: { 200: LimitsView, ...errors(401) },
       },
     },
-    async () => ({
-      appToken: {
-        defaultTtlSeconds: app.tw.config.appTokenTtlSeconds,
-        maxTtlSeconds: app.tw.config.appTokenMaxTtlSeconds,
-      },
-      personal: {
-        defaultTtlSeconds: app.tw.config.personalTokenTtlSeconds,
-        maxTtlSeconds: app.tw.config.personalTokenMaxTtlSeconds,
-      },
-    }),
+    async () => limits,
   );
-}
+};

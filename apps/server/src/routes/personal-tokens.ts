@@ -1,10 +1,11 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError } from '@tokenward/core';
-import type { FastifyInstance } from 'fastify';
-import { type Static, Type } from 'typebox';
+import { Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
-import { canonicalFields } from '../plugins/validation.js';
+import { canonicalFields, rewriteInput } from '../plugins/validation.js';
 import { BodyObject, DateInput, errors, IdParams, Pagination } from '../schemas/common.js';
 import { PatchTokenBody, StatusFilter, statusFilter, TokenListSchema } from '../schemas/token.js';
+import type { PersonalTokenService } from '../services/personal-token.service.js';
 import { meta } from './meta.js';
 
 const CreateBody = BodyObject({
@@ -21,7 +22,14 @@ const AuthBody = BodyObject(authFields);
 const AuthQuery = Type.Object(authFields);
 const AUTH_FIELDS = Object.keys(authFields);
 
-export async function personalTokenRoutes(app: FastifyInstance): Promise<void> {
+export interface PersonalTokenRouteOptions {
+  personalTokens: PersonalTokenService;
+}
+
+export const personalTokenRoutes: FastifyPluginAsyncTypebox<PersonalTokenRouteOptions> = async (
+  app,
+  { personalTokens },
+) => {
   app.get(
     '/PersonalTokens',
     {
@@ -33,9 +41,9 @@ export async function personalTokenRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const q = request.query as { status?: string; limit?: number; offset?: number };
+      const q = request.query;
       const status = statusFilter(q.status);
-      return app.tw.personalTokens.list(caller(request), {
+      return personalTokens.list(caller(request), {
         ...(status ? { status } : {}),
         limit: q.limit ?? 50,
         offset: q.offset ?? 0,
@@ -53,8 +61,7 @@ export async function personalTokenRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: Type.Ref('Token'), ...errors(400, 401, 403) },
       },
     },
-    async (request) =>
-      app.tw.personalTokens.create(caller(request), request.body as Static<typeof CreateBody>, meta(request)),
+    async (request) => personalTokens.create(caller(request), request.body, meta(request)),
   );
 
   app.patch(
@@ -69,12 +76,7 @@ export async function personalTokenRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) =>
-      app.tw.personalTokens.update(
-        caller(request),
-        Number((request.params as IdParams).id),
-        request.body as Static<typeof PatchTokenBody>,
-        meta(request),
-      ),
+      personalTokens.update(caller(request), Number(request.params.id), request.body, meta(request)),
   );
 
   app.delete(
@@ -87,8 +89,7 @@ export async function personalTokenRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: Type.Ref('Token'), ...errors(401, 404) },
       },
     },
-    async (request) =>
-      app.tw.personalTokens.revoke(caller(request), Number((request.params as IdParams).id), meta(request)),
+    async (request) => personalTokens.revoke(caller(request), Number(request.params.id), meta(request)),
   );
 
   app.post(
@@ -96,10 +97,10 @@ export async function personalTokenRoutes(app: FastifyInstance): Promise<void> {
     {
       config: { auth: 'none' },
       // Seed 003's parameters, in any case, in the query string or the body (a compatibility route).
-      preValidation: async (request) => {
-        request.query = canonicalFields(request.query, AUTH_FIELDS, 'keep');
-        request.body = canonicalFields(request.body, AUTH_FIELDS);
-      },
+      preValidation: rewriteInput({
+        query: (query) => canonicalFields(query, AUTH_FIELDS, 'keep'),
+        body: (body) => canonicalFields(body, AUTH_FIELDS),
+      }),
       schema: {
         tags: ['personal tokens'],
         summary:
@@ -124,13 +125,13 @@ export async function personalTokenRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const q = request.query as Static<typeof AuthQuery>;
-      const b = (request.body ?? {}) as Static<typeof AuthBody>;
+      const q = request.query;
+      const b = request.body ?? {};
       const username = q.username ?? b.username;
       const personalToken = q.personalToken ?? b.personalToken;
       if (!username || !personalToken)
         throw new AppError('invalid_request', 'username and personalToken are required.');
-      return app.tw.personalTokens.authenticate(username, personalToken, meta(request));
+      return personalTokens.authenticate(username, personalToken, meta(request));
     },
   );
-}
+};

@@ -1,9 +1,14 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError } from '@tokenward/core';
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import { type Static, Type } from 'typebox';
+import type { FastifyReply } from 'fastify';
+import { Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
 import { INTROSPECTION_HEADERS } from '../plugins/fast-paths.js';
 import { BodyObject, errors } from '../schemas/common.js';
+import type { IntrospectionService } from '../services/introspection.service.js';
+import type { RefreshService } from '../services/refresh.service.js';
+import type { RevocationService } from '../services/revocation.service.js';
+import type { TokenExchangeService } from '../services/token-exchange.service.js';
 import { meta } from './meta.js';
 
 const TokenParam = Type.String({ minLength: 1, maxLength: 8192 });
@@ -29,12 +34,22 @@ const ExchangeBody = BodyObject({
   resource: Type.Optional(Type.String({ maxLength: 1024 })),
 });
 
-/** Already JSON text (see ProtocolService.introspect): sent as is. */
-function sendIntrospection(reply: FastifyReply, json: string): FastifyReply {
-  return reply.headers(INTROSPECTION_HEADERS).send(json);
+/** Already JSON text (see IntrospectionService.introspect): sent as is. */
+function sendIntrospection(reply: FastifyReply, json: string): void {
+  reply.headers(INTROSPECTION_HEADERS).send(json);
 }
 
-export async function protocolRoutes(app: FastifyInstance): Promise<void> {
+export interface ProtocolRouteOptions {
+  introspection: IntrospectionService;
+  revocation: RevocationService;
+  refresh: RefreshService;
+  exchange: TokenExchangeService;
+}
+
+export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = async (
+  app,
+  { introspection, revocation, refresh, exchange },
+) => {
   app.post(
     '/token/introspect',
     {
@@ -52,10 +67,9 @@ export async function protocolRoutes(app: FastifyInstance): Promise<void> {
     // Not async: an answer the caches hold is sent without a promise.
     (request, reply) => {
       caller(request);
-      const answer = app.tw.protocol.introspect((request.body as Static<typeof IntrospectBody>).token);
-      return typeof answer === 'string'
-        ? sendIntrospection(reply, answer)
-        : answer.then((json) => sendIntrospection(reply, json));
+      const answer = introspection.introspect(request.body.token);
+      if (typeof answer === 'string') sendIntrospection(reply, answer);
+      else return answer.then((json) => sendIntrospection(reply, json));
     },
   );
 
@@ -72,11 +86,7 @@ export async function protocolRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      await app.tw.protocol.revoke(
-        request.principal,
-        (request.body as Static<typeof IntrospectBody>).token,
-        meta(request),
-      );
+      await revocation.revoke(request.principal, request.body.token, meta(request));
       return {};
     },
   );
@@ -106,11 +116,11 @@ export async function protocolRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const b = request.body as Static<typeof RefreshBody>;
+      const b = request.body;
       const value = b.refresh_token ?? b.refreshToken;
       if (!value) throw new AppError('invalid_request', 'refresh_token is required.');
       reply.header('cache-control', 'no-store');
-      return app.tw.protocol.refresh(value, meta(request));
+      return refresh.refresh(value, meta(request));
     },
   );
 
@@ -136,15 +146,10 @@ export async function protocolRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const b = request.body as Static<typeof ExchangeBody>;
-      let actor = request.principal;
-      if (b.actor_token) {
-        // A single-use actor is refused (it mints nothing), not spent by the refusal.
-        actor = await app.tw.verifier.authenticateToken(b.actor_token, { spend: false });
-        if (!actor) throw new AppError('unauthenticated', 'The actor token is not valid.');
-      }
+      const b = request.body;
+      const actor = b.actor_token ? await exchange.actorFrom(b.actor_token) : request.principal;
       reply.header('cache-control', 'no-store');
-      return app.tw.protocol.exchange(
+      return exchange.exchange(
         actor,
         {
           subjectToken: b.subject_token,
@@ -155,4 +160,4 @@ export async function protocolRoutes(app: FastifyInstance): Promise<void> {
       );
     },
   );
-}
+};

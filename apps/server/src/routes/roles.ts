@@ -1,11 +1,16 @@
-import type { FastifyInstance } from 'fastify';
-import { type Static, Type } from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
 import { errors } from '../schemas/common.js';
 import { CreateRoleBody, RoleParams, UpdateRoleBody } from '../schemas/identity.js';
+import type { RoleService } from '../services/role.service.js';
 import { meta } from './meta.js';
 
-export async function roleRoutes(app: FastifyInstance): Promise<void> {
+export interface RoleRouteOptions {
+  roleAdmin: RoleService;
+}
+
+export const roleRoutes: FastifyPluginAsyncTypebox<RoleRouteOptions> = async (app, { roleAdmin }) => {
   app.get(
     '/role',
     {
@@ -15,7 +20,7 @@ export async function roleRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: Type.Array(Type.Ref('Role')), ...errors(401, 403) },
       },
     },
-    async (request) => app.tw.roleAdmin.list(caller(request)),
+    async (request) => roleAdmin.list(caller(request)),
   );
 
   app.post(
@@ -29,11 +34,7 @@ export async function roleRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const role = await app.tw.roleAdmin.create(
-        caller(request),
-        request.body as Static<typeof CreateRoleBody>,
-        meta(request),
-      );
+      const role = await roleAdmin.create(caller(request), request.body, meta(request));
       return reply.code(201).send(role);
     },
   );
@@ -48,8 +49,7 @@ export async function roleRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: Type.Ref('Role'), ...errors(401, 403, 404) },
       },
     },
-    async (request) =>
-      app.tw.roleAdmin.get(caller(request), (request.params as Static<typeof RoleParams>).name),
+    async (request) => roleAdmin.get(caller(request), request.params.name),
   );
 
   app.put(
@@ -63,13 +63,7 @@ export async function roleRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: Type.Ref('Role'), ...errors(400, 401, 403, 404, 409) },
       },
     },
-    async (request) =>
-      app.tw.roleAdmin.update(
-        caller(request),
-        (request.params as Static<typeof RoleParams>).name,
-        request.body as Static<typeof UpdateRoleBody>,
-        meta(request),
-      ),
+    async (request) => roleAdmin.update(caller(request), request.params.name, request.body, meta(request)),
   );
 
   app.delete(
@@ -83,12 +77,8 @@ export async function roleRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      await app.tw.roleAdmin.remove(
-        caller(request),
-        (request.params as Static<typeof RoleParams>).name,
-        meta(request),
-      );
-      return reply.code(204).send();
+      await roleAdmin.remove(caller(request), request.params.name, meta(request));
+      return reply.code(204).send(null);
     },
   );
-}
+};

@@ -1,8 +1,10 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { CSRF_COOKIE, caller, SESSION_COOKIE } from '../plugins/auth.js';
-import { canonicalFields } from '../plugins/validation.js';
+import { canonicalFields, rewriteInput } from '../plugins/validation.js';
 import { BodyObject, errors, IdParams, Pagination } from '../schemas/common.js';
+import type { SessionService } from '../services/session.service.js';
 import { meta } from './meta.js';
 
 const SignInBody = BodyObject({
@@ -21,25 +23,39 @@ const SessionSchema = Type.Object({
   current: Type.Boolean(),
 });
 
-function cookieSecure(app: FastifyInstance, request: FastifyRequest): boolean {
-  return app.tw.config.cookieSecure || request.protocol === 'https';
+export interface SessionRouteOptions {
+  sessions: SessionService;
+  cookies: {
+    /** Mark cookies Secure even on plain HTTP (TLS ends at a proxy). */
+    secure: boolean;
+    maxAgeSeconds: number;
+  };
 }
 
-function clearCookies(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply): void {
-  const secure = cookieSecure(app, request);
+function cookieSecure(cookies: SessionRouteOptions['cookies'], request: FastifyRequest): boolean {
+  return cookies.secure || request.protocol === 'https';
+}
+
+function clearCookies(
+  cookies: SessionRouteOptions['cookies'],
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const secure = cookieSecure(cookies, request);
   reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure });
   reply.clearCookie(CSRF_COOKIE, { path: '/', sameSite: 'strict', secure });
 }
 
-export async function sessionRoutes(app: FastifyInstance): Promise<void> {
+export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRouteOptions> = async (
+  app,
+  { sessions, cookies },
+) => {
   app.post(
     '/signin',
     {
       config: { auth: 'none' },
       // Seed 001's sign-in body, in any case (a compatibility route).
-      preValidation: async (request) => {
-        request.body = canonicalFields(request.body, ['username', 'password']);
-      },
+      preValidation: rewriteInput({ body: (body) => canonicalFields(body, ['username', 'password']) }),
       schema: {
         tags: ['sessions'],
         summary: 'Sign in with a username (or email) and password; sets the session cookie.',
@@ -55,13 +71,13 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const { username, password } = request.body as { username: string; password: string };
-      const result = await app.tw.sessions.signIn(username, password, {
+      const { username, password } = request.body;
+      const result = await sessions.signIn(username, password, {
         ...meta(request),
         userAgent: request.headers['user-agent'] ?? null,
       });
-      const secure = cookieSecure(app, request);
-      const maxAge = Math.floor(app.tw.config.sessionMaxSeconds);
+      const secure = cookieSecure(cookies, request);
+      const maxAge = Math.floor(cookies.maxAgeSeconds);
       reply.setCookie(SESSION_COOKIE, result.secret, {
         path: '/',
         httpOnly: true,
@@ -96,8 +112,8 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const p = request.principal;
-      if (p?.session) await app.tw.sessions.end(p, p.session.id, meta(request));
-      clearCookies(app, request, reply);
+      if (p?.session) await sessions.end(p, p.session.id, meta(request));
+      clearCookies(cookies, request, reply);
       return { signedOut: true };
     },
   );
@@ -121,8 +137,13 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const q = request.query as { identityId?: number; limit: number; offset: number };
-      return app.tw.sessions.list(caller(request), { all: true, ...q });
+      const { identityId, limit, offset } = request.query;
+      return sessions.list(caller(request), {
+        all: true,
+        ...(identityId === undefined ? {} : { identityId }),
+        limit: limit ?? 50,
+        offset: offset ?? 0,
+      });
     },
   );
 
@@ -137,11 +158,11 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const { id } = request.params as IdParams;
+      const { id } = request.params;
       const p = caller(request);
-      await app.tw.sessions.end(p, Number(id), meta(request));
-      if (p.session?.id === Number(id)) clearCookies(app, request, reply);
-      return reply.code(204).send();
+      await sessions.end(p, Number(id), meta(request));
+      if (p.session?.id === Number(id)) clearCookies(cookies, request, reply);
+      return reply.code(204).send(null);
     },
   );
-}
+};

@@ -17,6 +17,8 @@ export const ErrorSchema = Type.Object(
     errorCode: Type.Integer(),
     errorMessage: Type.String(),
     code: Type.String(),
+    requestId: Type.String({ description: 'The id of the request, as the server log records it.' }),
+    docs: Type.String({ format: 'uri', description: "The code's entry in docs/errors.md." }),
   },
   { $id: 'Error', description: 'Every error response (SPEC §4).' },
 );

@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { BodyObject, DateInput, EndpointList, Name, Pagination, RoleList, Text } from './common.js';
 
 export const TokenViewSchema = Type.Object(
@@ -33,6 +33,8 @@ export const TokenViewSchema = Type.Object(
   },
   { $id: 'Token' },
 );
+/** A token as every response shows it: the one definition services return. */
+export type TokenView = Static<typeof TokenViewSchema>;
 
 export const TokenListSchema = Type.Object({
   items: Type.Array(Type.Ref('Token')),

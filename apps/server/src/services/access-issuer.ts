@@ -27,18 +27,20 @@ export interface AccessGrant {
   createdBy: number | null;
 }
 
+export interface AccessIssuerDeps {
+  store: Store;
+  keys: KeyRing;
+  roles: RoleCatalog;
+  clock: () => number;
+  prefix: string;
+}
+
 /**
  * Issues access tokens. Each one also gets a row (kind `access`, only its hash), so it can be
  * listed, revoked on its own, and revoked with the token it came from.
  */
 export class AccessIssuer {
-  constructor(
-    private readonly store: Store,
-    private readonly keys: KeyRing,
-    private readonly roles: RoleCatalog,
-    private readonly clock: () => number,
-    private readonly prefix: string,
-  ) {}
+  constructor(private readonly deps: AccessIssuerDeps) {}
 
   /**
    * A short-lived access JWT (SPEC §2 claims). `roles` are the roles it really holds and `perms`
@@ -47,7 +49,7 @@ export class AccessIssuer {
    */
   async issueJwt(
     g: AccessGrant,
-    db: Store['db'] = this.store.db,
+    db: Store['db'] = this.deps.store.db,
   ): Promise<{ token: string; row: TokenRow; expiresAtMs: number; roles: string[] }> {
     const authority = new Authority(
       {
@@ -58,7 +60,7 @@ export class AccessIssuer {
         endpoints: null,
         singleUse: false,
       },
-      this.roles,
+      this.deps.roles,
     );
     const grants = authority.grants().grants;
     const claims: Omit<AccessClaims, 'iss' | 'aud' | 'iat' | 'nbf' | 'exp'> = {
@@ -66,13 +68,13 @@ export class AccessIssuer {
       name: g.identity.name,
       roles: [...authority.roles],
       scope: g.plan.endpoints ? 'custom' : 'all',
-      jti: generateToken('access', this.prefix).slice(-22),
+      jti: generateToken('access', this.deps.prefix).slice(-22),
       ...(g.parentId === null ? {} : { tid: g.parentId }),
       ...(g.plan.endpoints ? { api_endpoints: g.plan.endpoints } : {}),
       ...(grants.length === 1 && grants[0] === '*' ? {} : { perms: [...grants] }),
       ...(g.act ? { act: g.act } : {}),
     };
-    const { jwt, expiresAtMs } = await this.keys.sign(claims, g.ttlMs);
+    const { jwt, expiresAtMs } = await this.deps.keys.sign(claims, g.ttlMs);
     const row = await this.insert(db, g, jwt, expiresAtMs);
     return { token: jwt, row, expiresAtMs, roles: [...authority.roles] };
   }
@@ -80,10 +82,10 @@ export class AccessIssuer {
   /** A long-lived opaque access token (seed 004's MS_SCIM and OneTouch types). */
   async issueOpaque(
     g: AccessGrant,
-    db: Store['db'] = this.store.db,
+    db: Store['db'] = this.deps.store.db,
   ): Promise<{ token: string; row: TokenRow; expiresAtMs: number }> {
-    const token = generateToken('access', this.prefix);
-    const expiresAtMs = this.clock() + g.ttlMs;
+    const token = generateToken('access', this.deps.prefix);
+    const expiresAtMs = this.deps.clock() + g.ttlMs;
     const row = await this.insert(db, g, token, expiresAtMs);
     return { token, row, expiresAtMs };
   }
@@ -100,7 +102,7 @@ export class AccessIssuer {
       endpoints: g.plan.endpoints,
       ceiling: g.plan.ceiling,
       act: g.act ?? null,
-      createdAtMs: this.clock(),
+      createdAtMs: this.deps.clock(),
       expiresAtMs,
       parentId: g.parentId,
       actorTokenId: g.actorTokenId ?? null,

@@ -32,6 +32,13 @@ export interface Attempt {
   succeeded(): Promise<void>;
 }
 
+export interface AttemptLimiterDeps {
+  store: Store;
+  maxAttempts: number;
+  windowMs: number;
+  clock: () => number;
+}
+
 /**
  * Online guessing of passwords and personal tokens (OWASP ASVS 4.0 V2.2.1; docs/security.md).
  * Counts live in the store, so every instance sees the same, and every count is one atomic
@@ -50,34 +57,29 @@ export interface Attempt {
  * Attempts are counted before the secret is checked (`begin`) and taken back on success.
  */
 export class AttemptLimiter {
-  constructor(
-    private readonly store: Store,
-    private readonly maxAttempts: number,
-    private readonly windowMs: number,
-    private readonly clock: () => number,
-  ) {}
+  constructor(private readonly deps: AttemptLimiterDeps) {}
 
   /**
    * Counts an attempt of `scope` (`signin`, `pat`) on `account` (an identity id, or the name
    * tried when none matches) from `address`; throws 429 with Retry-After when it may not be made.
    */
   async begin(scope: string, account: string, address: string): Promise<Attempt> {
-    const db = this.store.db;
-    const now = this.clock();
+    const db = this.deps.store.db;
+    const now = this.deps.clock();
     const pairKey = `${scope}:pair:${account}|${address}`;
     const addressKey = `${scope}:ip:${address}`;
     const accountKey = `${scope}:acct:${account}`;
     const goodKey = `${scope}:ok:${account}|${address}`;
 
     // Per address, whatever the account.
-    const byAddress = await countAttempt(db, addressKey, now, this.windowMs);
-    if (!(await this.allowed(addressKey, byAddress.count, this.maxAttempts * ADDRESS_FACTOR, now))) {
+    const byAddress = await countAttempt(db, addressKey, now, this.deps.windowMs);
+    if (!(await this.allowed(addressKey, byAddress.count, this.deps.maxAttempts * ADDRESS_FACTOR, now))) {
       await uncountAttempt(db, addressKey);
       throw rateLimited(await this.waitMs(addressKey, now));
     }
     // Per (account, address).
-    const pair = await countAttempt(db, pairKey, now, this.windowMs);
-    if (!(await this.allowed(pairKey, pair.count, this.maxAttempts, now))) {
+    const pair = await countAttempt(db, pairKey, now, this.deps.windowMs);
+    if (!(await this.allowed(pairKey, pair.count, this.deps.maxAttempts, now))) {
       await Promise.all([uncountAttempt(db, addressKey), uncountAttempt(db, pairKey)]);
       throw rateLimited(await this.waitMs(pairKey, now));
     }
@@ -85,8 +87,8 @@ export class AttemptLimiter {
     let countedAddress = false;
     if (pair.count === 1) {
       countedAddress = true;
-      const byAccount = await countAttempt(db, accountKey, now, this.windowMs);
-      if (byAccount.count > this.maxAttempts) {
+      const byAccount = await countAttempt(db, accountKey, now, this.deps.windowMs);
+      if (byAccount.count > this.deps.maxAttempts) {
         const [good] = await findRateLimits(db, [goodKey]);
         if (!good || good.window_start_ms <= now - KNOWN_GOOD_MS) {
           await Promise.all([
@@ -94,7 +96,7 @@ export class AttemptLimiter {
             uncountAttempt(db, pairKey),
             uncountAttempt(db, accountKey),
           ]);
-          throw rateLimited(byAccount.windowStartMs + this.windowMs - now);
+          throw rateLimited(byAccount.windowStartMs + this.deps.windowMs - now);
         }
       }
     }
@@ -103,7 +105,7 @@ export class AttemptLimiter {
         await deleteRateLimits(db, [pairKey]);
         await uncountAttempt(db, addressKey);
         if (countedAddress) await uncountAttempt(db, accountKey);
-        await touchRateLimit(db, goodKey, this.clock());
+        await touchRateLimit(db, goodKey, this.deps.clock());
       },
     };
   }
@@ -114,19 +116,26 @@ export class AttemptLimiter {
    */
   private async allowed(key: string, count: number, max: number, now: number): Promise<boolean> {
     if (count < max) return true;
-    return claimAfterBackoff(this.store.db, key, now, now + backoffMs(count - max, this.windowMs));
+    return claimAfterBackoff(this.deps.store.db, key, now, now + backoffMs(count - max, this.deps.windowMs));
   }
 
   private async waitMs(key: string, now: number): Promise<number> {
-    const [row] = await findRateLimits(this.store.db, [key]);
+    const [row] = await findRateLimits(this.deps.store.db, [key]);
     return row ? Math.max(1000, row.blocked_until_ms - now) : 1000;
   }
 
   /** Drops counts whose window has long passed, and known-good addresses older than 30 days. */
   async purge(): Promise<void> {
-    const now = this.clock();
-    await purgeRateLimits(this.store.db, now - Math.max(KNOWN_GOOD_MS, this.windowMs * 2));
+    const now = this.deps.clock();
+    await purgeRateLimits(this.deps.store.db, now - Math.max(KNOWN_GOOD_MS, this.deps.windowMs * 2));
   }
+}
+
+export interface BearerFailureLimiterDeps {
+  store: Store;
+  maxFailures: number;
+  windowMs: number;
+  clock: () => number;
 }
 
 /**
@@ -140,12 +149,7 @@ export class AttemptLimiter {
 export class BearerFailureLimiter {
   private readonly blocked = new LRUCache<string, number>({ max: 10_000 });
 
-  constructor(
-    private readonly store: Store,
-    private readonly maxFailures: number,
-    private readonly windowMs: number,
-    private readonly clock: () => number,
-  ) {}
+  constructor(private readonly deps: BearerFailureLimiterDeps) {}
 
   /** Whether any address is blocked on this instance right now (the fast paths step aside then). */
   anyBlocked(): boolean {
@@ -157,20 +161,20 @@ export class BearerFailureLimiter {
     if (this.blocked.size === 0) return;
     const until = this.blocked.get(address);
     if (until === undefined) return;
-    const now = this.clock();
+    const now = this.deps.clock();
     if (until > now) throw rateLimited(until - now);
     this.blocked.delete(address);
   }
 
   /** Counts a failed credential from the address; blocks it when the count reaches the limit. */
   async failed(address: string): Promise<void> {
-    const now = this.clock();
+    const now = this.deps.clock();
     const { count, windowStartMs } = await countAttempt(
-      this.store.db,
+      this.deps.store.db,
       `bearer:ip:${address}`,
       now,
-      this.windowMs,
+      this.deps.windowMs,
     );
-    if (count >= this.maxFailures) this.blocked.set(address, windowStartMs + this.windowMs);
+    if (count >= this.deps.maxFailures) this.blocked.set(address, windowStartMs + this.deps.windowMs);
   }
 }

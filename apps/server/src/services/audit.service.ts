@@ -1,5 +1,7 @@
-import { insertAuditEvent, type Store } from '@tokenward/store';
+import { AppError, parseDateInput } from '@tokenward/core';
+import { insertAuditEvent, listAuditEvents, type Store } from '@tokenward/store';
 import type { FastifyBaseLogger } from 'fastify';
+import type { Principal } from './verifier.js';
 
 export interface AuditActor {
   id: number | null;
@@ -17,6 +19,26 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
+/** What the audit log is searched by; dates as the caller typed them. */
+export interface AuditQuery {
+  actor?: string | undefined;
+  action?: string | undefined;
+  outcome?: 'success' | 'failure' | undefined;
+  targetType?: string | undefined;
+  targetId?: string | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+  limit: number;
+  offset: number;
+}
+
+function dateMs(value: string | undefined, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDateInput(value);
+  if (ms === null) throw new AppError('invalid_date', `"${field}" is not a valid date.`);
+  return ms;
+}
+
 /** Writes audit events. Callers pass metadata only; token values never reach this service. */
 export class AuditService {
   constructor(
@@ -24,6 +46,40 @@ export class AuditService {
     private readonly clock: () => number,
     private readonly log: FastifyBaseLogger,
   ) {}
+
+  /** The audit log, newest first (audit:read). */
+  async list(caller: Principal, q: AuditQuery) {
+    caller.authority.require('audit:read');
+    const sinceMs = dateMs(q.since, 'since');
+    const untilMs = dateMs(q.until, 'until');
+    const { rows, total } = await listAuditEvents(this.store.db, {
+      ...(q.actor === undefined ? {} : { actor: q.actor }),
+      ...(q.action === undefined ? {} : { action: q.action }),
+      ...(q.outcome === undefined ? {} : { outcome: q.outcome }),
+      ...(q.targetType === undefined ? {} : { targetType: q.targetType }),
+      ...(q.targetId === undefined ? {} : { targetId: q.targetId }),
+      ...(sinceMs === undefined ? {} : { sinceMs }),
+      ...(untilMs === undefined ? {} : { untilMs }),
+      limit: q.limit,
+      offset: q.offset,
+    });
+    return {
+      items: rows.map((r) => ({
+        id: r.id,
+        at: new Date(r.at_ms).toISOString(),
+        actor: { id: r.actor_id, name: r.actor_name },
+        action: r.action,
+        outcome: r.outcome,
+        targetType: r.target_type,
+        targetId: r.target_id,
+        ip: r.ip,
+        details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : null,
+      })),
+      total,
+      limit: q.limit,
+      offset: q.offset,
+    };
+  }
 
   async record(entry: AuditEntry): Promise<void> {
     try {

@@ -13,8 +13,8 @@ import {
 } from '@tokenward/store';
 import type { AuditService } from './audit.service.js';
 import type { Invalidator } from './invalidator.js';
+import type { RequestMeta } from './request-meta.js';
 import type { RoleCatalog } from './role-catalog.js';
-import type { RequestMeta } from './token.service.js';
 import type { Principal } from './verifier.js';
 
 export interface IdentityView {
@@ -64,18 +64,20 @@ export function identityView(row: IdentityRow): IdentityView {
   };
 }
 
+export interface IdentityServiceDeps {
+  store: Store;
+  roles: RoleCatalog;
+  audit: AuditService;
+  invalidator: Invalidator;
+  clock: () => number;
+}
+
 export class IdentityService {
-  constructor(
-    private readonly store: Store,
-    private readonly roles: RoleCatalog,
-    private readonly audit: AuditService,
-    private readonly invalidator: Invalidator,
-    private readonly clock: () => number,
-  ) {}
+  constructor(private readonly deps: IdentityServiceDeps) {}
 
   /** Assigning roles needs identities:write and may not hand out more than the caller has. */
   private checkAssignable(caller: Principal, added: readonly string[]): void {
-    assertMayAssignRoles(caller.authority, this.roles.permissionsOf(added));
+    assertMayAssignRoles(caller.authority, this.deps.roles.permissionsOf(added));
   }
 
   async list(
@@ -83,13 +85,13 @@ export class IdentityService {
     f: { search?: string; role?: string; enabled?: boolean; limit: number; offset: number },
   ) {
     caller.authority.require('identities:read');
-    const { rows, total } = await listIdentities(this.store.db, f);
+    const { rows, total } = await listIdentities(this.deps.store.db, f);
     return { items: rows.map(identityView), total, limit: f.limit, offset: f.offset };
   }
 
   async get(caller: Principal, id: number): Promise<IdentityView> {
     if (id !== caller.identity.id) caller.authority.require('identities:read');
-    const row = await findIdentityById(this.store.db, id);
+    const row = await findIdentityById(this.deps.store.db, id);
     if (!row) throw new AppError('not_found', 'The identity was not found.');
     return identityView(row);
   }
@@ -100,13 +102,13 @@ export class IdentityService {
     meta: RequestMeta,
   ): Promise<IdentityView> {
     caller.authority.require('identities:write');
-    const roles = this.roles.canonicalList(input.roles ?? []);
+    const roles = this.deps.roles.canonicalList(input.roles ?? []);
     this.checkAssignable(caller, roles);
-    if (await findIdentityByName(this.store.db, input.name)) throw new AppError('identity_name_taken');
-    const now = this.clock();
+    if (await findIdentityByName(this.deps.store.db, input.name)) throw new AppError('identity_name_taken');
+    const now = this.deps.clock();
     let row: IdentityRow;
     try {
-      row = await insertIdentity(this.store.db, {
+      row = await insertIdentity(this.deps.store.db, {
         name: input.name,
         name_key: input.name.toLowerCase(),
         email: input.email ?? null,
@@ -122,10 +124,10 @@ export class IdentityService {
         updated_at_ms: now,
       });
     } catch (err) {
-      if (await findIdentityByName(this.store.db, input.name)) throw new AppError('identity_name_taken');
+      if (await findIdentityByName(this.deps.store.db, input.name)) throw new AppError('identity_name_taken');
       throw err;
     }
-    await this.audit.record({
+    await this.deps.audit.record({
       action: 'identity.create',
       actor: caller.identity,
       targetType: 'identity',
@@ -138,7 +140,7 @@ export class IdentityService {
 
   private async enabledAdministrators(): Promise<number[]> {
     // Identities are few compared with tokens; this runs only on role or state changes.
-    const all = await listAllIdentities(this.store.db);
+    const all = await listAllIdentities(this.deps.store.db);
     return all
       .filter(
         (r) =>
@@ -154,14 +156,14 @@ export class IdentityService {
     meta: RequestMeta,
   ): Promise<IdentityView> {
     caller.authority.require('identities:write');
-    const row = await findIdentityById(this.store.db, id);
+    const row = await findIdentityById(this.deps.store.db, id);
     if (!row) throw new AppError('not_found', 'The identity was not found.');
-    const patch: Parameters<typeof updateIdentity>[2] = { updated_at_ms: this.clock() };
+    const patch: Parameters<typeof updateIdentity>[2] = { updated_at_ms: this.deps.clock() };
     const changed: string[] = [];
     const oldRoles = JSON.parse(row.roles) as string[];
     let newRoles = oldRoles;
     if (input.name !== undefined && input.name !== row.name) {
-      const other = await findIdentityByName(this.store.db, input.name);
+      const other = await findIdentityByName(this.deps.store.db, input.name);
       if (other && other.id !== id) throw new AppError('identity_name_taken');
       patch.name = input.name;
       patch.name_key = input.name.toLowerCase();
@@ -181,7 +183,7 @@ export class IdentityService {
       changed.push('lastName');
     }
     if (input.roles !== undefined) {
-      newRoles = this.roles.canonicalList(input.roles);
+      newRoles = this.deps.roles.canonicalList(input.roles);
       const oldKeys = new Set(oldRoles.map(roleKey));
       this.checkAssignable(
         caller,
@@ -208,13 +210,14 @@ export class IdentityService {
       const admins = await this.enabledAdministrators();
       if (admins.length === 1 && admins[0] === id) throw new AppError('last_administrator');
     }
-    const updated = (await updateIdentity(this.store.db, id, patch)) ?? row;
-    await this.invalidator.identity(id);
+    const updated = (await updateIdentity(this.deps.store.db, id, patch)) ?? row;
+    await this.deps.invalidator.identity(id);
     if (patch.enabled === 0 || patch.password_hash !== undefined) {
       // Disabling or resetting the password ends the identity's sessions everywhere.
-      for (const h of await deleteSessionsOfIdentity(this.store.db, id)) await this.invalidator.session(h);
+      for (const h of await deleteSessionsOfIdentity(this.deps.store.db, id))
+        await this.deps.invalidator.session(h);
     }
-    await this.audit.record({
+    await this.deps.audit.record({
       action: changed.includes('roles') ? 'identity.roles_change' : 'identity.update',
       actor: caller.identity,
       targetType: 'identity',
@@ -232,16 +235,16 @@ export class IdentityService {
   async remove(caller: Principal, id: number, meta: RequestMeta): Promise<void> {
     caller.authority.require('identities:write');
     if (id === caller.identity.id) throw new AppError('self_delete');
-    const row = await findIdentityById(this.store.db, id);
+    const row = await findIdentityById(this.deps.store.db, id);
     if (!row) throw new AppError('not_found', 'The identity was not found.');
     const admins = await this.enabledAdministrators();
     if (admins.length === 1 && admins[0] === id) throw new AppError('last_administrator');
-    const sessions = await deleteSessionsOfIdentity(this.store.db, id);
+    const sessions = await deleteSessionsOfIdentity(this.deps.store.db, id);
     // Tokens and sessions go with the identity (ON DELETE CASCADE); the audit log keeps the record.
-    await deleteIdentity(this.store.db, id);
-    await this.invalidator.identity(id);
-    for (const h of sessions) await this.invalidator.session(h);
-    await this.audit.record({
+    await deleteIdentity(this.deps.store.db, id);
+    await this.deps.invalidator.identity(id);
+    for (const h of sessions) await this.deps.invalidator.session(h);
+    await this.deps.audit.record({
       action: 'identity.delete',
       actor: caller.identity,
       targetType: 'identity',

@@ -55,6 +55,16 @@ export interface AccessClaims extends JWTPayload {
   token_type?: string;
 }
 
+export interface KeyRingDeps {
+  store: Store;
+  sealer: Sealer;
+  clock: () => number;
+  issuer: string;
+  audience: string;
+  /** Longest lifetime of any access token: how long a retired key stays published. */
+  maxAccessTtlMs: number;
+}
+
 /**
  * Signing keys: kept in the store (private parts sealed by the master key), so every instance
  * sharing the store signs and verifies alike. The newest key signs; retired keys stay
@@ -66,15 +76,15 @@ export class KeyRing {
   private lastReloadMs = 0;
   private reloading: Promise<void> | null = null;
 
-  constructor(
-    private readonly store: Store,
-    private readonly sealer: Sealer,
-    private readonly clock: () => number,
-    readonly issuer: string,
-    readonly audience: string,
-    /** Longest lifetime of any access token: how long a retired key stays published. */
-    private readonly maxAccessTtlMs: number,
-  ) {}
+  constructor(private readonly deps: KeyRingDeps) {}
+
+  get issuer(): string {
+    return this.deps.issuer;
+  }
+
+  get audience(): string {
+    return this.deps.audience;
+  }
 
   async init(): Promise<void> {
     await this.reload();
@@ -88,14 +98,14 @@ export class KeyRing {
     if (this.reloading) return this.reloading;
     this.reloading = (async () => {
       try {
-        const rows = await listPublishedKeys(this.store.db, this.clock());
+        const rows = await listPublishedKeys(this.deps.store.db, this.deps.clock());
         const next = new Map<string, LoadedKey>();
         // Load every row afresh: a cached key would keep the retire/publish times it was loaded with.
         for (const row of rows) next.set(row.kid, await this.load(row));
         this.keys = next;
         const active = rows.find((r) => r.retired_at_ms === null);
         this.signer = active ? (next.get(active.kid) ?? null) : null;
-        this.lastReloadMs = this.clock();
+        this.lastReloadMs = this.deps.clock();
       } finally {
         this.reloading = null;
       }
@@ -106,7 +116,7 @@ export class KeyRing {
   private async load(row: SigningKeyRow): Promise<LoadedKey> {
     const publicJwk = JSON.parse(row.public_jwk) as JWK;
     const publicKey = (await importJWK(publicJwk, row.alg)) as CryptoKey;
-    const opened = this.sealer.open(row.private_jwk_enc);
+    const opened = this.deps.sealer.open(row.private_jwk_enc);
     // A key sealed under a different master key can still verify, never sign.
     const privateKey = opened ? ((await importJWK(JSON.parse(opened) as JWK, row.alg)) as CryptoKey) : null;
     return {
@@ -126,22 +136,22 @@ export class KeyRing {
       extractable: true,
       crv: 'Ed25519',
     });
-    const now = this.clock();
+    const now = this.deps.clock();
     const kid = `${new Date(now).toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(6).toString('base64url')}`;
     const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: SIGNING_ALG, use: 'sig' };
     const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: SIGNING_ALG };
     await addSigningKey(
-      this.store.db,
+      this.deps.store.db,
       {
         kid,
         alg: SIGNING_ALG,
         public_jwk: JSON.stringify(publicJwk),
-        private_jwk_enc: this.sealer.seal(JSON.stringify(privateJwk)),
+        private_jwk_enc: this.deps.sealer.seal(JSON.stringify(privateJwk)),
         created_at_ms: now,
         retired_at_ms: null,
         publish_until_ms: null,
       },
-      this.maxAccessTtlMs + 60_000,
+      this.deps.maxAccessTtlMs + 60_000,
     );
     await this.reload();
     return this.views().find((k) => k.kid === kid)!;
@@ -159,8 +169,8 @@ export class KeyRing {
   }
 
   async allViews(): Promise<KeyView[]> {
-    const now = this.clock();
-    return (await listAllKeys(this.store.db)).map((r) => ({
+    const now = this.deps.clock();
+    return (await listAllKeys(this.deps.store.db)).map((r) => ({
       kid: r.kid,
       alg: r.alg,
       created: new Date(r.created_at_ms).toISOString(),
@@ -177,7 +187,7 @@ export class KeyRing {
 
   /** The public JWK set: public parts only. */
   jwks(): { keys: JWK[] } {
-    const now = this.clock();
+    const now = this.deps.clock();
     return {
       keys: [...this.keys.values()]
         .filter((k) => k.publishUntilMs === null || k.publishUntilMs > now)
@@ -196,7 +206,7 @@ export class KeyRing {
         cause: new Error('no signing key can be opened with this master key'),
       });
     }
-    const nowS = Math.floor(this.clock() / 1000);
+    const nowS = Math.floor(this.deps.clock() / 1000);
     const expS = nowS + Math.floor(ttlMs / 1000);
     const jwt = await new SignJWT({ ...claims })
       .setProtectedHeader({ alg: SIGNING_ALG, kid: signer.kid, typ: 'at+jwt' })
@@ -224,7 +234,7 @@ export class KeyRing {
     }
     if (typeof kid !== 'string') return null;
     let key = this.keys.get(kid);
-    if (!key && this.clock() - this.lastReloadMs > 1000) {
+    if (!key && this.deps.clock() - this.lastReloadMs > 1000) {
       await this.reload().catch(() => {});
       key = this.keys.get(kid);
     }
@@ -234,7 +244,7 @@ export class KeyRing {
         algorithms: ALLOWED_ALGS,
         issuer: this.issuer,
         audience: this.audience,
-        currentDate: new Date(this.clock()),
+        currentDate: new Date(this.deps.clock()),
         clockTolerance: 5,
       });
       return payload as AccessClaims;

@@ -2,7 +2,21 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
-import { ConfigError, parseMasterKey } from '../config.js';
+
+/** The master key file exists but does not hold a key: the operator must fix it before start. */
+export class MasterKeyError extends Error {
+  override name = 'MasterKeyError';
+}
+
+/** Decodes a 32-byte key from 64 hex characters or base64; null when it is neither. */
+export function parseMasterKey(text: string): Buffer | null {
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, 'hex');
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(text)) {
+    const buf = Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    return buf.length === 32 ? buf : null;
+  }
+  return null;
+}
 
 /**
  * The master key encrypts signing keys at rest. From TOKENWARD_MASTER_KEY, or generated once
@@ -18,7 +32,7 @@ export function resolveMasterKey(
   const file = join(dataDir, 'master.key');
   if (existsSync(file)) {
     const key = parseMasterKey(readFileSync(file, 'utf8').trim());
-    if (!key) throw new ConfigError(`${file} does not hold a valid master key (64 hex characters).`);
+    if (!key) throw new MasterKeyError(`${file} does not hold a valid master key (64 hex characters).`);
     return key;
   }
   // Created private: it holds the master key (and, with SQLite, the database).

@@ -6,11 +6,15 @@ import {
   type Store,
   updateTokenMeta,
 } from '@tokenward/store';
+import type { TokenView } from '../schemas/token.js';
 import type { AccessIssuer } from './access-issuer.js';
 import type { Attempt, AttemptLimiter } from './attempt-limiter.js';
 import type { AuditService } from './audit.service.js';
 import { identityView } from './identity.service.js';
-import { type RequestMeta, type TokenService, type TokenView, targetOf } from './token.service.js';
+import type { RequestMeta } from './request-meta.js';
+import { type TokenMinter, targetOf } from './token-minter.js';
+import type { TokenRevoker } from './token-revoker.js';
+import type { TokenViews } from './token-view.js';
 import type { Principal, Verifier } from './verifier.js';
 
 export interface PatAuthResult {
@@ -26,34 +30,38 @@ export interface PatAuthResult {
   tokenExpires: string;
 }
 
+export interface PersonalTokenDeps {
+  store: Store;
+  minter: TokenMinter;
+  views: TokenViews;
+  revoker: TokenRevoker;
+  verifier: Verifier;
+  issuer: AccessIssuer;
+  audit: AuditService;
+  limiter: AttemptLimiter;
+  clock: () => number;
+  policy: LifetimePolicy;
+  accessTtlMs: number;
+}
+
 /** Personal access tokens (seed 003): each identity manages its own. */
 export class PersonalTokenService {
-  constructor(
-    private readonly store: Store,
-    private readonly tokens: TokenService,
-    private readonly verifier: Verifier,
-    private readonly issuer: AccessIssuer,
-    private readonly audit: AuditService,
-    private readonly limiter: AttemptLimiter,
-    private readonly clock: () => number,
-    private readonly policy: LifetimePolicy,
-    private readonly accessTtlMs: number,
-  ) {}
+  constructor(private readonly deps: PersonalTokenDeps) {}
 
   async list(
     caller: Principal,
     f: { status?: 'Active' | 'Revoked' | 'Expired'; limit: number; offset: number },
   ) {
-    const { rows, total } = await listTokens(this.store.db, {
+    const { rows, total } = await listTokens(this.deps.store.db, {
       identityId: caller.identity.id,
       kinds: ['personal'],
       ...(f.status ? { status: f.status } : {}),
-      nowMs: this.clock(),
+      nowMs: this.deps.clock(),
       limit: f.limit,
       offset: f.offset,
     });
     return {
-      items: rows.map((r) => this.tokens.view(r, this.owner(caller))),
+      items: rows.map((r) => this.deps.views.view(r, this.owner(caller))),
       total,
       limit: f.limit,
       offset: f.offset,
@@ -75,10 +83,10 @@ export class PersonalTokenService {
     meta: RequestMeta,
   ): Promise<TokenView> {
     const owner = this.owner(caller);
-    const plan = this.tokens.plan(caller.authority, 'personal', owner, {});
-    const expiresAtMs = this.tokens.expiry(input.expiration, this.policy);
-    const { value, row } = await this.store.groupCommit.run(async (trx) => {
-      const created = await this.tokens.createOpaque(
+    const plan = this.deps.minter.plan(caller.authority, 'personal', owner, {});
+    const expiresAtMs = this.deps.minter.expiry(input.expiration, this.deps.policy);
+    const { value, row } = await this.deps.store.groupCommit.run(async (trx) => {
+      const created = await this.deps.minter.createOpaque(
         'personal',
         {
           identityId: caller.identity.id,
@@ -91,7 +99,7 @@ export class PersonalTokenService {
         },
         trx,
       );
-      await this.audit.recordIn(trx, {
+      await this.deps.audit.recordIn(trx, {
         action: 'token.grant',
         actor: caller.identity,
         targetType: 'token',
@@ -106,11 +114,11 @@ export class PersonalTokenService {
       });
       return created;
     });
-    return this.tokens.view(row, owner, value);
+    return this.deps.views.view(row, owner, value);
   }
 
   private async own(caller: Principal, id: number) {
-    const row = await findTokenById(this.store.db, id);
+    const row = await findTokenById(this.deps.store.db, id);
     if (row?.kind !== 'personal' || row.identity_id !== caller.identity.id) {
       throw new AppError('not_found', 'The personal token was not found.');
     }
@@ -124,8 +132,8 @@ export class PersonalTokenService {
     meta: RequestMeta,
   ) {
     const row = await this.own(caller, id);
-    const updated = (await updateTokenMeta(this.store.db, id, change)) ?? row;
-    await this.audit.record({
+    const updated = (await updateTokenMeta(this.deps.store.db, id, change)) ?? row;
+    await this.deps.audit.record({
       action: 'token.update',
       actor: caller.identity,
       targetType: 'token',
@@ -139,13 +147,16 @@ export class PersonalTokenService {
         ],
       },
     });
-    return this.tokens.view(updated, this.owner(caller));
+    return this.deps.views.view(updated, this.owner(caller));
   }
 
   /** Revokes the token and every access token obtained with it. */
   async revoke(caller: Principal, id: number, meta: RequestMeta) {
     const row = await this.own(caller, id);
-    return this.tokens.view(await this.tokens.revokeTree(row, caller.identity, meta), this.owner(caller));
+    return this.deps.views.view(
+      await this.deps.revoker.revokeTree(row, caller.identity, meta),
+      this.owner(caller),
+    );
   }
 
   /**
@@ -153,15 +164,15 @@ export class PersonalTokenService {
    * counted per username and per client address; every failure has the same answer.
    */
   async authenticate(username: string, personalToken: string, meta: RequestMeta): Promise<PatAuthResult> {
-    const identity = await findIdentityByNameOrEmail(this.store.db, username);
+    const identity = await findIdentityByNameOrEmail(this.deps.store.db, username);
     // The account is the identity (its name and its email share one count), or the name tried.
     const account = identity ? `id:${identity.id}` : `name:${username.toLowerCase()}`;
     let attempt: Attempt;
     try {
-      attempt = await this.limiter.begin('pat', account, meta.ip ?? '');
+      attempt = await this.deps.limiter.begin('pat', account, meta.ip ?? '');
     } catch (err) {
       if (err instanceof AppError && err.code === 'rate_limited') {
-        await this.audit.record({
+        await this.deps.audit.record({
           action: 'token.authenticate',
           outcome: 'failure',
           actor: { id: identity?.id ?? null, name: username.slice(0, 128) },
@@ -171,8 +182,8 @@ export class PersonalTokenService {
       }
       throw err;
     }
-    const token = await this.verifier.lookup(personalToken);
-    const now = this.clock();
+    const token = await this.deps.verifier.lookup(personalToken);
+    const now = this.deps.clock();
     const ok =
       identity !== undefined &&
       identity.enabled === 1 &&
@@ -181,7 +192,7 @@ export class PersonalTokenService {
       token.identityId === identity.id &&
       isLive(token, now);
     if (!ok) {
-      await this.audit.record({
+      await this.deps.audit.record({
         action: 'token.authenticate',
         outcome: 'failure',
         actor: { id: identity?.id ?? null, name: username.slice(0, 128) },
@@ -192,19 +203,19 @@ export class PersonalTokenService {
     }
     await attempt.succeeded();
     // The personal token mints the access token: its authority decides what the JWT carries.
-    const pat = await this.verifier.principalFor(token, 'token');
+    const pat = await this.deps.verifier.principalFor(token, 'token');
     if (!pat) throw new AppError('invalid_credentials', 'The username or personal token is not valid.');
     const target = targetOf(identity);
-    const plan = this.tokens.plan(pat.authority, 'pat-authenticate', target, {});
-    const issued = await this.issuer.issueJwt({
+    const plan = this.deps.minter.plan(pat.authority, 'pat-authenticate', target, {});
+    const issued = await this.deps.issuer.issueJwt({
       identity: target,
       plan,
-      ttlMs: Math.min(this.accessTtlMs, token.expiresAtMs - now),
+      ttlMs: Math.min(this.deps.accessTtlMs, token.expiresAtMs - now),
       parentId: token.id,
       name: 'personal token exchange',
       createdBy: identity.id,
     });
-    await this.audit.record({
+    await this.deps.audit.record({
       action: 'token.authenticate',
       actor: { id: identity.id, name: identity.name },
       targetType: 'token',

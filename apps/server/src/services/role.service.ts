@@ -18,27 +18,29 @@ import {
 } from '@tokenward/store';
 import type { AuditService } from './audit.service.js';
 import type { Invalidator } from './invalidator.js';
+import type { RequestMeta } from './request-meta.js';
 import type { RoleCatalog, RoleInfo } from './role-catalog.js';
-import type { RequestMeta } from './token.service.js';
 import type { Principal } from './verifier.js';
 
+export interface RoleServiceDeps {
+  store: Store;
+  catalog: RoleCatalog;
+  audit: AuditService;
+  invalidator: Invalidator;
+  clock: () => number;
+}
+
 export class RoleService {
-  constructor(
-    private readonly store: Store,
-    private readonly catalog: RoleCatalog,
-    private readonly audit: AuditService,
-    private readonly invalidator: Invalidator,
-    private readonly clock: () => number,
-  ) {}
+  constructor(private readonly deps: RoleServiceDeps) {}
 
   list(caller: Principal): RoleInfo[] {
     caller.authority.require('identities:read');
-    return this.catalog.all();
+    return this.deps.catalog.all();
   }
 
   get(caller: Principal, name: string): RoleInfo {
     caller.authority.require('identities:read');
-    const role = this.catalog.get(name);
+    const role = this.deps.catalog.get(name);
     if (!role) throw new AppError('not_found', 'The role was not found.');
     return role;
   }
@@ -61,13 +63,17 @@ export class RoleService {
     caller.authority.require('roles:write');
     const name = input.name.trim();
     if (!ROLE_NAME_PATTERN.test(name)) throw new AppError('invalid_role_name');
-    if (this.catalog.canonical(name) || isBuiltinRole(name) || (await findRole(this.store.db, name))) {
+    if (
+      this.deps.catalog.canonical(name) ||
+      isBuiltinRole(name) ||
+      (await findRole(this.deps.store.db, name))
+    ) {
       throw new AppError('role_name_taken');
     }
     const permissions = this.validPermissions(caller, input.permissions);
-    const now = this.clock();
+    const now = this.deps.clock();
     try {
-      await insertRole(this.store.db, {
+      await insertRole(this.deps.store.db, {
         name,
         name_key: roleKey(name),
         description: input.description ?? '',
@@ -76,11 +82,11 @@ export class RoleService {
         updated_at_ms: now,
       });
     } catch (err) {
-      if (await findRole(this.store.db, name)) throw new AppError('role_name_taken');
+      if (await findRole(this.deps.store.db, name)) throw new AppError('role_name_taken');
       throw err;
     }
-    await this.invalidator.roles();
-    await this.audit.record({
+    await this.deps.invalidator.roles();
+    await this.deps.audit.record({
       action: 'role.create',
       actor: caller.identity,
       targetType: 'role',
@@ -88,7 +94,7 @@ export class RoleService {
       ip: meta.ip,
       details: { permissions },
     });
-    return this.catalog.get(name)!;
+    return this.deps.catalog.get(name)!;
   }
 
   async update(
@@ -98,11 +104,11 @@ export class RoleService {
     meta: RequestMeta,
   ): Promise<RoleInfo> {
     caller.authority.require('roles:write');
-    if (isBuiltinRole(this.catalog.canonical(name) ?? '')) throw new AppError('role_read_only');
-    const existing = await findRole(this.store.db, name);
+    if (isBuiltinRole(this.deps.catalog.canonical(name) ?? '')) throw new AppError('role_read_only');
+    const existing = await findRole(this.deps.store.db, name);
     if (!existing) throw new AppError('not_found', 'The role was not found.');
     const patch: { description?: string; permissions?: string; updated_at_ms: number } = {
-      updated_at_ms: this.clock(),
+      updated_at_ms: this.deps.clock(),
     };
     if (input.description !== undefined) patch.description = input.description;
     let permissions: string[] | undefined;
@@ -110,9 +116,9 @@ export class RoleService {
       permissions = this.validPermissions(caller, input.permissions);
       patch.permissions = JSON.stringify(permissions);
     }
-    await updateRole(this.store.db, name, patch);
-    await this.invalidator.roles();
-    await this.audit.record({
+    await updateRole(this.deps.store.db, name, patch);
+    await this.deps.invalidator.roles();
+    await this.deps.audit.record({
       action: 'role.update',
       actor: caller.identity,
       targetType: 'role',
@@ -120,28 +126,28 @@ export class RoleService {
       ip: meta.ip,
       details: { from: JSON.parse(existing.permissions), ...(permissions ? { to: permissions } : {}) },
     });
-    return this.catalog.get(name)!;
+    return this.deps.catalog.get(name)!;
   }
 
   async remove(caller: Principal, name: string, meta: RequestMeta): Promise<void> {
     caller.authority.require('roles:write');
-    if (isBuiltinRole(this.catalog.canonical(name) ?? '')) throw new AppError('role_read_only');
-    const existing = await findRole(this.store.db, name);
+    if (isBuiltinRole(this.deps.catalog.canonical(name) ?? '')) throw new AppError('role_read_only');
+    const existing = await findRole(this.deps.store.db, name);
     if (!existing) throw new AppError('not_found', 'The role was not found.');
     const key = roleKey(name);
-    const holders = (await listAllIdentities(this.store.db)).filter((r) =>
+    const holders = (await listAllIdentities(this.deps.store.db)).filter((r) =>
       (JSON.parse(r.roles) as string[]).some((x) => roleKey(x) === key),
     );
-    const liveTokens = await hasLiveTokenWithRole(this.store.db, key, this.clock());
+    const liveTokens = await hasLiveTokenWithRole(this.deps.store.db, key, this.deps.clock());
     if (holders.length > 0 || liveTokens) {
       throw new AppError(
         'role_in_use',
         `The role is held by ${holders.length} identit${holders.length === 1 ? 'y' : 'ies'}${liveTokens ? ' and by live tokens' : ''}; remove it from them first.`,
       );
     }
-    await deleteRole(this.store.db, name);
-    await this.invalidator.roles();
-    await this.audit.record({
+    await deleteRole(this.deps.store.db, name);
+    await this.deps.invalidator.roles();
+    await this.deps.audit.record({
       action: 'role.delete',
       actor: caller.identity,
       targetType: 'role',

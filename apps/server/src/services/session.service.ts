@@ -13,7 +13,7 @@ import type { Attempt, AttemptLimiter } from './attempt-limiter.js';
 import type { AuditService } from './audit.service.js';
 import { type IdentityView, identityView } from './identity.service.js';
 import type { Invalidator } from './invalidator.js';
-import type { RequestMeta } from './token.service.js';
+import type { RequestMeta } from './request-meta.js';
 import type { Principal } from './verifier.js';
 
 export interface SessionView {
@@ -34,30 +34,32 @@ export interface SignInResult {
   identity: IdentityView;
 }
 
+export interface SessionServiceDeps {
+  store: Store;
+  audit: AuditService;
+  invalidator: Invalidator;
+  limiter: AttemptLimiter;
+  clock: () => number;
+  maxAgeMs: number;
+}
+
 export class SessionService {
-  constructor(
-    private readonly store: Store,
-    private readonly audit: AuditService,
-    private readonly invalidator: Invalidator,
-    private readonly limiter: AttemptLimiter,
-    private readonly clock: () => number,
-    private readonly maxAgeMs: number,
-  ) {}
+  constructor(private readonly deps: SessionServiceDeps) {}
 
   async signIn(
     username: string,
     password: string,
     meta: RequestMeta & { userAgent: string | null },
   ): Promise<SignInResult> {
-    const identity = await findIdentityByNameOrEmail(this.store.db, username);
+    const identity = await findIdentityByNameOrEmail(this.deps.store.db, username);
     // The account is the identity (its name and its email share one count), or the name tried.
     const account = identity ? `id:${identity.id}` : `name:${username.toLowerCase()}`;
     let attempt: Attempt;
     try {
-      attempt = await this.limiter.begin('signin', account, meta.ip ?? '');
+      attempt = await this.deps.limiter.begin('signin', account, meta.ip ?? '');
     } catch (err) {
       if (err instanceof AppError && err.code === 'rate_limited') {
-        await this.audit.record({
+        await this.deps.audit.record({
           action: 'signin',
           outcome: 'failure',
           actor: { id: identity?.id ?? null, name: username.slice(0, 128) },
@@ -70,7 +72,7 @@ export class SessionService {
     // Unknown users cost one scrypt too, so timing does not reveal which names exist.
     const ok = await verifyPassword(password, identity?.password_hash ?? DUMMY_PASSWORD_HASH);
     if (!identity || !ok || identity.password_hash === null || identity.enabled !== 1) {
-      await this.audit.record({
+      await this.deps.audit.record({
         action: 'signin',
         outcome: 'failure',
         actor: { id: identity?.id ?? null, name: username.slice(0, 128) },
@@ -82,18 +84,18 @@ export class SessionService {
     await attempt.succeeded();
     const secret = randomBytes(32).toString('base64url');
     const csrfToken = randomBytes(32).toString('base64url');
-    const now = this.clock();
-    const session = await insertSession(this.store.db, {
+    const now = this.deps.clock();
+    const session = await insertSession(this.deps.store.db, {
       secret_hash: hashToken(secret),
       csrf_hash: hashToken(csrfToken),
       identity_id: identity.id,
       created_at_ms: now,
       last_seen_at_ms: now,
-      expires_at_ms: now + this.maxAgeMs,
+      expires_at_ms: now + this.deps.maxAgeMs,
       ip: meta.ip,
       user_agent: meta.userAgent?.slice(0, 512) ?? null,
     });
-    await this.audit.record({
+    await this.deps.audit.record({
       action: 'signin',
       actor: { id: identity.id, name: identity.name },
       targetType: 'session',
@@ -128,9 +130,9 @@ export class SessionService {
     if (seeAll) identityId = f.all ? f.identityId : (f.identityId ?? caller.identity.id);
     else if (f.identityId !== undefined && f.identityId !== caller.identity.id)
       throw new AppError('permission_denied');
-    const { rows, total } = await listSessions(this.store.db, {
+    const { rows, total } = await listSessions(this.deps.store.db, {
       ...(identityId === undefined ? {} : { identityId }),
-      nowMs: this.clock(),
+      nowMs: this.deps.clock(),
       limit: f.limit,
       offset: f.offset,
     });
@@ -138,14 +140,14 @@ export class SessionService {
   }
 
   async end(caller: Principal, id: number, meta: RequestMeta): Promise<void> {
-    const row = await findSessionById(this.store.db, id);
+    const row = await findSessionById(this.deps.store.db, id);
     if (!row || (row.identity_id !== caller.identity.id && !caller.authority.has('sessions:read'))) {
       throw new AppError('not_found', 'The session was not found.');
     }
     if (row.identity_id !== caller.identity.id) caller.authority.require('sessions:revoke');
-    await deleteSession(this.store.db, id);
-    await this.invalidator.session(row.secret_hash);
-    await this.audit.record({
+    await deleteSession(this.deps.store.db, id);
+    await this.deps.invalidator.session(row.secret_hash);
+    await this.deps.audit.record({
       action: row.id === caller.session?.id ? 'signout' : 'session.end',
       actor: caller.identity,
       targetType: 'session',

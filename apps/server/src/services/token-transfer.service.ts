@@ -11,37 +11,16 @@ import {
   newTokenRow,
   type Store,
 } from '@tokenward/store';
+import type { TokenRecord } from '../schemas/token-transfer.js';
 import type { AuditService } from './audit.service.js';
 import type { Invalidator } from './invalidator.js';
-import { type RequestMeta, type TokenService, targetOf } from './token.service.js';
+import type { RequestMeta } from './request-meta.js';
+import { type TokenMinter, targetOf } from './token-minter.js';
 import type { Principal } from './verifier.js';
 
 /** Kinds that move between instances: long-lived bearer tokens whose value the holder keeps. */
 export const TRANSFER_KINDS = ['app', 'personal'] as const;
 export type TransferKind = (typeof TRANSFER_KINDS)[number];
-
-/**
- * One token as exported: its SHA-256 hash and metadata, never a value (Tokenward never has
- * one after the response that created it).
- */
-export interface TokenRecord {
-  id: number;
-  kind: string;
-  token_hash: string;
-  hint: string;
-  name: string;
-  description: string;
-  identity: string;
-  roles: string[];
-  scope: string;
-  apiEndpoints: string[] | null;
-  created: string;
-  expiration: string;
-  revoked: boolean;
-  revokedDate: string | null;
-  /** The effective permission grants of whoever minted it (absent in exports of older versions). */
-  ceiling?: string[] | null;
-}
 
 export interface ImportResult {
   imported: number;
@@ -54,20 +33,22 @@ const PER_HASH_INVALIDATION_LIMIT = 20;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+export interface TokenTransferDeps {
+  store: Store;
+  minter: TokenMinter;
+  audit: AuditService;
+  invalidator: Invalidator;
+  clock: () => number;
+  policies: Readonly<Record<TransferKind, LifetimePolicy>>;
+}
+
 /**
  * Export and import of whole token tables, hashes only (SPEC §2, seed 001's high-availability
  * move): the same token values become valid on another instance without sharing a signing key.
  * Import is idempotent: a hash already present is skipped, never duplicated or changed.
  */
 export class TokenTransferService {
-  constructor(
-    private readonly store: Store,
-    private readonly tokens: TokenService,
-    private readonly audit: AuditService,
-    private readonly invalidator: Invalidator,
-    private readonly clock: () => number,
-    private readonly policies: Readonly<Record<TransferKind, LifetimePolicy>>,
-  ) {}
+  constructor(private readonly deps: TokenTransferDeps) {}
 
   toRecord(row: ExportTokenRow): TokenRecord {
     return {
@@ -79,7 +60,7 @@ export class TokenTransferService {
       description: row.description,
       identity: row.identity_name ?? '',
       roles: JSON.parse(row.roles) as string[],
-      scope: row.scope,
+      scope: row.scope === 'custom' ? 'custom' : 'all',
       apiEndpoints: row.api_endpoints ? (JSON.parse(row.api_endpoints) as string[]) : null,
       created: iso(row.created_at_ms),
       expiration: iso(row.expires_at_ms),
@@ -94,11 +75,11 @@ export class TokenTransferService {
     f: { kinds: readonly TransferKind[]; afterId: number; limit: number; activeOnly: boolean },
   ): Promise<{ items: TokenRecord[]; next: number | null; total: number }> {
     caller.authority.require('tokens:read-any');
-    const nowMs = this.clock();
+    const nowMs = this.deps.clock();
     const filter = { kinds: f.kinds, activeOnly: f.activeOnly, nowMs };
     const [rows, total] = await Promise.all([
-      listTokensForExport(this.store.db, { ...filter, afterId: f.afterId, limit: f.limit }),
-      countTokensForExport(this.store.db, filter),
+      listTokensForExport(this.deps.store.db, { ...filter, afterId: f.afterId, limit: f.limit }),
+      countTokensForExport(this.deps.store.db, filter),
     ]);
     const last = rows.at(-1);
     return {
@@ -122,7 +103,7 @@ export class TokenTransferService {
     // Importing hashes is importing tokens: tokens:import, and tokens:grant-any for records of
     // other identities (checked per record by the minting rule).
     caller.authority.require('tokens:import', 'Importing tokens needs the tokens:import permission.');
-    const nowMs = this.clock();
+    const nowMs = this.deps.clock();
     const skipped: ImportResult['skipped'] = [];
     // The id is only echoed back, and only when it is one: Ajv coerces "1e309" to Infinity, which
     // the response serialiser refuses (a 500, after the batch's other records had been stored).
@@ -130,7 +111,7 @@ export class TokenTransferService {
       skipped.push({ ...(Number.isSafeInteger(r.id) ? { id: r.id } : {}), hint: r.hint ?? '', reason });
 
     const existing = await findExistingTokenHashes(
-      this.store.db,
+      this.deps.store.db,
       records.map((r) => r.token_hash).filter((h) => HASH_PATTERN.test(h)),
     );
     const identities = new Map<string, IdentityRow | undefined>();
@@ -153,7 +134,7 @@ export class TokenTransferService {
       }
       const kind = r.kind as TransferKind;
       const key = r.identity.toLowerCase();
-      if (!identities.has(key)) identities.set(key, await findIdentityByName(this.store.db, r.identity));
+      if (!identities.has(key)) identities.set(key, await findIdentityByName(this.deps.store.db, r.identity));
       const identity = identities.get(key);
       if (!identity) {
         skip(r, 'unknown_identity');
@@ -171,7 +152,7 @@ export class TokenTransferService {
         continue;
       }
       // A live token keeps its expiration, within this instance's maximum for its kind.
-      const maxMs = nowMs + this.policies[kind].maxTtlSeconds * 1000 + 60_000;
+      const maxMs = nowMs + this.deps.policies[kind].maxTtlSeconds * 1000 + 60_000;
       if (!r.revoked && expiresMs > maxMs) {
         skip(r, 'lifetime_exceeded');
         continue;
@@ -186,7 +167,7 @@ export class TokenTransferService {
           throw new AppError('invalid_endpoint_pattern');
         }
         // Checked as a grant would be, keeping the ceiling the token had where it was minted.
-        plan = this.tokens.plan(caller.authority, 'import', targetOf(identity), {
+        plan = this.deps.minter.plan(caller.authority, 'import', targetOf(identity), {
           roles: r.roles,
           ...(r.scope === 'custom' ? { endpoints: r.apiEndpoints ?? [] } : {}),
           ...(r.ceiling ? { ceiling: r.ceiling } : {}),
@@ -223,7 +204,7 @@ export class TokenTransferService {
       rowRecords.push(r);
     }
 
-    const inserted = await insertTokensIfAbsent(this.store.db, rows);
+    const inserted = await insertTokensIfAbsent(this.deps.store.db, rows);
     const insertedHashes = new Set(inserted.map((row) => row.token_hash));
     // A concurrent import of the same file may have won the unique index for some rows.
     for (const r of rowRecords) if (!insertedHashes.has(r.token_hash)) skip(r, 'exists');
@@ -231,12 +212,12 @@ export class TokenTransferService {
     // Values tried before their import may sit in a negative cache entry on any instance. A
     // large batch sends one "everything changed" message (the role reload clears every cache on
     // every instance) instead of one message per hash.
-    if (inserted.length > PER_HASH_INVALIDATION_LIMIT) await this.invalidator.roles();
-    else for (const row of inserted) await this.invalidator.token(row.token_hash);
+    if (inserted.length > PER_HASH_INVALIDATION_LIMIT) await this.deps.invalidator.roles();
+    else for (const row of inserted) await this.deps.invalidator.token(row.token_hash);
 
     const reasons: Record<string, number> = {};
     for (const s of skipped) reasons[s.reason] = (reasons[s.reason] ?? 0) + 1;
-    await this.audit.record({
+    await this.deps.audit.record({
       action: 'token.import_hashes',
       actor: caller.identity,
       targetType: 'token',

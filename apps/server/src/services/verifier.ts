@@ -1,3 +1,6 @@
+// Over 250 lines on purpose: the verify path (credential → cache → store → principal) and the
+// caches it keeps are one capability whose parts share the cache entries and their invalidation;
+// split, each half would need the other's internals.
 import {
   type AllOf,
   Authority,

@@ -1,0 +1,138 @@
+import { AppError, isLive, type MintPlan } from '@tokenward/core';
+import { findIdentityById, findTokenById, type Store, spendToken } from '@tokenward/store';
+import type { AccessIssuer } from './access-issuer.js';
+import type { AuditService } from './audit.service.js';
+import type { RequestMeta } from './request-meta.js';
+import type { TokenMinter } from './token-minter.js';
+import { targetOf } from './token-minter.js';
+import type { TokenRevoker } from './token-revoker.js';
+import type { Verifier } from './verifier.js';
+
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+export interface RefreshResult {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token: string;
+  accessToken: string;
+  refreshToken: string;
+  tokenExpiryTimestamp: number;
+  refreshTokenExpiryTimestamp: number;
+}
+
+export interface RefreshDeps {
+  store: Store;
+  minter: TokenMinter;
+  revoker: TokenRevoker;
+  verifier: Verifier;
+  issuer: AccessIssuer;
+  audit: AuditService;
+  clock: () => number;
+  /** Lifetime of an access JWT. */
+  accessTtlMs: number;
+}
+
+/** Refresh-token rotation, with reuse detection (a spent token presented again). */
+export class RefreshService {
+  constructor(private readonly deps: RefreshDeps) {}
+
+  /**
+   * Rotates a refresh token: the presented one is spent (one atomic update) and a new access +
+   * refresh pair is issued. A spent token presented again means it leaked: the whole family is
+   * revoked and the event audited.
+   */
+  async refresh(value: string, meta: RequestMeta): Promise<RefreshResult> {
+    const entry = await this.deps.verifier.lookup(value);
+    if (entry?.kind !== 'refresh') throw new AppError('unauthenticated', 'The refresh token is not valid.');
+    const row = await findTokenById(this.deps.store.db, entry.id);
+    const now = this.deps.clock();
+    // Spent is decided below, by one atomic update: a spent token presented again is a replay.
+    if (!row || !isLive({ revoked: row.revoked === 1, spent: false, expiresAtMs: row.expires_at_ms }, now)) {
+      throw new AppError('unauthenticated', 'The refresh token is not valid.');
+    }
+    const familyId = row.family_id ?? row.id;
+    if (!(await spendToken(this.deps.store.db, row.id, now))) {
+      const root = (await findTokenById(this.deps.store.db, familyId)) ?? row;
+      const revoked = await this.deps.revoker.revokeTree(root, null, meta, 'token.refresh_reuse');
+      // A concurrent rotation may have committed new family members while that transaction ran
+      // (it re-checks the root after issuing; this second pass catches what it issued before).
+      await this.deps.revoker.revokeTree(root, null, meta, 'token.refresh_reuse');
+      await this.deps.audit.record({
+        action: 'token.refresh_reuse',
+        outcome: 'failure',
+        actor: { id: row.identity_id, name: null },
+        targetType: 'token',
+        targetId: familyId,
+        ip: meta.ip,
+        details: {
+          reason: 'a spent refresh token was presented again; its family was revoked',
+          familyRevoked: revoked.revoked === 1,
+        },
+      });
+      throw new AppError('unauthenticated', 'The refresh token is not valid.');
+    }
+    await this.deps.verifier.forget(row.token_hash);
+    const identity = await findIdentityById(this.deps.store.db, row.identity_id);
+    if (identity?.enabled !== 1) throw new AppError('unauthenticated', 'The refresh token is not valid.');
+    // The refresh token mints its successors: they carry at most what it may do now.
+    const minter = await this.deps.verifier.principalFor(entry, 'token');
+    if (!minter) throw new AppError('unauthenticated', 'The refresh token is not valid.');
+    const target = targetOf(identity);
+    let plan: MintPlan;
+    try {
+      plan = this.deps.minter.plan(minter.authority, 'refresh', target, {});
+    } catch (err) {
+      // Nothing left to carry (the identity lost every role the family had).
+      if (err instanceof AppError) throw new AppError('unauthenticated', 'The refresh token is not valid.');
+      throw err;
+    }
+    const next = await this.deps.minter.createOpaque('refresh', {
+      identityId: identity.id,
+      plan,
+      expiresAtMs: row.expires_at_ms,
+      name: row.name,
+      description: row.description,
+      createdBy: row.created_by,
+      parentId: row.id,
+      familyId,
+      subtype: row.subtype,
+    });
+    const access = await this.deps.issuer.issueJwt({
+      identity: target,
+      plan,
+      ttlMs: Math.min(this.deps.accessTtlMs, row.expires_at_ms - now),
+      parentId: next.row.id,
+      familyId,
+      name: row.name,
+      subtype: row.subtype,
+      createdBy: row.created_by,
+    });
+    // A replay of the same refresh token may have revoked the family while this rotation was
+    // issuing: then the new tokens die with it (a replay after this point revokes them anyway).
+    const root = await findTokenById(this.deps.store.db, familyId);
+    if (!root || root.revoked === 1) {
+      await this.deps.revoker.revokeTree(next.row, null, meta, 'token.refresh_reuse');
+      throw new AppError('unauthenticated', 'The refresh token is not valid.');
+    }
+    await this.deps.audit.record({
+      action: 'token.refresh',
+      actor: { id: identity.id, name: identity.name },
+      targetType: 'token',
+      targetId: familyId,
+      ip: meta.ip,
+      details: { spent: row.id, issued: next.row.id },
+    });
+    const expiresIn = Math.max(0, seconds(access.expiresAtMs - now));
+    return {
+      access_token: access.token,
+      token_type: 'Bearer',
+      expires_in: expiresIn,
+      refresh_token: next.value,
+      accessToken: access.token,
+      refreshToken: next.value,
+      tokenExpiryTimestamp: seconds(access.expiresAtMs),
+      refreshTokenExpiryTimestamp: seconds(row.expires_at_ms),
+    };
+  }
+}

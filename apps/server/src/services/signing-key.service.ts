@@ -1,0 +1,42 @@
+import type { JWK } from 'jose';
+import type { AuditService } from './audit.service.js';
+import type { Invalidator } from './invalidator.js';
+import type { KeyRing, KeyView } from './key-ring.js';
+import type { RequestMeta } from './request-meta.js';
+import type { Principal } from './verifier.js';
+
+export interface SigningKeyServiceDeps {
+  keys: KeyRing;
+  invalidator: Invalidator;
+  audit: AuditService;
+}
+
+/** What the API offers about signing keys: the public set, their states, rotation (keys:rotate). */
+export class SigningKeyService {
+  constructor(private readonly deps: SigningKeyServiceDeps) {}
+
+  /** The public JWK set, for verifying access tokens offline. */
+  jwks(): { keys: JWK[] } {
+    return this.deps.keys.jwks();
+  }
+
+  async list(caller: Principal): Promise<KeyView[]> {
+    caller.authority.require('keys:rotate');
+    return this.deps.keys.allViews();
+  }
+
+  /** Adds a signing key; every instance reloads its keys, and the rotation is audited. */
+  async rotate(caller: Principal, meta: RequestMeta): Promise<KeyView> {
+    caller.authority.require('keys:rotate');
+    const key = await this.deps.keys.rotate();
+    await this.deps.invalidator.keys();
+    await this.deps.audit.record({
+      action: 'keys.rotate',
+      actor: caller.identity,
+      targetType: 'key',
+      targetId: key.kid,
+      ip: meta.ip,
+    });
+    return key;
+  }
+}

@@ -1,0 +1,147 @@
+import { AppError, isValidPermission } from '@tokenward/core';
+import type { AccessIssuer, ActClaim } from './access-issuer.js';
+import type { AuditService } from './audit.service.js';
+import type { RequestMeta } from './request-meta.js';
+import type { RoleCatalog } from './role-catalog.js';
+import type { TokenMinter } from './token-minter.js';
+import type { Principal, Verifier } from './verifier.js';
+
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+export interface TokenExchangeDeps {
+  minter: TokenMinter;
+  verifier: Verifier;
+  issuer: AccessIssuer;
+  roles: RoleCatalog;
+  audit: AuditService;
+  clock: () => number;
+  /** Longest life of a delegated (exchanged) token. */
+  delegationTtlMs: number;
+}
+
+/** RFC 8693 token exchange: delegation that only ever narrows. */
+export class TokenExchangeService {
+  constructor(private readonly deps: TokenExchangeDeps) {}
+
+  /**
+   * The actor a token exchange names with `actor_token`. A single-use actor is refused (it
+   * mints nothing), not spent by the refusal.
+   */
+  async actorFrom(actorToken: string): Promise<Principal> {
+    const actor = await this.deps.verifier.authenticateToken(actorToken, { spend: false });
+    if (!actor) throw new AppError('unauthenticated', 'The actor token is not valid.');
+    return actor;
+  }
+
+  /**
+   * RFC 8693: the subject's token is exchanged for a short-lived access JWT. The actor must be
+   * authenticated; acting for another identity needs tokens:exchange (and the actor's act-for
+   * list, if it has one, must name the subject). The new token's ceiling is what the subject
+   * and the actor both may do, narrowed further by `scope` (role names and/or permissions,
+   * each held by both): exchange only ever narrows. Its `act` names the actor, with the
+   * subject's own `act` chain inside. Refusals are audited like successes.
+   */
+  async exchange(
+    actor: Principal | null,
+    req: { subjectToken: string; subjectTokenType?: string; scope?: string },
+    meta: RequestMeta,
+  ): Promise<{
+    access_token: string;
+    issued_token_type: string;
+    token_type: 'Bearer';
+    expires_in: number;
+    scope: string;
+  }> {
+    let subject: Principal | null = null;
+    try {
+      if (!actor) throw new AppError('unauthenticated', 'Token exchange needs an authenticated actor.');
+      const type = req.subjectTokenType ?? 'urn:ietf:params:oauth:token-type:access_token';
+      if (type === 'urn:tokenward:params:oauth:token-type:session') {
+        subject = await this.deps.verifier.authenticateSession(req.subjectToken);
+      } else if (
+        type === 'urn:ietf:params:oauth:token-type:access_token' ||
+        type === 'urn:ietf:params:oauth:token-type:jwt'
+      ) {
+        // A single-use subject is refused below (it mints nothing), not spent here.
+        subject = await this.deps.verifier.authenticateToken(req.subjectToken, { spend: false });
+      } else throw new AppError('invalid_request', 'subject_token_type is not supported.');
+      if (!subject) throw new AppError('unauthenticated', 'The subject token is not valid.');
+      return await this.exchangeFor(actor, subject, req.scope, meta);
+    } catch (err) {
+      if (err instanceof AppError) {
+        await this.deps.audit.record({
+          action: 'token.exchange',
+          outcome: 'failure',
+          actor: actor ? actor.identity : null,
+          ip: meta.ip,
+          details: { reason: err.code, ...(subject ? { subject: subject.identity.id } : {}) },
+        });
+      }
+      throw err;
+    }
+  }
+
+  private async exchangeFor(
+    actor: Principal,
+    subject: Principal,
+    scope: string | undefined,
+    meta: RequestMeta,
+  ) {
+    const scopeRoles: string[] = [];
+    const permissions: string[] = [];
+    for (const item of (scope ?? '').split(/\s+/).filter(Boolean)) {
+      const role = item.includes(':') ? undefined : this.deps.roles.canonical(item);
+      if (role) scopeRoles.push(role);
+      else if (isValidPermission(item) && !item.includes('*')) permissions.push(item);
+      else
+        throw new AppError('invalid_request', `"${item.slice(0, 64)}" is neither a role nor a permission.`);
+    }
+    const me = subject.identity;
+    const target = { id: me.id, name: me.name, source: me.source, roles: me.roles };
+    const plan = this.deps.minter.plan(subject.authority, 'exchange', target, {
+      actor: actor.authority,
+      ...(scopeRoles.length > 0 ? { scopeRoles } : {}),
+      ...(permissions.length > 0 ? { narrowTo: permissions } : {}),
+    });
+    const now = this.deps.clock();
+    const subjectExpiry =
+      subject.token?.expiresAtMs ?? subject.session?.expiresAtMs ?? now + this.deps.delegationTtlMs;
+    const ttlMs = Math.min(this.deps.delegationTtlMs, subjectExpiry - now);
+    const earlier = (subject.token?.act ?? undefined) as ActClaim | undefined;
+    const act: ActClaim | undefined =
+      actor.identity.id !== subject.identity.id
+        ? { sub: String(actor.identity.id), name: actor.identity.name, ...(earlier ? { act: earlier } : {}) }
+        : earlier;
+    const issued = await this.deps.issuer.issueJwt({
+      identity: target,
+      plan,
+      ttlMs,
+      parentId: subject.token?.id ?? null,
+      actorTokenId: actor.token?.id ?? null,
+      name: act ? `delegated to ${act.name}` : 'token exchange',
+      act,
+      createdBy: actor.identity.id,
+    });
+    const held = issued.roles;
+    await this.deps.audit.record({
+      action: 'token.exchange',
+      actor: actor.identity,
+      targetType: 'token',
+      targetId: issued.row.id,
+      ip: meta.ip,
+      details: {
+        subject: subject.identity.id,
+        roles: held,
+        ...(permissions.length ? { permissions } : {}),
+        ...(act ? { act } : {}),
+      },
+    });
+    return {
+      access_token: issued.token,
+      issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      token_type: 'Bearer' as const,
+      expires_in: Math.max(0, seconds(issued.expiresAtMs - now)),
+      scope: [...new Set([...(scopeRoles.length > 0 ? scopeRoles : held), ...permissions])].join(' '),
+    };
+  }
+}
