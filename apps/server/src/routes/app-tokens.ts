@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AppError } from '@tokenward/core';
+import { AppError, parseDuration } from '@tokenward/core';
 import type { FastifyRequest } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
@@ -16,7 +16,7 @@ import {
 import type { GrantAppToken } from '../services/grant-app-token.js';
 import type { ImportAppToken } from '../services/import-app-token.js';
 import type { TokenService } from '../services/token.service.js';
-import { durationMs, meta } from './meta.js';
+import { meta } from './meta.js';
 
 type GrantInputBody = Static<typeof GrantBody>;
 
@@ -176,7 +176,7 @@ export const appTokenRoutes: FastifyPluginAsyncTypebox<AppTokenRouteOptions> = a
         kinds,
         ...(status ? { status } : {}),
         ...(q.identity === undefined ? {} : { identity: q.identity }),
-        ...(q.expiringWithin === undefined ? {} : { expiringWithinMs: durationMs(q.expiringWithin) }),
+        ...(q.expiringWithin === undefined ? {} : { expiringWithinMs: parseDuration(q.expiringWithin) ?? 0 }),
         ...(q.search ? { search: q.search } : {}),
         limit: q.limit ?? 50,
         offset: q.offset ?? 0,

@@ -1,3 +1,4 @@
+import { DURATION_PATTERN } from '@tokenward/core';
 import { type Static, Type } from 'typebox';
 import { BodyObject, DateInput, EndpointList, Name, Pagination, RoleList, Text } from './common.js';
 
@@ -90,8 +91,8 @@ export const TokenListQuery = Type.Object({
   ),
   expiringWithin: Type.Optional(
     Type.String({
-      pattern: '^[0-9]{1,6}[smhd]?$',
-      description: 'A duration: 7d, 24h, 30m, 90s; a bare number is days.',
+      pattern: DURATION_PATTERN,
+      description: 'A duration: 7d, 24h, 30m, 90s, 2w, 1y; a bare number is days.',
     }),
   ),
   search: Type.Optional(Type.String({ maxLength: 128 })),

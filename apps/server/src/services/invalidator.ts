@@ -28,11 +28,10 @@ export class Invalidator {
 
   private async send(message: string): Promise<void> {
     this.deps.verifier.invalidate(message);
-    if (this.deps.store.dialect === 'postgres') {
-      await this.deps.store.notify(message).catch(() => {
-        // Other instances still expire the entry by TTL; this instance is already correct.
-      });
-    }
+    // To the other instances (PostgreSQL NOTIFY; nothing to do on SQLite, one instance).
+    await this.deps.store.broadcast(message).catch(() => {
+      // Other instances still expire the entry by TTL; this instance is already correct.
+    });
   }
 
   token(hash: string): Promise<void> {
@@ -47,7 +46,7 @@ export class Invalidator {
   /** Signing keys changed: other instances reload them (they also do on an unknown kid). */
   async keys(): Promise<void> {
     await this.deps.onKeys();
-    if (this.deps.store.dialect === 'postgres') await this.deps.store.notify('k').catch(() => {});
+    await this.deps.store.broadcast('k').catch(() => {});
   }
 
   async roles(): Promise<void> {

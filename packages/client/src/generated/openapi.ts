@@ -50,7 +50,7 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          /** @description A duration: 7d, 24h, 30m, 90s; a bare number is days. */
+          /** @description A duration: 7d, 24h, 30m, 90s, 2w, 1y; a bare number is days. */
           expiringWithin?: string;
           identity?: string;
           kind?: string;
@@ -87,8 +87,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -100,8 +107,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -113,8 +127,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -174,8 +195,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -187,8 +215,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -200,8 +235,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -213,8 +255,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -226,8 +275,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -276,8 +332,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -289,8 +352,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -302,8 +372,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -341,8 +418,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -354,8 +438,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -367,8 +458,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -413,8 +511,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -426,8 +531,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -439,8 +551,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -452,8 +571,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -528,8 +654,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -541,8 +674,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -554,8 +694,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -603,8 +750,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -616,8 +770,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -629,8 +790,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -642,8 +810,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -655,8 +830,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -710,8 +892,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -723,8 +912,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -736,8 +932,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -749,8 +952,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -762,8 +972,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -811,8 +1028,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -824,8 +1048,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -837,8 +1068,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -850,8 +1088,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -863,8 +1108,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -920,8 +1172,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -933,8 +1192,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -946,8 +1212,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -959,8 +1232,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -972,8 +1252,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1053,8 +1340,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1066,8 +1360,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1079,8 +1380,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1092,8 +1400,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1172,8 +1487,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1185,8 +1507,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1198,8 +1527,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1247,8 +1583,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1260,8 +1603,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1273,8 +1623,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1286,8 +1643,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1346,8 +1710,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1359,8 +1730,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1372,8 +1750,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1422,8 +1807,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1435,8 +1827,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1448,8 +1847,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1461,8 +1867,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1511,8 +1924,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1524,8 +1944,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1537,8 +1964,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1588,8 +2022,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1601,8 +2042,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1614,8 +2062,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1627,8 +2082,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1640,8 +2102,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1676,8 +2145,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1689,8 +2165,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1702,8 +2185,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1715,8 +2205,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1772,8 +2269,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1785,8 +2289,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1845,8 +2356,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1858,8 +2376,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1912,8 +2437,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1970,8 +2502,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -1983,8 +2522,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2034,8 +2580,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2047,8 +2600,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2060,8 +2620,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2113,8 +2680,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2126,8 +2700,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2172,8 +2753,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2185,8 +2773,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2198,8 +2793,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2265,8 +2867,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2278,8 +2887,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2291,8 +2907,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2338,8 +2961,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2351,8 +2981,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2394,8 +3031,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2407,8 +3051,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2420,8 +3071,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2433,8 +3091,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2482,8 +3147,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2495,8 +3167,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2508,8 +3187,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2551,8 +3237,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2564,8 +3257,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2577,8 +3277,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2590,8 +3297,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2603,8 +3317,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2638,8 +3359,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2651,8 +3379,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2664,8 +3399,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2677,8 +3419,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2732,8 +3481,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2796,8 +3552,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2809,8 +3572,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2822,8 +3592,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2873,8 +3650,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2943,8 +3727,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2956,8 +3747,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -2969,8 +3767,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -3029,8 +3834,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -3042,8 +3854,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -3109,8 +3928,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -3122,8 +3948,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -3178,8 +4011,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -3246,8 +4086,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -3259,8 +4106,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -3312,8 +4166,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -3325,8 +4186,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -3338,8 +4206,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -3432,8 +4307,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -3445,8 +4327,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -3458,8 +4347,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -3509,8 +4405,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -3522,8 +4425,15 @@ export interface paths {
           content: {
             'application/json': {
               code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
               errorCode: number;
               errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -3664,8 +4574,15 @@ export interface components {
     /** @description Every error response (SPEC §4). */
     Error: {
       code: string;
+      /**
+       * Format: uri
+       * @description The code's entry in docs/errors.md.
+       */
+      docs: string;
       errorCode: number;
       errorMessage: string;
+      /** @description The id of the request, as the server log records it. */
+      requestId: string;
     };
     Identity: {
       /** @description Identities (ids) this identity may act for through token exchange, when it holds tokens:exchange; null: any. */
