@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminToken, freshStore, startServer, type TestServer } from '../../server/test/helpers.js';
@@ -56,6 +58,52 @@ describe('shell completion generated from the command tree', { timeout: 120_000 
       "complete -c tokenward -n 'test (__tokenward_command_path) = \\'token.revoke\\'' -s y -l yes",
     );
     expect(fish.stdout).toMatch(/^complete -c tokenward -l profile -r /m);
+  });
+
+  // The real shells, where installed (CI installs both: .ci/run); on a machine without them
+  // the test says so and is skipped, never under CI=true.
+  const hasShell = (shell: string) =>
+    exec(shell, ['-c', 'exit 0']).then(
+      () => true,
+      () => false,
+    );
+
+  it('fish completes commands and subcommands with the generated script', async (ctx) => {
+    if (!(await hasShell('fish'))) {
+      if (process.env.CI === 'true') throw new Error('CI=true but fish is not installed');
+      ctx.skip();
+    }
+    const script = (await runCli(['completion', 'fish'])).stdout;
+    const complete = async (line: string) => {
+      const { stdout } = await exec('fish', ['-c', `${script}\ncomplete -C ${JSON.stringify(line)}`]);
+      return stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t')[0]);
+    };
+    expect(await complete('tokenward to')).toEqual(['token']);
+    expect(await complete('tokenward token ')).toEqual(
+      expect.arrayContaining(['grant', 'list', 'revoke', 'show']),
+    );
+    expect(await complete('tokenward token revoke --y')).toEqual(['--yes']);
+  });
+
+  it('zsh loads the generated script as its completion function', async (ctx) => {
+    if (!(await hasShell('zsh'))) {
+      if (process.env.CI === 'true') throw new Error('CI=true but zsh is not installed');
+      ctx.skip();
+    }
+    const script = (await runCli(['completion', 'zsh'])).stdout;
+    const file = join(mkdtempSync(join(tmpdir(), 'tokenward-zsh-')), '_tokenward');
+    writeFileSync(file, script);
+    await exec('zsh', ['-n', file]);
+    const { stdout } = await exec('zsh', [
+      '-f',
+      '-c',
+      `autoload -U compinit && compinit -u && source ${file} && whence -w _tokenward && echo \${_comps[tokenward]}`,
+    ]);
+    expect(stdout).toContain('_tokenward: function');
+    expect(stdout.trim().split('\n').at(-1)).toBe('_tokenward');
   });
 
   it('an unknown shell is a usage error', async () => {
