@@ -137,17 +137,37 @@ export interface Database {
   rate_limits: RateLimitTable;
 }
 
-export type IdentityRow = Selectable<IdentityTable>;
+/*
+ * Rows as the repositories return them: the JSON columns parsed once, in rows.ts, so nothing
+ * above this package parses a column. Writes still take the stored (JSON text) form.
+ */
+export type StoredIdentityRow = Selectable<IdentityTable>;
+export type IdentityRow = Omit<StoredIdentityRow, 'roles' | 'act_for'> & {
+  roles: string[];
+  act_for: number[] | null;
+};
 export type NewIdentityRow = Insertable<IdentityTable>;
 export type IdentityUpdate = Updateable<IdentityTable>;
-export type RoleRow = Selectable<RoleTable>;
+export type StoredRoleRow = Selectable<RoleTable>;
+export type RoleRow = Omit<StoredRoleRow, 'permissions'> & { permissions: string[] };
 export type NewRoleRow = Insertable<RoleTable>;
-export type TokenRow = Selectable<TokenTable>;
+export type StoredTokenRow = Selectable<TokenTable>;
+export type TokenRow = Omit<StoredTokenRow, 'roles' | 'api_endpoints' | 'permissions' | 'ceiling' | 'act'> & {
+  roles: string[];
+  api_endpoints: string[] | null;
+  permissions: string[] | null;
+  ceiling: string[] | null;
+  act: Record<string, unknown> | null;
+};
 export type NewTokenRow = Insertable<TokenTable>;
 export type SessionRow = Selectable<SessionTable>;
 export type NewSessionRow = Insertable<SessionTable>;
-export type AuditEventRow = Selectable<AuditEventTable>;
+export type StoredAuditEventRow = Selectable<AuditEventTable>;
+export type AuditEventRow = Omit<StoredAuditEventRow, 'details'> & {
+  details: Record<string, unknown> | null;
+};
 export type NewAuditEventRow = Insertable<AuditEventTable>;
-export type SigningKeyRow = Selectable<SigningKeyTable>;
+export type StoredSigningKeyRow = Selectable<SigningKeyTable>;
+export type SigningKeyRow = Omit<StoredSigningKeyRow, 'public_jwk'> & { public_jwk: Record<string, unknown> };
 export type NewSigningKeyRow = Insertable<SigningKeyTable>;
 export type RateLimitRow = Selectable<RateLimitTable>;

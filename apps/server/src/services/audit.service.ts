@@ -73,7 +73,7 @@ export class AuditService {
         targetType: r.target_type,
         targetId: r.target_id,
         ip: r.ip,
-        details: r.details ? (JSON.parse(r.details) as Record<string, unknown>) : null,
+        details: r.details,
       })),
       total,
       limit: q.limit,

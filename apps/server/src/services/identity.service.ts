@@ -55,10 +55,10 @@ export function identityView(row: IdentityRow): IdentityView {
     lastName: row.last_name,
     fullName,
     source: row.source,
-    roles: JSON.parse(row.roles) as string[],
+    roles: row.roles,
     enabled: row.enabled === 1,
     hasPassword: row.password_hash !== null,
-    actFor: row.act_for ? (JSON.parse(row.act_for) as number[]) : null,
+    actFor: row.act_for,
     created: new Date(row.created_at_ms).toISOString(),
     updated: new Date(row.updated_at_ms).toISOString(),
   };
@@ -142,10 +142,7 @@ export class IdentityService {
     // Identities are few compared with tokens; this runs only on role or state changes.
     const all = await listAllIdentities(this.deps.store.db);
     return all
-      .filter(
-        (r) =>
-          r.enabled === 1 && (JSON.parse(r.roles) as string[]).some((x) => roleKey(x) === 'administrator'),
-      )
+      .filter((r) => r.enabled === 1 && r.roles.some((x) => roleKey(x) === 'administrator'))
       .map((r) => r.id);
   }
 
@@ -160,7 +157,7 @@ export class IdentityService {
     if (!row) throw new AppError('not_found', 'The identity was not found.');
     const patch: Parameters<typeof updateIdentity>[2] = { updated_at_ms: this.deps.clock() };
     const changed: string[] = [];
-    const oldRoles = JSON.parse(row.roles) as string[];
+    const oldRoles = row.roles;
     let newRoles = oldRoles;
     if (input.name !== undefined && input.name !== row.name) {
       const other = await findIdentityByName(this.deps.store.db, input.name);

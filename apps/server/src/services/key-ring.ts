@@ -114,7 +114,7 @@ export class KeyRing {
   }
 
   private async load(row: SigningKeyRow): Promise<LoadedKey> {
-    const publicJwk = JSON.parse(row.public_jwk) as JWK;
+    const publicJwk = row.public_jwk;
     const publicKey = (await importJWK(publicJwk, row.alg)) as CryptoKey;
     const opened = this.deps.sealer.open(row.private_jwk_enc);
     // A key sealed under a different master key can still verify, never sign.

@@ -33,7 +33,7 @@ export class RoleCatalog {
       next.set(r.name_key, {
         name: r.name,
         description: r.description,
-        permissions: JSON.parse(r.permissions) as string[],
+        permissions: r.permissions,
         builtin: false,
       });
     }

@@ -124,7 +124,7 @@ export class RoleService {
       targetType: 'role',
       targetId: existing.name,
       ip: meta.ip,
-      details: { from: JSON.parse(existing.permissions), ...(permissions ? { to: permissions } : {}) },
+      details: { from: existing.permissions, ...(permissions ? { to: permissions } : {}) },
     });
     return this.deps.catalog.get(name)!;
   }
@@ -136,7 +136,7 @@ export class RoleService {
     if (!existing) throw new AppError('not_found', 'The role was not found.');
     const key = roleKey(name);
     const holders = (await listAllIdentities(this.deps.store.db)).filter((r) =>
-      (JSON.parse(r.roles) as string[]).some((x) => roleKey(x) === key),
+      r.roles.some((x) => roleKey(x) === key),
     );
     const liveTokens = await hasLiveTokenWithRole(this.deps.store.db, key, this.deps.clock());
     if (holders.length > 0 || liveTokens) {

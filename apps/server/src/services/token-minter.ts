@@ -26,7 +26,7 @@ export interface TargetIdentity {
 
 /** The identity fields a token view shows. */
 export function targetOf(row: Pick<IdentityRow, 'id' | 'name' | 'source' | 'roles'>): TargetIdentity {
-  return { id: row.id, name: row.name, source: row.source, roles: JSON.parse(row.roles) as string[] };
+  return { id: row.id, name: row.name, source: row.source, roles: row.roles };
 }
 
 export interface TokenMinterDeps {

@@ -59,14 +59,14 @@ export class TokenTransferService {
       name: row.name,
       description: row.description,
       identity: row.identity_name ?? '',
-      roles: JSON.parse(row.roles) as string[],
+      roles: row.roles,
       scope: row.scope === 'custom' ? 'custom' : 'all',
-      apiEndpoints: row.api_endpoints ? (JSON.parse(row.api_endpoints) as string[]) : null,
+      apiEndpoints: row.api_endpoints,
       created: iso(row.created_at_ms),
       expiration: iso(row.expires_at_ms),
       revoked: row.revoked === 1,
       revokedDate: row.revoked_at_ms === null ? null : iso(row.revoked_at_ms),
-      ceiling: row.ceiling ? (JSON.parse(row.ceiling) as string[]) : null,
+      ceiling: row.ceiling,
     };
   }
 

@@ -45,17 +45,17 @@ export class TokenViews {
       lastUsed: lastUsed > 0 ? iso(lastUsed) : null,
       useCount: row.use_count,
       scope: row.scope,
-      apiEndpoints: row.api_endpoints ? (JSON.parse(row.api_endpoints) as string[]) : null,
+      apiEndpoints: row.api_endpoints,
       imported: row.imported === 1,
     };
   }
 
   /** A token's roles that its ceiling leaves whole: what it really holds (a narrowed token: fewer). */
   private heldRoles(row: TokenRow): string[] {
-    const roles = JSON.parse(row.roles) as string[];
-    const limits = [row.ceiling, row.permissions].filter((l): l is string => l !== null);
+    const roles = row.roles;
+    const limits = [row.ceiling, row.permissions].filter((l): l is string[] => l !== null);
     if (limits.length === 0) return roles;
-    const sets = limits.map((l) => new PermissionSet(JSON.parse(l) as string[]));
+    const sets = limits.map((l) => new PermissionSet(l));
     return roles.filter((r) => sets.every((s) => s.covers(this.deps.roles.permissionsOf([r]))));
   }
 }

@@ -190,7 +190,7 @@ export class Verifier {
   }
 
   identityEntry(row: IdentityRow): IdentityEntry {
-    const roles = JSON.parse(row.roles) as string[];
+    const roles = row.roles;
     return {
       id: row.id,
       name: row.name,
@@ -202,15 +202,15 @@ export class Verifier {
       roleKeys: new Set(roles.map(roleKey)),
       enabled: row.enabled === 1,
       permissions: this.o.roles.permissionsOf(roles),
-      actFor: row.act_for ? (JSON.parse(row.act_for) as number[]) : null,
+      actFor: row.act_for,
     };
   }
 
   tokenEntry(row: TokenRow): TokenEntry {
-    let ceiling = row.ceiling ? (JSON.parse(row.ceiling) as string[]) : null;
+    let ceiling = row.ceiling;
     // Exchanges before ceilings existed stored their narrowing here: it limits like a ceiling.
     if (row.permissions) {
-      const narrowed = JSON.parse(row.permissions) as string[];
+      const narrowed = row.permissions;
       ceiling = ceiling ? intersectGrants(ceiling, narrowed) : narrowed;
     }
     return {
@@ -219,10 +219,10 @@ export class Verifier {
       subtype: row.subtype,
       hash: row.token_hash,
       identityId: row.identity_id,
-      roles: JSON.parse(row.roles) as string[],
+      roles: row.roles,
       ceiling,
-      endpoints: row.api_endpoints ? parseEndpointPatterns(JSON.parse(row.api_endpoints) as string[]) : null,
-      act: row.act ? (JSON.parse(row.act) as Record<string, unknown>) : null,
+      endpoints: row.api_endpoints ? parseEndpointPatterns(row.api_endpoints) : null,
+      act: row.act,
       expiresAtMs: row.expires_at_ms,
       revoked: row.revoked === 1,
       spent: row.spent_at_ms !== null,

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { auditEventRow } from '../rows.js';
 import type { AuditEventRow, Database, NewAuditEventRow } from '../schema.js';
 import { insertRow } from './insert.js';
 
@@ -50,5 +51,5 @@ export async function listAuditEvents(
     q.selectAll().orderBy('id', 'desc').limit(f.limit).offset(f.offset).execute(),
     q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
   ]);
-  return { rows, total: Number(count.n) };
+  return { rows: rows.map(auditEventRow), total: Number(count.n) };
 }

@@ -1,30 +1,37 @@
 import type { Kysely, Transaction } from 'kysely';
+import { identityRow, maybe } from '../rows.js';
 import type { Database, IdentityRow, IdentityUpdate, NewIdentityRow } from '../schema.js';
 import { containsPattern } from './like.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
 export async function insertIdentity(db: Db, row: NewIdentityRow): Promise<IdentityRow> {
-  return db.insertInto('identities').values(row).returningAll().executeTakeFirstOrThrow();
+  return identityRow(await db.insertInto('identities').values(row).returningAll().executeTakeFirstOrThrow());
 }
 
 export async function findIdentityById(db: Db, id: number): Promise<IdentityRow | undefined> {
-  return db.selectFrom('identities').selectAll().where('id', '=', id).executeTakeFirst();
+  return maybe(
+    await db.selectFrom('identities').selectAll().where('id', '=', id).executeTakeFirst(),
+    identityRow,
+  );
 }
 
 export async function findIdentityByName(db: Db, name: string): Promise<IdentityRow | undefined> {
-  return db
-    .selectFrom('identities')
-    .selectAll()
-    .where('name_key', '=', name.toLowerCase())
-    .executeTakeFirst();
+  return maybe(
+    await db
+      .selectFrom('identities')
+      .selectAll()
+      .where('name_key', '=', name.toLowerCase())
+      .executeTakeFirst(),
+    identityRow,
+  );
 }
 
 /** Matches the name first, then the email, both case-insensitively (seed 003's `username`). */
 export async function findIdentityByNameOrEmail(db: Db, username: string): Promise<IdentityRow | undefined> {
   const key = username.toLowerCase();
   const byName = await db.selectFrom('identities').selectAll().where('name_key', '=', key).executeTakeFirst();
-  if (byName) return byName;
+  if (byName) return identityRow(byName);
   const byEmail = await db
     .selectFrom('identities')
     .selectAll()
@@ -33,7 +40,7 @@ export async function findIdentityByNameOrEmail(db: Db, username: string): Promi
     .limit(2)
     .execute();
   // An email shared by two identities is ambiguous: match neither.
-  return byEmail.length === 1 ? byEmail[0] : undefined;
+  return byEmail.length === 1 ? identityRow(byEmail[0]!) : undefined;
 }
 
 export interface IdentityFilter {
@@ -59,11 +66,11 @@ export async function listIdentities(
     q.selectAll().orderBy('id').limit(f.limit).offset(f.offset).execute(),
     q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
   ]);
-  return { rows, total: Number(count.n) };
+  return { rows: rows.map(identityRow), total: Number(count.n) };
 }
 
 export async function listAllIdentities(db: Db): Promise<IdentityRow[]> {
-  return db.selectFrom('identities').selectAll().orderBy('id').execute();
+  return (await db.selectFrom('identities').selectAll().orderBy('id').execute()).map(identityRow);
 }
 
 /** The columns of an identity that may change (never its id or creation time). */
@@ -92,7 +99,10 @@ export async function updateIdentity(
   for (const column of CHANGEABLE) {
     if (change[column] !== undefined) (set as Record<string, unknown>)[column] = change[column];
   }
-  return db.updateTable('identities').set(set).where('id', '=', id).returningAll().executeTakeFirst();
+  return maybe(
+    await db.updateTable('identities').set(set).where('id', '=', id).returningAll().executeTakeFirst(),
+    identityRow,
+  );
 }
 
 export async function deleteIdentity(db: Db, id: number): Promise<boolean> {

@@ -1,18 +1,22 @@
 import type { Kysely, Transaction } from 'kysely';
+import { maybe, roleRow } from '../rows.js';
 import type { Database, NewRoleRow, RoleRow } from '../schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
 export async function listRoles(db: Db): Promise<RoleRow[]> {
-  return db.selectFrom('roles').selectAll().orderBy('name_key').execute();
+  return (await db.selectFrom('roles').selectAll().orderBy('name_key').execute()).map(roleRow);
 }
 
 export async function findRole(db: Db, name: string): Promise<RoleRow | undefined> {
-  return db.selectFrom('roles').selectAll().where('name_key', '=', name.toLowerCase()).executeTakeFirst();
+  return maybe(
+    await db.selectFrom('roles').selectAll().where('name_key', '=', name.toLowerCase()).executeTakeFirst(),
+    roleRow,
+  );
 }
 
 export async function insertRole(db: Db, row: NewRoleRow): Promise<RoleRow> {
-  return db.insertInto('roles').values(row).returningAll().executeTakeFirstOrThrow();
+  return roleRow(await db.insertInto('roles').values(row).returningAll().executeTakeFirstOrThrow());
 }
 
 export async function updateRole(
@@ -26,12 +30,15 @@ export async function updateRole(
   };
   if (change.description !== undefined) set.description = change.description;
   if (change.permissions !== undefined) set.permissions = change.permissions;
-  return db
-    .updateTable('roles')
-    .set(set)
-    .where('name_key', '=', name.toLowerCase())
-    .returningAll()
-    .executeTakeFirst();
+  return maybe(
+    await db
+      .updateTable('roles')
+      .set(set)
+      .where('name_key', '=', name.toLowerCase())
+      .returningAll()
+      .executeTakeFirst(),
+    roleRow,
+  );
 }
 
 export async function deleteRole(db: Db, name: string): Promise<boolean> {

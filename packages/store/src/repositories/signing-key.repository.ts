@@ -1,26 +1,29 @@
 import type { Kysely, Transaction } from 'kysely';
+import { signingKeyRow } from '../rows.js';
 import type { Database, NewSigningKeyRow, SigningKeyRow } from '../schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
 /** Keys still published (signing or not yet past their publish time), newest first. */
 export async function listPublishedKeys(db: Db, nowMs: number): Promise<SigningKeyRow[]> {
-  return db
+  const rows = await db
     .selectFrom('signing_keys')
     .selectAll()
     .where((eb) => eb.or([eb('publish_until_ms', 'is', null), eb('publish_until_ms', '>', nowMs)]))
     .orderBy('created_at_ms', 'desc')
     .orderBy('kid', 'desc')
     .execute();
+  return rows.map(signingKeyRow);
 }
 
 export async function listAllKeys(db: Db): Promise<SigningKeyRow[]> {
-  return db
+  const rows = await db
     .selectFrom('signing_keys')
     .selectAll()
     .orderBy('created_at_ms', 'desc')
     .orderBy('kid', 'desc')
     .execute();
+  return rows.map(signingKeyRow);
 }
 
 /**

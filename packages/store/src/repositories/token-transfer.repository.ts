@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { tokenRow } from '../rows.js';
 import type { Database, NewTokenRow, TokenRow } from '../schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -27,7 +28,7 @@ function exportQuery(db: Db, f: Omit<ExportFilter, 'afterId' | 'limit'>) {
  * neither skips nor repeats rows while tokens are being granted.
  */
 export async function listTokensForExport(db: Db, f: ExportFilter): Promise<ExportTokenRow[]> {
-  return exportQuery(db, f)
+  const rows = await exportQuery(db, f)
     .leftJoin('identities', 'identities.id', 'tokens.identity_id')
     .selectAll('tokens')
     .select('identities.name as identity_name')
@@ -35,6 +36,7 @@ export async function listTokensForExport(db: Db, f: ExportFilter): Promise<Expo
     .orderBy('tokens.id', 'asc')
     .limit(f.limit)
     .execute();
+  return rows.map(tokenRow);
 }
 
 /** How many tokens an export with this filter holds in all (for progress). */
@@ -77,7 +79,7 @@ export async function insertTokensIfAbsent(
         .onConflict((oc) => oc.column('token_hash').doNothing())
         .returningAll()
         .executeTakeFirst();
-      if (inserted) out.push(inserted);
+      if (inserted) out.push(tokenRow(inserted));
     }
     return out;
   });

@@ -1,4 +1,5 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
+import { maybe, tokenRow } from '../rows.js';
 import type { Database, NewTokenRow, TokenRow } from '../schema.js';
 import { insertRow } from './insert.js';
 import { containsPattern } from './like.js';
@@ -72,7 +73,9 @@ export async function insertToken(db: Db, token: NewToken): Promise<TokenRow> {
   return {
     ...row,
     id,
-    api_endpoints: row.api_endpoints ?? null,
+    // The values themselves, not their JSON: nothing to parse back.
+    roles: [...token.roles],
+    api_endpoints: token.endpoints ? [...token.endpoints] : null,
     revoked: row.revoked ?? 0,
     revoked_at_ms: row.revoked_at_ms ?? null,
     last_used_at_ms: row.last_used_at_ms ?? null,
@@ -84,19 +87,22 @@ export async function insertToken(db: Db, token: NewToken): Promise<TokenRow> {
     subtype: row.subtype ?? null,
     created_by: row.created_by ?? null,
     imported: row.imported ?? 0,
-    permissions: row.permissions ?? null,
-    ceiling: row.ceiling ?? null,
-    act: row.act ?? null,
+    permissions: null,
+    ceiling: token.ceiling ? [...token.ceiling] : null,
+    act: token.act ? { ...token.act } : null,
   };
 }
 
 /** One indexed look-up by hash: the only way a presented token is found. */
 export async function findTokenByHash(db: Db, tokenHash: string): Promise<TokenRow | undefined> {
-  return db.selectFrom('tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+  return maybe(
+    await db.selectFrom('tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst(),
+    tokenRow,
+  );
 }
 
 export async function findTokenById(db: Db, id: number): Promise<TokenRow | undefined> {
-  return db.selectFrom('tokens').selectAll().where('id', '=', id).executeTakeFirst();
+  return maybe(await db.selectFrom('tokens').selectAll().where('id', '=', id).executeTakeFirst(), tokenRow);
 }
 
 export interface TokenFilter {
@@ -138,7 +144,7 @@ export async function listTokens(db: Db, f: TokenFilter): Promise<{ rows: TokenR
     q.selectAll().orderBy('id', 'desc').limit(f.limit).offset(f.offset).execute(),
     q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
   ]);
-  return { rows, total: Number(count.n) };
+  return { rows: rows.map(tokenRow), total: Number(count.n) };
 }
 
 /** Changes a token's name and description: the only columns a caller may change. */
@@ -151,7 +157,10 @@ export async function updateTokenMeta(
   if (change.name !== undefined) set.name = change.name;
   if (change.description !== undefined) set.description = change.description;
   if (set.name === undefined && set.description === undefined) return findTokenById(db, id);
-  return db.updateTable('tokens').set(set).where('id', '=', id).returningAll().executeTakeFirst();
+  return maybe(
+    await db.updateTable('tokens').set(set).where('id', '=', id).returningAll().executeTakeFirst(),
+    tokenRow,
+  );
 }
 
 /**
