@@ -7,7 +7,7 @@ import {
   http,
   type Json,
   signIn,
-  startServer,
+  startApp,
   type TestServer,
 } from './helpers.js';
 import {
@@ -172,7 +172,7 @@ export function runMatrix(rows: Row[]): void {
 
       beforeAll(async () => {
         clock = fakeClock();
-        s = await startServer(freshStore(dialect), { clock: clock.clock });
+        s = await startApp(freshStore(dialect), { clock: clock.clock });
         admin = await adminToken(s.url);
         const adminSelf = { id: 1, name: 'admin' };
         await createRole(s.url, admin, 'Billing', ['billing:read', 'tokens:read']);

@@ -8,7 +8,7 @@ import {
   freshStore,
   http,
   type StoreHandle,
-  startServer,
+  startApp,
   type TestServer,
 } from './helpers.js';
 
@@ -46,7 +46,7 @@ for (const dialect of DIALECTS) {
       };
       const umask = process.umask(0o022);
       try {
-        server = await startServer(store, { config: { dataDir } });
+        server = await startApp(store, { config: { dataDir } });
       } finally {
         process.umask(umask);
       }

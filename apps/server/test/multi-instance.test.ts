@@ -5,7 +5,7 @@ import {
   http,
   makeIdentity,
   type StoreHandle,
-  startServer,
+  startApp,
   type TestServer,
 } from './helpers.js';
 
@@ -29,8 +29,8 @@ describe.skipIf(!pg)('two instances sharing one PostgreSQL', () => {
 
   beforeAll(async () => {
     store = freshStore('postgres');
-    a = await startServer(store);
-    b = await startServer(store);
+    a = await startApp(store);
+    b = await startApp(store);
     admin = await adminToken(a.url);
   });
   afterAll(async () => {

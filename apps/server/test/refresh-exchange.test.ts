@@ -7,7 +7,7 @@ import {
   http,
   makeIdentity,
   signIn,
-  startServer,
+  startApp,
   type TestServer,
 } from './helpers.js';
 
@@ -22,7 +22,7 @@ for (const dialect of DIALECTS) {
     let op: { id: number; token: string; password: string };
 
     beforeAll(async () => {
-      s = await startServer(freshStore(dialect));
+      s = await startApp(freshStore(dialect));
       admin = await adminToken(s.url);
       op = await makeIdentity(s.url, admin, 'op', ['Operator', 'Reader']);
     });
@@ -286,7 +286,7 @@ for (const dialect of DIALECTS) {
   describe(`exchange down-scoping by role [${dialect}]`, () => {
     let s: TestServer;
     beforeAll(async () => {
-      s = await startServer(freshStore(dialect));
+      s = await startApp(freshStore(dialect));
     });
     afterAll(async () => s?.close());
 

@@ -6,7 +6,7 @@ import {
   http,
   type Json,
   signIn,
-  startServer,
+  startApp,
   type TestServer,
 } from './helpers.js';
 import { uniqueName } from './test-kit.js';
@@ -29,7 +29,7 @@ for (const dialect of DIALECTS) {
     };
 
     beforeAll(async () => {
-      s = await startServer(freshStore(dialect), { config: { logLevel: 'info' } });
+      s = await startApp(freshStore(dialect), { config: { logLevel: 'info' } });
       const base = s.url;
       secrets.set('admin password', ADMIN_PASSWORD);
 

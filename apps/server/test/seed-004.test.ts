@@ -5,7 +5,7 @@ import {
   freshStore,
   http,
   makeIdentity,
-  startServer,
+  startApp,
   type TestServer,
 } from './helpers.js';
 
@@ -25,7 +25,7 @@ for (const dialect of DIALECTS) {
     let op: { id: number; token: string };
 
     beforeAll(async () => {
-      s = await startServer(freshStore(dialect));
+      s = await startApp(freshStore(dialect));
       admin = await adminToken(s.url);
       op = await makeIdentity(s.url, admin, 'operator', ['Operator']);
     });
