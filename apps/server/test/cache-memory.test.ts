@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminToken, DIALECTS, freshStore, http, startServer, type TestServer } from './helpers.js';
+import { adminToken, DIALECTS, freshStore, http, startApp, type TestServer } from './helpers.js';
 
 /*
  * The verify caches are bounded by size, but memory should follow the tokens in recent use:
@@ -10,7 +10,7 @@ for (const dialect of DIALECTS) {
   describe(`verify cache memory on ${dialect}`, () => {
     let s: TestServer;
     beforeAll(async () => {
-      s = await startServer(freshStore(dialect), { config: { cacheTtlSeconds: 1 } });
+      s = await startApp(freshStore(dialect), { config: { cacheTtlSeconds: 1 } });
     });
     afterAll(async () => {
       await s.close();

@@ -1,15 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import {
-  adminToken,
-  DIALECTS,
-  freshStore,
-  http,
-  type Json,
-  startServer,
-  type TestServer,
-} from '../helpers.js';
+import { adminToken, DIALECTS, freshStore, http, type Json, startApp, type TestServer } from '../helpers.js';
 import { expectErrorShape, type Holder, identityWithToken, uniqueName } from '../test-kit.js';
 import { from, verify } from './regression-kit.js';
 
@@ -71,7 +63,7 @@ for (const dialect of DIALECTS) {
     let op: Holder;
 
     beforeAll(async () => {
-      s = await startServer(freshStore(dialect));
+      s = await startApp(freshStore(dialect));
       admin = await adminToken(s.url);
       op = await identityWithToken(s.url, admin, uniqueName('operator'), ['Operator']);
     });
@@ -133,7 +125,7 @@ for (const dialect of DIALECTS) {
 
     beforeAll(async () => {
       // The default limit (test servers raise it: every suite's client is 127.0.0.1).
-      s = await startServer(freshStore(dialect), { config: { authFailureMax: AUTH_FAILURE_MAX } });
+      s = await startApp(freshStore(dialect), { config: { authFailureMax: AUTH_FAILURE_MAX } });
       admin = await adminToken(s.url);
     });
     afterAll(async () => s?.close());
@@ -159,7 +151,7 @@ for (const dialect of DIALECTS) {
     let admin: string;
 
     beforeAll(async () => {
-      s = await startServer(freshStore(dialect), {
+      s = await startApp(freshStore(dialect), {
         config: { trustProxy: true, authFailureMax: AUTH_FAILURE_MAX },
       });
       admin = await adminToken(s.url);

@@ -1,14 +1,6 @@
 import { randomBytes, scryptSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  adminToken,
-  DIALECTS,
-  freshStore,
-  http,
-  type Json,
-  startServer,
-  type TestServer,
-} from '../helpers.js';
+import { adminToken, DIALECTS, freshStore, http, type Json, startApp, type TestServer } from '../helpers.js';
 import { expectErrorShape, grantTo, uniqueName } from '../test-kit.js';
 import { from } from './regression-kit.js';
 
@@ -67,7 +59,7 @@ for (const dialect of DIALECTS) {
     const now = Date.now();
 
     beforeAll(async () => {
-      s = await startServer(freshStore(dialect), { clock: () => now, config: { trustProxy: true } });
+      s = await startApp(freshStore(dialect), { clock: () => now, config: { trustProxy: true } });
       admin = await adminToken(s.url);
     });
     afterAll(async () => s?.close());
