@@ -116,7 +116,7 @@ export async function buildServices({ config, store, clock, log }: ServiceDeps):
     defaultTtlSeconds: config.personalTokenTtlSeconds,
     maxTtlSeconds: config.personalTokenMaxTtlSeconds,
   };
-  const minter = new TokenMinter({ store, roles, clock, prefix: config.tokenPrefix, appPolicy });
+  const minter = new TokenMinter({ store, audit, roles, clock, prefix: config.tokenPrefix, appPolicy });
   const views = new TokenViews({ roles, usage, clock });
   const revoker = new TokenRevoker({ store, audit, invalidator, clock });
   const tokens = new TokenService({ store, views, revoker, audit, clock });
@@ -135,7 +135,7 @@ export async function buildServices({ config, store, clock, log }: ServiceDeps):
     limiter,
     bearerFailures,
     tokens,
-    grant: new GrantAppToken({ store, minter, views, audit }),
+    grant: new GrantAppToken({ minter, views }),
     importer: new ImportAppToken({
       store,
       minter,

@@ -1,7 +1,5 @@
 import { AppError } from '@tokenward/core';
-import type { Store } from '@tokenward/store';
 import type { TokenView } from '../schemas/token.js';
-import type { AuditService } from './audit.service.js';
 import type { RequestMeta } from './request-meta.js';
 import type { TokenMinter } from './token-minter.js';
 import type { TokenViews } from './token-view.js';
@@ -22,10 +20,8 @@ export interface GrantInput {
 }
 
 export interface GrantAppTokenDeps {
-  store: Store;
   minter: TokenMinter;
   views: TokenViews;
-  audit: AuditService;
 }
 
 /** Grants app tokens: for the caller, or for another identity with tokens:grant-any. */
@@ -42,39 +38,28 @@ export class GrantAppToken {
       endpoints: input.scope === 'all' ? undefined : input.apiEndpoints,
     });
     const expiresAtMs = this.deps.minter.expiry(input.expiration);
-    // The token and its audit event commit together, in a transaction shared with the grants
-    // that arrive beside it.
-    const { value, row } = await this.deps.store.groupCommit.run(async (trx) => {
-      const created = await this.deps.minter.createOpaque(
-        'app',
-        {
-          identityId: target.id,
-          plan,
-          expiresAtMs,
-          name: input.name ?? '',
-          description: input.description ?? '',
-          createdBy: caller.identity.id,
-          parentId: caller.token?.id ?? null,
-        },
-        trx,
-      );
-      await this.deps.audit.recordIn(trx, {
-        action: 'token.grant',
-        actor: caller.identity,
-        targetType: 'token',
-        targetId: created.row.id,
-        ip: meta.ip,
-        details: {
-          kind: 'app',
-          identityId: target.id,
-          roles: plan.roles,
-          expiration: iso(expiresAtMs),
-          scope: created.row.scope,
-          hint: created.row.hint,
-        },
-      });
-      return created;
-    });
+    const { value, row } = await this.deps.minter.grantOpaque(
+      'app',
+      {
+        identityId: target.id,
+        plan,
+        expiresAtMs,
+        name: input.name ?? '',
+        description: input.description ?? '',
+        createdBy: caller.identity.id,
+        parentId: caller.token?.id ?? null,
+      },
+      caller,
+      meta,
+      (created) => ({
+        kind: 'app',
+        identityId: target.id,
+        roles: plan.roles,
+        expiration: iso(expiresAtMs),
+        scope: created.scope,
+        hint: created.hint,
+      }),
+    );
     return this.deps.views.view(row, target, value);
   }
 }

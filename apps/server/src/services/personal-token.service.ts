@@ -85,35 +85,26 @@ export class PersonalTokenService {
     const owner = this.owner(caller);
     const plan = this.deps.minter.plan(caller.authority, 'personal', owner, {});
     const expiresAtMs = this.deps.minter.expiry(input.expiration, this.deps.policy);
-    const { value, row } = await this.deps.store.groupCommit.run(async (trx) => {
-      const created = await this.deps.minter.createOpaque(
-        'personal',
-        {
-          identityId: caller.identity.id,
-          plan,
-          expiresAtMs,
-          name: input.name,
-          description: input.description ?? '',
-          createdBy: caller.identity.id,
-          parentId: caller.token?.id ?? null,
-        },
-        trx,
-      );
-      await this.deps.audit.recordIn(trx, {
-        action: 'token.grant',
-        actor: caller.identity,
-        targetType: 'token',
-        targetId: created.row.id,
-        ip: meta.ip,
-        details: {
-          kind: 'personal',
-          identityId: caller.identity.id,
-          roles: plan.roles,
-          hint: created.row.hint,
-        },
-      });
-      return created;
-    });
+    const { value, row } = await this.deps.minter.grantOpaque(
+      'personal',
+      {
+        identityId: caller.identity.id,
+        plan,
+        expiresAtMs,
+        name: input.name,
+        description: input.description ?? '',
+        createdBy: caller.identity.id,
+        parentId: caller.token?.id ?? null,
+      },
+      caller,
+      meta,
+      (created) => ({
+        kind: 'personal',
+        identityId: caller.identity.id,
+        roles: plan.roles,
+        hint: created.hint,
+      }),
+    );
     return this.deps.views.view(row, owner, value);
   }
 

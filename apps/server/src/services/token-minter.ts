@@ -13,6 +13,8 @@ import {
   tokenHint,
 } from '@tokenward/core';
 import { findIdentityById, type IdentityRow, insertToken, type Store, type TokenRow } from '@tokenward/store';
+import type { AuditService } from './audit.service.js';
+import type { RequestMeta } from './request-meta.js';
 import type { RoleCatalog } from './role-catalog.js';
 import type { Principal } from './verifier.js';
 
@@ -31,6 +33,7 @@ export function targetOf(row: Pick<IdentityRow, 'id' | 'name' | 'source' | 'role
 
 export interface TokenMinterDeps {
   store: Store;
+  audit: AuditService;
   roles: RoleCatalog;
   clock: () => number;
   /** Prefix of every token value this instance makes. */
@@ -106,6 +109,31 @@ export class TokenMinter {
       },
       this.deps.roles,
     );
+  }
+
+  /**
+   * Grants an app or personal token: the token and its `token.grant` audit event commit
+   * together, in a transaction shared with the grants that arrive beside it (group commit).
+   */
+  async grantOpaque(
+    kind: 'app' | 'personal',
+    t: Parameters<TokenMinter['createOpaque']>[1],
+    caller: Principal,
+    meta: RequestMeta,
+    details: (row: TokenRow) => Record<string, unknown>,
+  ): Promise<{ value: string; row: TokenRow }> {
+    return this.deps.store.groupCommit.run(async (trx) => {
+      const created = await this.createOpaque(kind, t, trx);
+      await this.deps.audit.recordIn(trx, {
+        action: 'token.grant',
+        actor: caller.identity,
+        targetType: 'token',
+        targetId: created.row.id,
+        ip: meta.ip,
+        details: details(created.row),
+      });
+      return created;
+    });
   }
 
   /** Creates an opaque long-lived token: only its hash is stored, the value is returned once. */

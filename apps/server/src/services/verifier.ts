@@ -209,10 +209,7 @@ export class Verifier {
   tokenEntry(row: TokenRow): TokenEntry {
     let ceiling = row.ceiling;
     // Exchanges before ceilings existed stored their narrowing here: it limits like a ceiling.
-    if (row.permissions) {
-      const narrowed = row.permissions;
-      ceiling = ceiling ? intersectGrants(ceiling, narrowed) : narrowed;
-    }
+    if (row.permissions) ceiling = ceiling ? intersectGrants(ceiling, row.permissions) : row.permissions;
     return {
       id: row.id,
       kind: row.kind,
