@@ -56,12 +56,31 @@ export const ERRORS = {
     number: 1015,
     message: 'The token value is too guessable to import: it needs at least 128 bits of estimated entropy.',
   },
+  invalid_grant: {
+    status: 400,
+    number: 1020,
+    message: 'The grant (refresh token, subject token or assertion) is not valid, spent or expired.',
+  },
+  unsupported_grant_type: { status: 400, number: 1021, message: 'This grant type is not supported.' },
+  invalid_scope: {
+    status: 400,
+    number: 1022,
+    message: 'The requested scope is not valid or exceeds what the grant holds.',
+  },
+  invalid_target: {
+    status: 400,
+    number: 1023,
+    message: 'The requested audience or resource is not one this server issues tokens for.',
+  },
+  invalid_dpop_proof: { status: 400, number: 1024, message: 'The DPoP proof is missing or not valid.' },
+  use_dpop_nonce: { status: 400, number: 1025, message: 'Send the DPoP proof again with the nonce given.' },
   unauthenticated: {
     status: 401,
     number: 2000,
     message: 'Authentication is required or the credential is not valid.',
   },
   invalid_credentials: { status: 401, number: 2001, message: 'The username or password is incorrect.' },
+  invalid_client: { status: 401, number: 2002, message: 'Client authentication failed.' },
   permission_denied: { status: 403, number: 3000, message: 'You do not have permission to do this.' },
   role_not_held: {
     status: 403,
@@ -139,7 +158,12 @@ export class AppError extends Error {
   constructor(
     code: ErrorCode,
     detail?: string,
-    options?: { cause?: unknown; headers?: Record<string, string> },
+    options?: {
+      cause?: unknown;
+      headers?: Record<string, string>;
+      /** Where a standard gives the same error another status in another place (RFC 9449: 400 at the token endpoint, 401 at a resource). */
+      status?: number;
+    },
   ) {
     super(
       detail ?? ERRORS[code].message,
@@ -147,7 +171,7 @@ export class AppError extends Error {
     );
     this.name = 'AppError';
     this.code = code;
-    this.status = ERRORS[code].status;
+    this.status = options?.status ?? ERRORS[code].status;
     this.headers = options?.headers ?? {};
   }
 
