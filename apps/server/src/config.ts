@@ -20,7 +20,12 @@ export interface Config {
   appTokenMaxTtlSeconds: number;
   personalTokenTtlSeconds: number;
   personalTokenMaxTtlSeconds: number;
-  /** `iss` of access tokens. */
+  /**
+   * Where clients reach this server (TOKENWARD_PUBLIC_URL, default `http://localhost:<PORT>`),
+   * without a trailing slash: the base of the URLs in the discovery documents.
+   */
+  publicUrl: string;
+  /** `iss` of access tokens and of the discovery documents (TOKENWARD_ISSUER). */
   issuer: string;
   /** `aud` of access tokens. */
   audience: string;
@@ -154,11 +159,14 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       'TOKENWARD_REFRESH_TOKEN_TTL_DAYS cannot exceed TOKENWARD_REFRESH_TOKEN_MAX_TTL_DAYS.',
     );
   }
+  const port = integer(env, 'PORT', 5000, 0, 65535);
+  const publicUrl = parsePublicUrl(env.TOKENWARD_PUBLIC_URL, port);
   const issuer = env.TOKENWARD_ISSUER?.trim() || 'tokenward';
   const audience = env.TOKENWARD_AUDIENCE?.trim() || 'tokenward';
 
   const config: Config = {
-    port: integer(env, 'PORT', 5000, 0, 65535),
+    port,
+    publicUrl,
     host: env.HOST?.trim() || '127.0.0.1',
     dataDir,
     store,
@@ -219,4 +227,30 @@ function parseTrustProxy(raw: string | undefined): boolean | number | string[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+/** TOKENWARD_PUBLIC_URL: an absolute http(s) URL with no query or fragment; the trailing slash dropped. */
+function parsePublicUrl(raw: string | undefined, port: number): string {
+  const text = raw?.trim();
+  if (!text) return `http://localhost:${port}`;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(
+      `TOKENWARD_PUBLIC_URL must be an absolute URL like https://tokens.example.com, got "${text}".`,
+    );
+  }
+  if (
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    url.search ||
+    url.hash ||
+    url.username ||
+    url.password
+  ) {
+    throw new ConfigError(
+      `TOKENWARD_PUBLIC_URL must be an http(s) URL without query, fragment or credentials, got "${text}".`,
+    );
+  }
+  return url.href.replace(/\/+$/, '');
 }

@@ -6,6 +6,7 @@ export * from './endpoint-pattern.js';
 export * from './errors.js';
 export * from './hash.js';
 export * from './lifetime.js';
+export * from './oauth.js';
 export * from './password.js';
 export * from './permissions.js';
 export * from './token-format.js';
