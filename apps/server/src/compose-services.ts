@@ -71,7 +71,9 @@ export async function buildServices({ config, store, clock, log }: ServiceDeps):
     sealer: new Sealer(resolveMasterKey(config.masterKey, config.dataDir, log), 'signing-keys'),
     clock,
     issuer: config.issuer,
+    legacyIssuers: config.legacyIssuers,
     audience: config.audience,
+    publicationDelayMs: config.keyPublicationDelaySeconds * 1000,
     maxAccessTtlMs: Math.max(config.accessTokenTtlSeconds, config.delegationTtlSeconds) * 1000,
   });
   await keys.init();

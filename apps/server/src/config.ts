@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { PREFIX_PATTERN } from '@tokenward/core';
 import type { StoreConfig } from '@tokenward/store';
+import { DEFAULT_KEY_PUBLICATION_DELAY_SECONDS } from './services/key-ring.js';
 import { parseMasterKey } from './services/master-key.js';
 
 /** The validated configuration, built once at start and frozen. */
@@ -25,8 +26,15 @@ export interface Config {
    * without a trailing slash: the base of the URLs in the discovery documents.
    */
   publicUrl: string;
-  /** `iss` of access tokens and of the discovery documents (TOKENWARD_ISSUER). */
+  /** `iss` of access tokens and of the discovery documents (TOKENWARD_ISSUER, default publicUrl). */
   issuer: string;
+  /**
+   * Earlier issuers whose unexpired access tokens still verify (TOKENWARD_LEGACY_ISSUERS,
+   * comma-separated; default `tokenward`, the issuer before it became a URL). Never signed with.
+   */
+  legacyIssuers: string[];
+  /** Between publishing a rotated signing key and signing with it (default JWKS max-age + 60 s). */
+  keyPublicationDelaySeconds: number;
   /** `aud` of access tokens. */
   audience: string;
   accessTokenTtlSeconds: number;
@@ -161,7 +169,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   }
   const port = integer(env, 'PORT', 5000, 0, 65535);
   const publicUrl = parsePublicUrl(env.TOKENWARD_PUBLIC_URL, port);
-  const issuer = env.TOKENWARD_ISSUER?.trim() || 'tokenward';
+  // The issuer is a URL (RFC 8414 §2): by default where clients reach this server.
+  const issuer = env.TOKENWARD_ISSUER?.trim() || publicUrl;
+  const legacyIssuers = parseLegacyIssuers(env.TOKENWARD_LEGACY_ISSUERS).filter((i) => i !== issuer);
   const audience = env.TOKENWARD_AUDIENCE?.trim() || 'tokenward';
 
   const config: Config = {
@@ -179,6 +189,14 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     personalTokenTtlSeconds: patTtlDays * DAY,
     personalTokenMaxTtlSeconds: patMaxTtlDays * DAY,
     issuer,
+    legacyIssuers,
+    keyPublicationDelaySeconds: integer(
+      env,
+      'TOKENWARD_KEY_PUBLICATION_DELAY_SECONDS',
+      DEFAULT_KEY_PUBLICATION_DELAY_SECONDS,
+      0,
+      7 * DAY,
+    ),
     audience,
     accessTokenTtlSeconds: integer(env, 'TOKENWARD_ACCESS_TOKEN_TTL_MINUTES', 30, 1, 24 * 60) * 60,
     delegationTtlSeconds: integer(env, 'TOKENWARD_DELEGATION_TTL_MINUTES', 15, 1, 24 * 60) * 60,
@@ -227,6 +245,24 @@ function parseTrustProxy(raw: string | undefined): boolean | number | string[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+/**
+ * TOKENWARD_LEGACY_ISSUERS: unset means `tokenward` (the default issuer before it became a
+ * URL); set, it is the whole list (empty: accept no earlier issuer).
+ */
+function parseLegacyIssuers(raw: string | undefined): string[] {
+  if (raw === undefined) return ['tokenward'];
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const i of list) {
+    if (i.length > 512 || /[\x00-\x20\x7f]/.test(i)) {
+      throw new ConfigError(`TOKENWARD_LEGACY_ISSUERS must list issuers without spaces, got "${i}".`);
+    }
+  }
+  return list;
 }
 
 /** TOKENWARD_PUBLIC_URL: an absolute http(s) URL with no query or fragment; the trailing slash dropped. */

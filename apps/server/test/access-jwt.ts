@@ -77,10 +77,20 @@ export type PyJwtResult =
   // biome-ignore lint/suspicious/noExplicitAny: claims are arbitrary JSON.
   { ok: true; claims: Record<string, any> } | { ok: false; error: string };
 
-/** Verifies `token` against `jwks` with PyJWT in a separate process (see fixtures/pyjwt-verify.py). */
-export function verifyWithPyJwt(jwks: JwkSet, token: string): PyJwtResult {
+/**
+ * Verifies `token` with PyJWT in a separate process (see fixtures/pyjwt-verify.py): against
+ * `jwks` given, or, given the server's JWKS URL, against what PyJWT's PyJWKClient fetches.
+ * `issuer` is the `iss` PyJWT requires (the issuing server's URL).
+ */
+export function verifyWithPyJwt(
+  jwks: JwkSet | { jwksUri: string },
+  token: string,
+  issuer: string,
+  audience = 'tokenward',
+): PyJwtResult {
+  const source = 'jwksUri' in jwks ? { jwks_uri: jwks.jwksUri } : { jwks };
   const run = spawnSync(SYSTEM_PYTHON, [PYJWT_SCRIPT], {
-    input: JSON.stringify({ jwks, token }),
+    input: JSON.stringify({ ...source, token, issuer, audience }),
     encoding: 'utf8',
     // A clean environment: nothing from pyenv or a virtualenv may shadow Debian's packages.
     env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' },

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import type { DialectName } from '@tokenward/store';
 import type { InjectOptions } from 'fastify';
@@ -100,13 +101,44 @@ function testServer(
   };
 }
 
-/** A real Tokenward listening on 127.0.0.1 with an ephemeral port. */
+/** A port that was free a moment ago (the OS's next ephemeral port). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A real Tokenward listening on 127.0.0.1 with an ephemeral port. Its public URL (and so its
+ * issuer, unless the test sets one) is the URL it listens on, as RFC 8414 discovery requires:
+ * the port is picked before the app is built, and picked again if another process took it.
+ */
 export async function startServer(store: StoreHandle, options: StartOptions = {}): Promise<TestServer> {
-  const { app, logs } = await buildTestApp(store, options);
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  return testServer(app, `http://127.0.0.1:${port}`, store, logs);
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const publicUrl = options.config?.publicUrl ?? url;
+    const config: Partial<Config> = {
+      publicUrl,
+      issuer: publicUrl,
+      ...options.config,
+    };
+    const { app, logs } = await buildTestApp(store, { ...options, config });
+    try {
+      await app.listen({ port, host: '127.0.0.1' });
+    } catch (err) {
+      await app.close();
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt < 5) continue;
+      throw err;
+    }
+    return testServer(app, url, store, logs);
+  }
 }
 
 /** Apps that http() and signIn() reach through `app.inject`, by the base URL they were given. */

@@ -69,7 +69,7 @@ for (const dialect of DIALECTS) {
 
     describe('verified by an independent implementation (PyJWT)', () => {
       it('PyJWT verifies an access JWT from a personal token with the published JWKS and reads the SPEC §2 claims', () => {
-        const result = verifyWithPyJwt(jwks, genuine);
+        const result = verifyWithPyJwt(jwks, genuine, s.url);
         expect(result, JSON.stringify(result)).toMatchObject({ ok: true });
         if (!result.ok) return;
         const c = result.claims;
@@ -78,7 +78,8 @@ for (const dialect of DIALECTS) {
         expect(c.roles).toEqual(['Administrator']);
         expect(c.tid).toBe(patId);
         expect(c.scope).toBe('all');
-        expect(c.iss).toBe('tokenward');
+        // The issuer is the server's URL (RFC 8414 §2, issue 14).
+        expect(c.iss).toBe(s.url);
         expect(c.aud).toBe('tokenward');
         expect(typeof c.jti).toBe('string');
         expect(c.nbf).toBe(c.iat);
@@ -95,7 +96,7 @@ for (const dialect of DIALECTS) {
         });
         expect(res.status, res.text).toBe(200);
         const info = res.body.tokenInfo;
-        const result = verifyWithPyJwt(jwks, info.accessToken);
+        const result = verifyWithPyJwt(jwks, info.accessToken, s.url);
         expect(result, JSON.stringify(result)).toMatchObject({ ok: true });
         if (!result.ok) return;
         expect(result.claims).toMatchObject({ sub: '1', name: 'admin', roles: ['Administrator'] });
@@ -110,7 +111,7 @@ for (const dialect of DIALECTS) {
           { ...payload, roles: ['Administrator', 'Operator'] },
           { ...payload, exp: payload.exp + 365 * 86_400 },
         ]) {
-          const result = verifyWithPyJwt(jwks, withPayload(genuine, altered));
+          const result = verifyWithPyJwt(jwks, withPayload(genuine, altered), s.url);
           expect(result.ok, JSON.stringify(result)).toBe(false);
           if (!result.ok) expect(result.error).toMatch(/^InvalidSignatureError/);
         }
@@ -163,7 +164,7 @@ for (const dialect of DIALECTS) {
       it('the genuine token passes every one of these checks (so the refusals below mean something)', async () => {
         await expectAccepted(s, genuine);
         expect(await s.app.tw.keys.verify(genuine)).not.toBeNull();
-        expect(verifyWithPyJwt(jwks, genuine).ok).toBe(true);
+        expect(verifyWithPyJwt(jwks, genuine, s.url).ok).toBe(true);
       });
 
       for (const [name, forge] of Object.entries(forgeries)) {
@@ -174,7 +175,7 @@ for (const dialect of DIALECTS) {
           // Routes refuse a JWT that is not in the store before any signature check; the key ring
           // is what an offline verifier relies on, so it must refuse the forgery on its own too.
           expect(await s.app.tw.keys.verify(forged)).toBeNull();
-          const py = verifyWithPyJwt(jwks, forged);
+          const py = verifyWithPyJwt(jwks, forged, s.url);
           expect(py.ok, JSON.stringify(py)).toBe(false);
           // The genuine token still works after the attempt.
           await expectAccepted(s, genuine);
@@ -188,7 +189,7 @@ for (const dialect of DIALECTS) {
 
       beforeAll(async () => {
         // Same store, hence the same signing key: only `aud` / `iss` differ from ours.
-        otherAudience = await startServer(store, { config: { audience: 'other' } });
+        otherAudience = await startServer(store, { config: { audience: 'other', issuer: s.url } });
         otherIssuer = await startServer(store, { config: { issuer: 'someone-else' } });
       });
       afterAll(async () => {
@@ -205,7 +206,7 @@ for (const dialect of DIALECTS) {
         await expectAccepted(otherAudience, jwt);
         await expectRefused(s, jwt);
         expect(await s.app.tw.keys.verify(jwt)).toBeNull();
-        const py = verifyWithPyJwt(jwks, jwt);
+        const py = verifyWithPyJwt(jwks, jwt, s.url);
         expect(py.ok).toBe(false);
         if (!py.ok) expect(py.error).toMatch(/^InvalidAudienceError/);
       });
@@ -218,7 +219,7 @@ for (const dialect of DIALECTS) {
         await expectAccepted(otherIssuer, jwt);
         await expectRefused(s, jwt);
         expect(await s.app.tw.keys.verify(jwt)).toBeNull();
-        const py = verifyWithPyJwt(jwks, jwt);
+        const py = verifyWithPyJwt(jwks, jwt, s.url);
         expect(py.ok).toBe(false);
         if (!py.ok) expect(py.error).toMatch(/^InvalidIssuerError/);
       });

@@ -18,9 +18,13 @@ import {
  * SPEC §2 and §5: `POST /api/v1/keys/rotate` adds a signing key; the old one stays published
  * until every token it signed has expired. Signing keys live in the store, their private parts
  * sealed with the master key, so every instance sharing the store signs and verifies alike.
+ * Issue 14: the new key is published at once but signs only after the publication delay
+ * (JWKS max-age + 60 s by default), so verifiers holding a cached JWKS never meet an unknown kid.
  */
 
 const MINUTE = 60_000;
+/** Default publication delay: the JWKS answer's max-age (60 s) plus 60 s. */
+const DELAY_MS = 2 * MINUTE;
 const ACCESS_TTL_MS = 30 * MINUTE;
 /** How long a retired key stays published: the longest access-token lifetime, plus one minute. */
 const PUBLISH_AFTER_RETIRE_MS = ACCESS_TTL_MS + MINUTE;
@@ -30,6 +34,7 @@ interface KeyItem {
   alg: string;
   status: string;
   created: string;
+  activeFrom: string;
   retired: string | null;
   publishedUntil: string | null;
 }
@@ -57,7 +62,7 @@ for (const dialect of DIALECTS) {
     });
     afterAll(async () => s?.close());
 
-    it('tokens signed before a rotation keep verifying until they expire, and new tokens carry the new kid', async () => {
+    it('tokens signed before a rotation keep verifying until they expire, and new tokens carry the new kid once it is active', async () => {
       const [first] = await listKeys(s, admin);
       expect(first).toMatchObject({ status: 'active', alg: 'EdDSA', retired: null, publishedUntil: null });
       const oldKid = first!.kid;
@@ -67,18 +72,32 @@ for (const dialect of DIALECTS) {
 
       now += MINUTE;
       const rotatedAtMs = now;
+      const activeFromMs = rotatedAtMs + DELAY_MS;
       const rotated = await http(s.url, 'POST', '/api/v1/keys/rotate', { token: admin });
       expect(rotated.status, rotated.text).toBe(200);
-      expect(rotated.body).toMatchObject({ status: 'active', alg: 'EdDSA', retired: null });
+      expect(rotated.body).toMatchObject({
+        status: 'pending',
+        alg: 'EdDSA',
+        activeFrom: new Date(activeFromMs).toISOString(),
+        retired: null,
+      });
       const newKid = rotated.body.kid as string;
       expect(newKid).not.toBe(oldKid);
+
+      // Published at once, but the old key signs until the publication delay has passed.
+      expect((await getJwks(s.url)).keys.map((k) => k.kid)).toContain(newKid);
+      expect(kidOf((await personalAccessJwt(s.url, admin)).jwt)).toBe(oldKid);
+      now = activeFromMs - 1000;
+      expect(kidOf((await personalAccessJwt(s.url, admin)).jwt)).toBe(oldKid);
+      expect((await listKeys(s, admin)).find((k) => k.kid === newKid)?.status).toBe('pending');
+      now = activeFromMs;
 
       // Both keys are published; the old token verifies on the server and, offline, with the new JWKS.
       const jwks = await getJwks(s.url);
       expect(jwks.keys.map((k) => k.kid).sort()).toEqual([oldKid, newKid].sort());
       expect((await http(s.url, 'GET', '/api/v1/identity', { token: before.jwt })).status).toBe(200);
       expect((await http(s.url, 'GET', '/api/v1/auth/verify', { token: before.jwt })).status).toBe(204);
-      const py = verifyWithPyJwt(jwks, before.jwt);
+      const py = verifyWithPyJwt(jwks, before.jwt, s.url);
       expect(py, JSON.stringify(py)).toMatchObject({ ok: true, claims: { sub: '1' } });
 
       // New tokens, whichever way they are issued, are signed with the new key.
@@ -90,18 +109,18 @@ for (const dialect of DIALECTS) {
       });
       expect(v4.status, v4.text).toBe(200);
       expect(kidOf(v4.body.tokenInfo.accessToken)).toBe(newKid);
-      const pyAfter = verifyWithPyJwt(jwks, after.jwt);
+      const pyAfter = verifyWithPyJwt(jwks, after.jwt, s.url);
       expect(pyAfter.ok, JSON.stringify(pyAfter)).toBe(true);
       // …and only the new JWKS can verify them: the kid really is new.
-      expect(verifyWithPyJwt({ keys: jwks.keys.filter((k) => k.kid === oldKid) }, after.jwt).ok).toBe(false);
+      expect(verifyWithPyJwt({ keys: jwks.keys.filter((k) => k.kid === oldKid) }, after.jwt, s.url).ok).toBe(false);
 
       const keys = await listKeys(s, admin);
       expect(keys).toHaveLength(2);
       expect(keys.find((k) => k.kid === newKid)).toMatchObject({ status: 'active', retired: null });
       expect(keys.find((k) => k.kid === oldKid)).toMatchObject({
         status: 'published',
-        retired: new Date(rotatedAtMs).toISOString(),
-        publishedUntil: new Date(rotatedAtMs + PUBLISH_AFTER_RETIRE_MS).toISOString(),
+        retired: new Date(activeFromMs).toISOString(),
+        publishedUntil: new Date(activeFromMs + PUBLISH_AFTER_RETIRE_MS).toISOString(),
       });
 
       // One second before the old token expires it still works…
@@ -118,7 +137,7 @@ for (const dialect of DIALECTS) {
       const oldKid = (await listKeys(s, admin)).find((k) => k.status === 'active')!.kid;
       expect((await getJwks(s.url)).keys.map((k) => k.kid)).toContain(oldKid);
       now += MINUTE;
-      const rotatedAtMs = now;
+      const rotatedAtMs = now + DELAY_MS;
       const rotated = await http(s.url, 'POST', '/api/v1/keys/rotate', { token: admin });
       expect(rotated.status, rotated.text).toBe(200);
       const newKid = rotated.body.kid as string;
@@ -247,7 +266,8 @@ describe.skipIf(!pg)('key rotation across two instances sharing one PostgreSQL',
   beforeAll(async () => {
     store = freshStore('postgres');
     a = await startServer(store);
-    b = await startServer(store);
+    // Instances behind one name share its public URL, hence the issuer.
+    b = await startServer(store, { config: { publicUrl: a.url } });
     admin = await adminToken(a.url);
   });
   afterAll(async () => {
@@ -265,9 +285,9 @@ describe.skipIf(!pg)('key rotation across two instances sharing one PostgreSQL',
     expect(await getJwks(a.url)).toEqual(await getJwks(b.url));
   });
 
-  it('after a rotation on one instance, the other signs with the new key and accepts tokens signed with it', async () => {
+  it('after an immediate rotation on one instance, the other signs with the new key and accepts tokens signed with it', async () => {
     const before = await personalAccessJwt(a.url, admin);
-    const rotated = await http(a.url, 'POST', '/api/v1/keys/rotate', { token: admin });
+    const rotated = await http(a.url, 'POST', '/api/v1/keys/rotate', { token: admin, json: { now: true } });
     expect(rotated.status, rotated.text).toBe(200);
     const newKid = rotated.body.kid as string;
     await within(1000, async () => (await getJwks(b.url)).keys.some((k) => k.kid === newKid));
@@ -284,8 +304,8 @@ describe.skipIf(!pg)('key rotation across two instances sharing one PostgreSQL',
     // The token signed before the rotation still verifies on both, and offline with either JWKS.
     for (const s of [a, b]) {
       expect((await http(s.url, 'GET', '/api/v1/identity', { token: before.jwt })).status).toBe(200);
-      expect(verifyWithPyJwt(await getJwks(s.url), before.jwt).ok).toBe(true);
-      expect(verifyWithPyJwt(await getJwks(s.url), fromB.jwt).ok).toBe(true);
+      expect(verifyWithPyJwt(await getJwks(s.url), before.jwt, a.url).ok).toBe(true);
+      expect(verifyWithPyJwt(await getJwks(s.url), fromB.jwt, a.url).ok).toBe(true);
     }
     expect(await listKeys(b, admin)).toEqual(await listKeys(a, admin));
   });
@@ -296,7 +316,7 @@ describe.skipIf(!pg)('key rotation across two instances sharing one PostgreSQL',
     // cached that refusal, and kept refusing the valid token after it had learned the key.
     await b.app.tw.keys.reload();
     // Rotating through the key ring, not the route, stands for a NOTIFY that has not arrived yet.
-    const key = await a.app.tw.keys.rotate();
+    const key = await a.app.tw.keys.rotate({ now: true });
     const { jwt } = await personalAccessJwt(a.url, admin);
     expect(kidOf(jwt)).toBe(key.kid);
     const early = await http(b.url, 'GET', '/api/v1/identity', { token: jwt });

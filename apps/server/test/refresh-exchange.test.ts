@@ -125,7 +125,7 @@ for (const dialect of DIALECTS) {
         sub: String(op.id),
         username: 'op',
         token_type: 'access',
-        iss: 'tokenward',
+        iss: s.app.tw.config.issuer,
       });
       expect(active.body.roles).toEqual(['Operator', 'Reader']);
       const form = await http(s.url, 'POST', '/api/v1/token/introspect', {

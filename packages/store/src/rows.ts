@@ -51,7 +51,11 @@ export function auditEventRow(r: StoredAuditEventRow): AuditEventRow {
 }
 
 export function signingKeyRow(r: StoredSigningKeyRow): SigningKeyRow {
-  return { ...r, public_jwk: json<Record<string, unknown>>(r.public_jwk) };
+  return {
+    ...r,
+    public_jwk: json<Record<string, unknown>>(r.public_jwk),
+    active_from_ms: r.active_from_ms ?? r.created_at_ms,
+  };
 }
 
 /** Maps a row that may be missing. */

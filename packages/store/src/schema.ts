@@ -113,7 +113,13 @@ export interface SigningKeyTable {
   /** Private JWK encrypted with the master key (AES-256-GCM). */
   private_jwk_enc: string;
   created_at_ms: number;
-  /** When a newer key took over signing; null while this key signs. */
+  /**
+   * When this key starts signing: after a rotation's publication delay, so verifiers that
+   * cached the JWKS have seen it first. Null only on rows written before the column existed
+   * (read as created_at_ms).
+   */
+  active_from_ms: number | null;
+  /** When a newer key takes (or took) over signing; null while no newer key is scheduled. */
   retired_at_ms: number | null;
   /** Retired keys stay published until every token they signed has expired. */
   publish_until_ms: number | null;
@@ -168,6 +174,9 @@ export type AuditEventRow = Omit<StoredAuditEventRow, 'details'> & {
 };
 export type NewAuditEventRow = Insertable<AuditEventTable>;
 export type StoredSigningKeyRow = Selectable<SigningKeyTable>;
-export type SigningKeyRow = Omit<StoredSigningKeyRow, 'public_jwk'> & { public_jwk: Record<string, unknown> };
+export type SigningKeyRow = Omit<StoredSigningKeyRow, 'public_jwk' | 'active_from_ms'> & {
+  public_jwk: Record<string, unknown>;
+  active_from_ms: number;
+};
 export type NewSigningKeyRow = Insertable<SigningKeyTable>;
 export type RateLimitRow = Selectable<RateLimitTable>;

@@ -21,6 +21,14 @@ import {
 import type { Sealer } from './master-key.js';
 
 export const SIGNING_ALG = 'EdDSA';
+/** `Cache-Control: max-age` of the JWKS answer: how long a verifier may keep a fetched set. */
+export const JWKS_MAX_AGE_SECONDS = 60;
+/**
+ * Default delay between publishing a rotated key and signing with it: a verifier that fetched
+ * the JWKS just before the rotation has fetched it again by then (max-age, plus a minute for
+ * clock skew and for clients such as jose that refetch on an unknown kid at most every 30 s).
+ */
+export const DEFAULT_KEY_PUBLICATION_DELAY_SECONDS = JWKS_MAX_AGE_SECONDS + 60;
 /** The only algorithms accepted on verification: never `none`, never HMAC. */
 const ALLOWED_ALGS = [SIGNING_ALG];
 
@@ -30,17 +38,41 @@ interface LoadedKey {
   publicKey: CryptoKey;
   privateKey: CryptoKey | null;
   createdAtMs: number;
+  activeFromMs: number;
   retiredAtMs: number | null;
   publishUntilMs: number | null;
 }
+
+/**
+ * A key's state: `pending` (published, signs from `activeFrom`), `active` (signs), `published`
+ * (no longer signs, still verifies the tokens it signed) or `retired` (no longer published).
+ */
+export type KeyStatus = 'pending' | 'active' | 'published' | 'retired';
 
 export interface KeyView {
   kid: string;
   alg: string;
   created: string;
-  status: 'active' | 'published' | 'retired';
+  status: KeyStatus;
+  activeFrom: string;
   retired: string | null;
   publishedUntil: string | null;
+}
+
+export interface RotateOptions {
+  /** Sign with the new key at once (an emergency: verifiers with a cached JWKS refuse its tokens for a while). */
+  now?: boolean;
+}
+
+/** The state of a key at `nowMs`: the one rule, used for the signer choice and for the views. */
+function statusAt(
+  k: { activeFromMs: number; retiredAtMs: number | null; publishUntilMs: number | null },
+  nowMs: number,
+): KeyStatus {
+  if (k.retiredAtMs !== null && k.retiredAtMs <= nowMs) {
+    return k.publishUntilMs !== null && k.publishUntilMs <= nowMs ? 'retired' : 'published';
+  }
+  return k.activeFromMs <= nowMs ? 'active' : 'pending';
 }
 
 export interface AccessClaims extends JWTPayload {
@@ -63,23 +95,44 @@ export interface KeyRingDeps {
   audience: string;
   /** Longest lifetime of any access token: how long a retired key stays published. */
   maxAccessTtlMs: number;
+  /** Between publishing a rotated key and signing with it (see DEFAULT_KEY_PUBLICATION_DELAY_SECONDS). */
+  publicationDelayMs: number;
+  /**
+   * Earlier issuers whose tokens still verify until they expire (the issuer became a URL;
+   * `tokenward` was the default before). Never used for signing.
+   */
+  legacyIssuers?: readonly string[];
 }
 
 /**
  * Signing keys: kept in the store (private parts sealed by the master key), so every instance
- * sharing the store signs and verifies alike. The newest key signs; retired keys stay
- * published until every token they signed has expired.
+ * sharing the store signs and verifies alike. A rotated key is published at once and signs
+ * from its stored `active_from` time on; every instance switches at that time by its clock,
+ * without a reload. Retired keys stay published until every token they signed has expired.
  */
 export class KeyRing {
   private keys = new Map<string, LoadedKey>();
-  private signer: LoadedKey | null = null;
   private lastReloadMs = 0;
   private reloading: Promise<void> | null = null;
+  private readonly issuers: string[];
 
-  constructor(private readonly deps: KeyRingDeps) {}
+  constructor(private readonly deps: KeyRingDeps) {
+    this.issuers = [deps.issuer, ...(deps.legacyIssuers ?? []).filter((i) => i !== deps.issuer)];
+  }
 
   get issuer(): string {
     return this.deps.issuer;
+  }
+
+  /** The key that signs now: the latest-activated key that is active at this instant. */
+  private signer(): LoadedKey | null {
+    const now = this.deps.clock();
+    let best: LoadedKey | null = null;
+    for (const k of this.keys.values()) {
+      if (statusAt(k, now) !== 'active') continue;
+      if (!best || k.activeFromMs > best.activeFromMs) best = k;
+    }
+    return best;
   }
 
   get audience(): string {
@@ -88,8 +141,8 @@ export class KeyRing {
 
   async init(): Promise<void> {
     await this.reload();
-    if (!this.signer) {
-      await this.rotate();
+    if (!this.signer()) {
+      await this.rotate({ now: true });
     }
   }
 
@@ -103,8 +156,6 @@ export class KeyRing {
         // Load every row afresh: a cached key would keep the retire/publish times it was loaded with.
         for (const row of rows) next.set(row.kid, await this.load(row));
         this.keys = next;
-        const active = rows.find((r) => r.retired_at_ms === null);
-        this.signer = active ? (next.get(active.kid) ?? null) : null;
         this.lastReloadMs = this.deps.clock();
       } finally {
         this.reloading = null;
@@ -125,13 +176,17 @@ export class KeyRing {
       publicKey,
       privateKey,
       createdAtMs: row.created_at_ms,
+      activeFromMs: row.active_from_ms,
       retiredAtMs: row.retired_at_ms,
       publishUntilMs: row.publish_until_ms,
     };
   }
 
-  /** Adds a new signing key; the previous one stays published until its tokens expire. */
-  async rotate(): Promise<KeyView> {
+  /**
+   * Adds a new signing key, published at once, signing after the publication delay (or at once
+   * with `now`); the previous one signs until then and stays published until its tokens expire.
+   */
+  async rotate(options: RotateOptions = {}): Promise<KeyView> {
     const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, {
       extractable: true,
       crv: 'Ed25519',
@@ -148,40 +203,31 @@ export class KeyRing {
         public_jwk: JSON.stringify(publicJwk),
         private_jwk_enc: this.deps.sealer.seal(JSON.stringify(privateJwk)),
         created_at_ms: now,
+        active_from_ms: options.now ? now : now + this.deps.publicationDelayMs,
         retired_at_ms: null,
         publish_until_ms: null,
       },
       this.deps.maxAccessTtlMs + 60_000,
     );
     await this.reload();
-    return this.views().find((k) => k.kid === kid)!;
+    return (await this.allViews()).find((k) => k.kid === kid)!;
   }
 
-  views(): KeyView[] {
-    return [...this.keys.values()].map((k) => ({
-      kid: k.kid,
-      alg: SIGNING_ALG,
-      created: new Date(k.createdAtMs).toISOString(),
-      status: k === this.signer ? 'active' : 'published',
-      retired: k.retiredAtMs === null ? null : new Date(k.retiredAtMs).toISOString(),
-      publishedUntil: k.publishUntilMs === null ? null : new Date(k.publishUntilMs).toISOString(),
-    }));
-  }
-
+  /** Every key ever stored, with its state now. */
   async allViews(): Promise<KeyView[]> {
     const now = this.deps.clock();
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
     return (await listAllKeys(this.deps.store.db)).map((r) => ({
       kid: r.kid,
       alg: r.alg,
       created: new Date(r.created_at_ms).toISOString(),
-      status:
-        r.retired_at_ms === null
-          ? 'active'
-          : r.publish_until_ms !== null && r.publish_until_ms <= now
-            ? 'retired'
-            : 'published',
-      retired: r.retired_at_ms === null ? null : new Date(r.retired_at_ms).toISOString(),
-      publishedUntil: r.publish_until_ms === null ? null : new Date(r.publish_until_ms).toISOString(),
+      status: statusAt(
+        { activeFromMs: r.active_from_ms, retiredAtMs: r.retired_at_ms, publishUntilMs: r.publish_until_ms },
+        now,
+      ),
+      activeFrom: new Date(r.active_from_ms).toISOString(),
+      retired: iso(r.retired_at_ms),
+      publishedUntil: iso(r.publish_until_ms),
     }));
   }
 
@@ -199,8 +245,11 @@ export class KeyRing {
     claims: Omit<AccessClaims, 'iss' | 'aud' | 'iat' | 'nbf' | 'exp'>,
     ttlMs: number,
   ): Promise<{ jwt: string; expiresAtMs: number }> {
-    if (!this.signer?.privateKey) await this.reload();
-    const signer = this.signer;
+    let signer = this.signer();
+    if (!signer?.privateKey) {
+      await this.reload();
+      signer = this.signer();
+    }
     if (!signer?.privateKey) {
       throw new AppError('internal_error', undefined, {
         cause: new Error('no signing key can be opened with this master key'),
@@ -242,7 +291,7 @@ export class KeyRing {
     try {
       const { payload } = await jwtVerify(jwt, key.publicKey, {
         algorithms: ALLOWED_ALGS,
-        issuer: this.issuer,
+        issuer: this.issuers,
         audience: this.audience,
         currentDate: new Date(this.deps.clock()),
         clockTolerance: 5,

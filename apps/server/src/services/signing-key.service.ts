@@ -1,7 +1,7 @@
 import type { JWK } from 'jose';
 import type { AuditService } from './audit.service.js';
 import type { Invalidator } from './invalidator.js';
-import type { KeyRing, KeyView } from './key-ring.js';
+import type { KeyRing, KeyView, RotateOptions } from './key-ring.js';
 import type { RequestMeta } from './request-meta.js';
 import type { Principal } from './verifier.js';
 
@@ -25,10 +25,13 @@ export class SigningKeyService {
     return this.deps.keys.allViews();
   }
 
-  /** Adds a signing key; every instance reloads its keys, and the rotation is audited. */
-  async rotate(caller: Principal, meta: RequestMeta): Promise<KeyView> {
+  /**
+   * Adds a signing key, published at once and signing after the publication delay (`now`: at
+   * once); every instance reloads its keys, and the rotation is audited.
+   */
+  async rotate(caller: Principal, meta: RequestMeta, options: RotateOptions = {}): Promise<KeyView> {
     caller.authority.require('keys:rotate');
-    const key = await this.deps.keys.rotate();
+    const key = await this.deps.keys.rotate(options);
     await this.deps.invalidator.keys();
     await this.deps.audit.record({
       action: 'keys.rotate',
@@ -36,6 +39,7 @@ export class SigningKeyService {
       targetType: 'key',
       targetId: key.kid,
       ip: meta.ip,
+      details: { activeFrom: key.activeFrom, now: options.now === true },
     });
     return key;
   }

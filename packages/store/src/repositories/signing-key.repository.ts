@@ -27,19 +27,22 @@ export async function listAllKeys(db: Db): Promise<SigningKeyRow[]> {
 }
 
 /**
- * Adds a signing key and retires every key that was signing, in one transaction, so exactly
- * one key signs afterwards whichever instance rotated.
+ * Adds a signing key that signs from `row.active_from_ms` on, and schedules the retirement of
+ * every key that would still sign at that time, in one transaction, so exactly one key signs
+ * at any moment whichever instance rotated. A key retired this way stays published for
+ * `publishRetiredForMs` after it stops signing.
  */
 export async function addSigningKey(
   db: Kysely<Database>,
-  row: NewSigningKeyRow,
+  row: NewSigningKeyRow & { active_from_ms: number },
   publishRetiredForMs: number,
 ): Promise<void> {
+  const from = row.active_from_ms;
   await db.transaction().execute(async (trx) => {
     await trx
       .updateTable('signing_keys')
-      .set({ retired_at_ms: row.created_at_ms, publish_until_ms: row.created_at_ms + publishRetiredForMs })
-      .where('retired_at_ms', 'is', null)
+      .set({ retired_at_ms: from, publish_until_ms: from + publishRetiredForMs })
+      .where((eb) => eb.or([eb('retired_at_ms', 'is', null), eb('retired_at_ms', '>', from)]))
       .execute();
     await trx.insertInto('signing_keys').values(row).execute();
   });
