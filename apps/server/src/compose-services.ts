@@ -7,6 +7,7 @@ import { AccessIssuer } from './services/access-issuer.js';
 import { AccessTokenV4Service } from './services/access-token-v4.service.js';
 import { AttemptLimiter, BearerFailureLimiter } from './services/attempt-limiter.js';
 import { AuditService } from './services/audit.service.js';
+import { DiscoveryService } from './services/discovery.service.js';
 import { GrantAppToken } from './services/grant-app-token.js';
 import { IdentityService } from './services/identity.service.js';
 import { ImportAppToken } from './services/import-app-token.js';
@@ -205,6 +206,7 @@ export async function buildServices({ config, store, clock, log }: ServiceDeps):
       maxAgeMs: config.sessionMaxSeconds * 1000,
     }),
     signingKeys: new SigningKeyService({ keys, invalidator, audit }),
+    discovery: new DiscoveryService({ publicUrl: config.publicUrl, issuer: config.issuer, roles }),
     readiness: new Readiness({ store, timeoutMs: READY_TIMEOUT_MS }),
     cookies: { secure: config.cookieSecure, maxAgeSeconds: config.sessionMaxSeconds },
     limits: { appToken: appPolicy, personal: personalPolicy },
@@ -231,6 +233,7 @@ export function routeServices(s: Services): RouteServices {
     exchange: s.exchange,
     accessTokens: s.accessTokens,
     signingKeys: s.signingKeys,
+    discovery: s.discovery,
     cookies: s.cookies,
     limits: s.limits,
   };

@@ -258,8 +258,10 @@ function parseLegacyIssuers(raw: string | undefined): string[] {
     .map((s) => s.trim())
     .filter(Boolean);
   for (const i of list) {
-    if (i.length > 512 || /[\x00-\x20\x7f]/.test(i)) {
-      throw new ConfigError(`TOKENWARD_LEGACY_ISSUERS must list issuers without spaces, got "${i}".`);
+    if (i.length > 512 || !/^[\x21-\x7e]+$/.test(i)) {
+      throw new ConfigError(
+        `TOKENWARD_LEGACY_ISSUERS must list printable ASCII issuers without spaces, got "${i}".`,
+      );
     }
   }
   return list;

@@ -112,7 +112,9 @@ for (const dialect of DIALECTS) {
       const pyAfter = verifyWithPyJwt(jwks, after.jwt, s.url);
       expect(pyAfter.ok, JSON.stringify(pyAfter)).toBe(true);
       // …and only the new JWKS can verify them: the kid really is new.
-      expect(verifyWithPyJwt({ keys: jwks.keys.filter((k) => k.kid === oldKid) }, after.jwt, s.url).ok).toBe(false);
+      expect(verifyWithPyJwt({ keys: jwks.keys.filter((k) => k.kid === oldKid) }, after.jwt, s.url).ok).toBe(
+        false,
+      );
 
       const keys = await listKeys(s, admin);
       expect(keys).toHaveLength(2);

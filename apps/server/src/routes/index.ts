@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AccessTokenV4Service } from '../services/access-token-v4.service.js';
 import type { AuditService } from '../services/audit.service.js';
+import type { DiscoveryService } from '../services/discovery.service.js';
 import type { GrantAppToken } from '../services/grant-app-token.js';
 import type { IdentityService } from '../services/identity.service.js';
 import type { ImportAppToken } from '../services/import-app-token.js';
@@ -18,6 +19,7 @@ import type { TokenTransferService } from '../services/token-transfer.service.js
 import { accessTokenV4Routes } from './access-token-v4.js';
 import { appTokenRoutes } from './app-tokens.js';
 import { auditRoutes } from './audit.js';
+import { discoveryRoutes } from './discovery.js';
 import { gatewayRoutes } from './gateway.js';
 import { healthRoutes } from './health.js';
 import { identityRoutes } from './identities.js';
@@ -50,6 +52,7 @@ export interface RouteServices {
   exchange: TokenExchangeService;
   accessTokens: AccessTokenV4Service;
   signingKeys: SigningKeyService;
+  discovery: DiscoveryService;
   cookies: SessionRouteOptions['cookies'];
   limits: LimitsView;
 }
@@ -74,5 +77,6 @@ export const registerRoutes: FastifyPluginAsyncTypebox<RouteServices> = async (a
   });
   await app.register(gatewayRoutes, { prefix });
   await app.register(keyRoutes, { signingKeys: s.signingKeys });
+  await app.register(discoveryRoutes, { discovery: s.discovery });
   await app.register(accessTokenV4Routes, { accessTokens: s.accessTokens });
 };
