@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { http } from './helpers.js';
@@ -78,19 +78,17 @@ export type PyJwtResult =
   { ok: true; claims: Record<string, any> } | { ok: false; error: string };
 
 /**
- * Verifies `token` with PyJWT in a separate process (see fixtures/pyjwt-verify.py): against
- * `jwks` given, or, given the server's JWKS URL, against what PyJWT's PyJWKClient fetches.
+ * Verifies `token` against `jwks` with PyJWT in a separate process (see fixtures/pyjwt-verify.py).
  * `issuer` is the `iss` PyJWT requires (the issuing server's URL).
  */
 export function verifyWithPyJwt(
-  jwks: JwkSet | { jwksUri: string },
+  jwks: JwkSet,
   token: string,
   issuer: string,
   audience = 'tokenward',
 ): PyJwtResult {
-  const source = 'jwksUri' in jwks ? { jwks_uri: jwks.jwksUri } : { jwks };
   const run = spawnSync(SYSTEM_PYTHON, [PYJWT_SCRIPT], {
-    input: JSON.stringify({ ...source, token, issuer, audience }),
+    input: JSON.stringify({ jwks, token, issuer, audience }),
     encoding: 'utf8',
     // A clean environment: nothing from pyenv or a virtualenv may shadow Debian's packages.
     env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' },
@@ -100,4 +98,36 @@ export function verifyWithPyJwt(
     throw new Error(`${SYSTEM_PYTHON} ${PYJWT_SCRIPT} failed (${run.status}): ${run.stderr || run.error}`);
   }
   return JSON.parse(run.stdout) as PyJwtResult;
+}
+
+/**
+ * Verifies `token` with PyJWT's own `PyJWKClient`, which fetches the JWKS from `jwksUri` itself.
+ * Asynchronous: the server answering that fetch may run in this very process.
+ */
+export function verifyWithPyJwkClient(
+  jwksUri: string,
+  token: string,
+  issuer: string,
+  audience = 'tokenward',
+): Promise<PyJwtResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(SYSTEM_PYTHON, [PYJWT_SCRIPT], {
+      env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' },
+      timeout: 20_000,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) reject(new Error(`${SYSTEM_PYTHON} ${PYJWT_SCRIPT} failed (${code}): ${stderr}`));
+      else resolve(JSON.parse(stdout) as PyJwtResult);
+    });
+    child.stdin.end(JSON.stringify({ jwks_uri: jwksUri, token, issuer, audience }));
+  });
 }

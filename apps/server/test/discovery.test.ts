@@ -2,7 +2,15 @@ import { OAUTH_PATHS } from '@tokenward/core';
 import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminToken, DIALECTS, freshStore, http, type StoreHandle, startServer, type TestServer } from './helpers.js';
+import {
+  adminToken,
+  DIALECTS,
+  freshStore,
+  http,
+  type StoreHandle,
+  startServer,
+  type TestServer,
+} from './helpers.js';
 
 /**
  * Issue 14 item 1: RFC 8414 authorization server metadata and RFC 9728 protected resource
@@ -39,7 +47,11 @@ for (const dialect of DIALECTS) {
         introspection_endpoint: `${s.url}${OAUTH_PATHS.introspection}`,
         revocation_endpoint: `${s.url}${OAUTH_PATHS.revocation}`,
         jwks_uri: `${s.url}${OAUTH_PATHS.jwks}`,
-        grant_types_supported: ['refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange', 'client_credentials'],
+        grant_types_supported: [
+          'refresh_token',
+          'urn:ietf:params:oauth:grant-type:token-exchange',
+          'client_credentials',
+        ],
         response_types_supported: [],
         service_documentation: `${s.url}/docs`,
       });
@@ -59,7 +71,9 @@ for (const dialect of DIALECTS) {
         ]);
       }
       expect(as.dpop_signing_alg_values_supported).toEqual(['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA']);
-      expect(as.scopes_supported).toEqual(expect.arrayContaining(['Administrator', 'Operator', 'Reader', 'keys:rotate']));
+      expect(as.scopes_supported).toEqual(
+        expect.arrayContaining(['Administrator', 'Operator', 'Reader', 'keys:rotate']),
+      );
       expect(as.scopes_supported?.some((scope) => scope.includes('*'))).toBe(false);
     });
 
@@ -107,7 +121,9 @@ for (const dialect of DIALECTS) {
       for (const path of [OAUTH_PATHS.authorizationServerMetadata, OAUTH_PATHS.protectedResourceMetadata]) {
         const doc = await http(s.url, 'GET', path);
         expect(doc.status).toBe(200);
-        expect(doc.body.scopes_supported).toEqual(expect.arrayContaining(['Billing Clerk', 'billing:pay', 'billing:read']));
+        expect(doc.body.scopes_supported).toEqual(
+          expect.arrayContaining(['Billing Clerk', 'billing:pay', 'billing:read']),
+        );
         expect(doc.body.scopes_supported).not.toContain('reports:*');
       }
       expect((await discoverWithOauth4webapi(s.url)).scopes_supported).toContain('Billing Clerk');

@@ -124,6 +124,16 @@ export class KeyRing {
     return this.deps.issuer;
   }
 
+  /**
+   * Reloads in the background when the keys were last read more than a JWKS max-age ago: a
+   * rotation whose notice never arrived (a lost NOTIFY) is still published, and switched to,
+   * within the publication delay. Called on signing and on the JWKS answer, never on verify.
+   */
+  private refreshIfStale(): void {
+    if (this.reloading || this.deps.clock() - this.lastReloadMs < JWKS_MAX_AGE_SECONDS * 1000) return;
+    void this.reload().catch(() => {});
+  }
+
   /** The key that signs now: the latest-activated key that is active at this instant. */
   private signer(): LoadedKey | null {
     const now = this.deps.clock();
@@ -233,6 +243,7 @@ export class KeyRing {
 
   /** The public JWK set: public parts only. */
   jwks(): { keys: JWK[] } {
+    this.refreshIfStale();
     const now = this.deps.clock();
     return {
       keys: [...this.keys.values()]
@@ -245,6 +256,7 @@ export class KeyRing {
     claims: Omit<AccessClaims, 'iss' | 'aud' | 'iat' | 'nbf' | 'exp'>,
     ttlMs: number,
   ): Promise<{ jwt: string; expiresAtMs: number }> {
+    this.refreshIfStale();
     let signer = this.signer();
     if (!signer?.privateKey) {
       await this.reload();
