@@ -332,3 +332,79 @@ describe.skipIf(!pg)('key rotation across two instances sharing one PostgreSQL',
     expect((await http(b.url, 'GET', '/api/v1/auth/verify', { token: jwt })).status).toBe(204);
   });
 });
+
+describe.skipIf(!pg)(
+  'a delayed rotation switches every instance sharing one PostgreSQL at the activation time',
+  () => {
+    let store: StoreHandle;
+    let a: TestServer;
+    let b: TestServer;
+    let admin: string;
+    let now = Math.floor(Date.now() / 1000) * 1000;
+    const clock = () => now;
+
+    beforeAll(async () => {
+      store = freshStore('postgres');
+      a = await startServer(store, { clock });
+      b = await startServer(store, { clock, config: { publicUrl: a.url } });
+      admin = await adminToken(a.url);
+    });
+    afterAll(async () => {
+      await a?.stop();
+      await b?.stop();
+      await store?.drop();
+    });
+
+    it('both publish the pending key at once, keep signing with the old one, and both sign with the new one from activeFrom without a restart', async () => {
+      const oldKid = kidOf((await personalAccessJwt(b.url, admin)).jwt);
+      const rotated = await http(a.url, 'POST', '/api/v1/keys/rotate', { token: admin });
+      expect(rotated.status, rotated.text).toBe(200);
+      expect(rotated.body.status).toBe('pending');
+      const newKid = rotated.body.kid as string;
+      const activeFromMs = Date.parse(rotated.body.activeFrom);
+      expect(activeFromMs).toBe(now + DELAY_MS);
+
+      // B learns of the key through the store's notice and publishes it before it signs.
+      const start = Date.now();
+      while (!(await getJwks(b.url)).keys.some((k) => k.kid === newKid)) {
+        if (Date.now() - start > 1000) throw new Error('B did not publish the pending key within 1 s');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      for (const s of [a, b]) expect(kidOf((await personalAccessJwt(s.url, admin)).jwt)).toBe(oldKid);
+      expect((await listKeys(b, admin)).find((k) => k.kid === newKid)?.status).toBe('pending');
+
+      now = activeFromMs - 1;
+      for (const s of [a, b]) expect(kidOf((await personalAccessJwt(s.url, admin)).jwt)).toBe(oldKid);
+      now = activeFromMs;
+      for (const s of [a, b]) {
+        const { jwt } = await personalAccessJwt(s.url, admin);
+        expect(kidOf(jwt)).toBe(newKid);
+        const other = s === a ? b : a;
+        expect((await http(other.url, 'GET', '/api/v1/auth/verify', { token: jwt })).status).toBe(204);
+      }
+      for (const s of [a, b]) {
+        const keys = await listKeys(s, admin);
+        expect(keys.find((k) => k.kid === newKid)).toMatchObject({ status: 'active' });
+        expect(keys.find((k) => k.kid === oldKid)).toMatchObject({
+          status: 'published',
+          retired: new Date(activeFromMs).toISOString(),
+        });
+      }
+    });
+
+    it('an emergency rotation during a pending one signs at once, and the pending key never signs', async () => {
+      const pending = await http(a.url, 'POST', '/api/v1/keys/rotate', { token: admin });
+      expect(pending.body.status).toBe('pending');
+      const emergency = await http(a.url, 'POST', '/api/v1/keys/rotate?now=true', { token: admin });
+      expect(emergency.status, emergency.text).toBe(200);
+      expect(emergency.body).toMatchObject({ status: 'active', activeFrom: new Date(now).toISOString() });
+      expect(kidOf((await personalAccessJwt(a.url, admin)).jwt)).toBe(emergency.body.kid);
+      now = Date.parse(pending.body.activeFrom) + 1000;
+      expect(kidOf((await personalAccessJwt(a.url, admin)).jwt)).toBe(emergency.body.kid);
+      const keys = await listKeys(a, admin);
+      // Never signed, still published until its (empty) window ends: harmless, and visible.
+      expect(keys.find((k) => k.kid === pending.body.kid)?.status).toBe('published');
+      expect(keys.filter((k) => k.status === 'active')).toHaveLength(1);
+    });
+  },
+);
