@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   BUILTIN_ROLE_GRANTS,
   presentedCredential as corePresentedCredential,
+  OAUTH_PATHS,
   PermissionSet,
 } from '@tokenward/core';
 import {
@@ -75,8 +76,17 @@ export interface VerifierOptions {
    * Without it only access JWTs verify, and only with the `permissions` option or built-in roles.
    */
   token?: string;
-  /** Expected `iss` (default `tokenward`). */
+  /**
+   * Expected `iss`. Default: the `issuer` of the server's RFC 8414 metadata
+   * (`/.well-known/oauth-authorization-server`, fetched once, like the JWKS); `tokenward` when
+   * the server has no metadata document (versions before the issuer became a URL).
+   */
   issuer?: string;
+  /**
+   * Earlier issuers whose access tokens are still accepted until they expire (default
+   * `['tokenward']`, the issuer before it became a URL; `[]` accepts only `issuer`).
+   */
+  legacyIssuers?: readonly string[];
   /** Expected `aud` (default `tokenward`). */
   audience?: string;
   /**
@@ -183,6 +193,7 @@ export class TokenwardVerifier {
   private roleMap: Map<string, readonly string[]> | null = null;
   private roleMapAtMs = 0;
   private roleMapLoading: Promise<void> | null = null;
+  private issuersLoading: Promise<string[]> | null = null;
 
   constructor(private readonly o: VerifierOptions) {
     if (!/^https?:\/\//i.test(o.baseUrl)) throw new TypeError('baseUrl must be an http:// or https:// URL.');
@@ -269,10 +280,12 @@ export class TokenwardVerifier {
     }
     // Only our algorithm: never `none`, never HMAC. A foreign JWT (imported value) is opaque to us.
     if (header.alg !== 'EdDSA' || typeof header.kid !== 'string') return 'not-ours';
+    // Outside the try: no issuer known is Tokenward unavailable (503), not a foreign token.
+    const issuers = await this.issuers();
     try {
       const { payload } = await jwtVerify(token, this.jwks, {
         algorithms: ['EdDSA'],
-        issuer: this.o.issuer ?? 'tokenward',
+        issuer: issuers,
         audience: this.o.audience ?? 'tokenward',
         currentDate: new Date(this.clock()),
         clockTolerance: this.o.clockToleranceSeconds ?? 5,
@@ -286,6 +299,45 @@ export class TokenwardVerifier {
       if (err instanceof joseErrors.JOSEError) return 'invalid';
       return 'not-ours';
     }
+  }
+
+  /**
+   * The accepted issuers: the configured or discovered one, then the legacy ones. The metadata
+   * is fetched once; a failed fetch is retried on the next token (UnavailableError meanwhile:
+   * without the issuer no JWT can be accepted).
+   */
+  private issuers(): Promise<string[]> {
+    if (!this.issuersLoading) {
+      this.issuersLoading = (async () => {
+        const issuer = this.o.issuer ?? (await this.discoverIssuer());
+        const legacy = this.o.legacyIssuers ?? ['tokenward'];
+        return [issuer, ...legacy.filter((i) => i !== issuer)];
+      })();
+      this.issuersLoading.catch(() => {
+        this.issuersLoading = null;
+      });
+    }
+    return this.issuersLoading;
+  }
+
+  private async discoverIssuer(): Promise<string> {
+    let res: Response;
+    try {
+      res = await this.fetchImpl(this.baseUrl + OAUTH_PATHS.authorizationServerMetadata, {
+        headers: { accept: 'application/json' },
+        signal: AbortSignal.timeout(5_000),
+      });
+    } catch (err) {
+      throw new UnavailableError('Tokenward is not reachable', { cause: err });
+    }
+    // A server from before discovery existed: its issuer was the fixed `tokenward`.
+    if (res.status === 404) return 'tokenward';
+    if (res.status !== 200) throw new UnavailableError(`Tokenward answered ${res.status}`);
+    const body = (await res.json().catch(() => null)) as { issuer?: unknown } | null;
+    if (typeof body?.issuer !== 'string' || body.issuer === '') {
+      throw new UnavailableError('The authorization server metadata has no issuer');
+    }
+    return body.issuer;
   }
 
   private async introspect(token: string): Promise<Introspection | null> {
