@@ -179,7 +179,10 @@ describe('the tokenward command against a real server', () => {
     expect(JSON.parse(sessions.stdout)).toHaveProperty('items');
     expect((await runCli(['identity', 'delete', 'cli-bot', '--yes'], { env })).code).toBe(0);
     expect((await runCli(['role', 'delete', 'CliBilling', '-y'], { env })).code).toBe(0);
+    // A rotated key is published first and signs after the publication delay; --now signs at once.
     const keys = await runCli(['keys', 'rotate', '--json'], { env });
-    expect(JSON.parse(keys.stdout).status).toBe('active');
+    expect(JSON.parse(keys.stdout).status).toBe('pending');
+    const urgent = await runCli(['keys', 'rotate', '--now', '--json'], { env });
+    expect(JSON.parse(urgent.stdout).status).toBe('active');
   });
 });

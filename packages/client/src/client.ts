@@ -365,8 +365,14 @@ export class TokenwardClient {
   /** Signing keys. */
   readonly keys = {
     list: async () => (await this.call<{ items: SigningKey[] }>(ROUTES.listKeys)).items,
-    /** Adds a signing key; the old one stays published until its tokens expire. */
-    rotate: () => this.call<SigningKey>(ROUTES.rotateKey, { json: {} }),
+    /**
+     * Adds a signing key, published at once; it signs after the server's publication delay
+     * (`status: 'pending'` until `activeFrom`), or at once with `{ now: true }` (an emergency:
+     * verifiers holding a cached JWKS refuse its tokens until they refetch). The old key stays
+     * published until its tokens expire.
+     */
+    rotate: (options: { now?: boolean } = {}) =>
+      this.call<SigningKey>(ROUTES.rotateKey, { json: options.now ? { now: true } : {} }),
     /** The public JWK set. */
     jwks: () => this.call<Jwks>(ROUTES.jwks),
   };

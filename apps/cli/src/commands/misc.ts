@@ -108,14 +108,19 @@ export function registerKeys(program: Command): void {
   const rotate = keys
     .command('rotate')
     .description(
-      'Add a new signing key; new access tokens use it, the old key stays published until its tokens expire.',
+      'Add a new signing key. It is published at once and signs after the publication delay (JWKS max-age + 60 s by default), so verifiers that cached the JWKS know it first; the old key stays published until its tokens expire.',
     )
-    .action(async (_o: unknown, cmd: Command) => {
-      const k = await authedClient(cmd).keys.rotate();
+    .option(
+      '--now',
+      'Sign with the new key at once (emergency, e.g. a leaked key): verifiers holding a cached JWKS refuse new tokens until they refetch it.',
+    )
+    .action(async (o: { now?: boolean }, cmd: Command) => {
+      const k = await authedClient(cmd).keys.rotate({ now: o.now === true });
       if (globals(cmd).json) return printJson(k);
-      info(`New signing key ${k.kid} (${k.alg}) is active.`);
+      if (k.status === 'active') info(`New signing key ${k.kid} (${k.alg}) is published and signs now.`);
+      else info(`New signing key ${k.kid} (${k.alg}) is published; it signs from ${k.activeFrom}.`);
     });
-  examples(rotate, ['tokenward keys rotate']);
+  examples(rotate, ['tokenward keys rotate', 'tokenward keys rotate --now']);
 
   const list = keys
     .command('list')
@@ -124,12 +129,13 @@ export function registerKeys(program: Command): void {
       const items = await authedClient(cmd).keys.list();
       if (globals(cmd).json) return printJson(items);
       printTable(
-        ['KID', 'ALG', 'STATUS', 'CREATED', 'RETIRED', 'PUBLISHED UNTIL'],
+        ['KID', 'ALG', 'STATUS', 'CREATED', 'ACTIVE FROM', 'RETIRED', 'PUBLISHED UNTIL'],
         items.map((k) => [
           k.kid,
           k.alg,
           k.status,
           shortDate(k.created),
+          shortDate(k.activeFrom),
           shortDate(k.retired),
           shortDate(k.publishedUntil),
         ]),

@@ -39,6 +39,40 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/.well-known/oauth-authorization-server': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** OAuth 2.0 authorization server metadata (RFC 8414). */
+    get: operations['getAuthorizationServerMetadata'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/.well-known/oauth-protected-resource': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** OAuth 2.0 protected resource metadata of Tokenward's own API (RFC 9728). */
+    get: operations['getProtectedResourceMetadata'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/apptoken': {
     parameters: {
       query?: never;
@@ -2249,14 +2283,19 @@ export interface paths {
           content: {
             'application/json': {
               items: {
+                /**
+                 * Format: date-time
+                 * @description When the key starts (or started) signing.
+                 */
+                activeFrom: string;
                 alg: string;
                 /** Format: date-time */
                 created: string;
                 kid: string;
                 publishedUntil: string | null;
                 retired: string | null;
-                /** @description active (signs), published (retired, still verifies) or retired */
-                status: string;
+                /** @description pending (published, signs from activeFrom), active (signs), published (no longer signs, still verifies) or retired (no longer published) */
+                status: 'pending' | 'active' | 'published' | 'retired';
               }[];
             };
           };
@@ -2320,15 +2359,25 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Adds a new signing key; new tokens use it, the old key stays published until its tokens expire. */
+    /** Adds a new signing key, published at once; it signs after the publication delay (or at once with `now`), and the old key stays published until its tokens expire. */
     post: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description Same as the body field `now`. */
+          now?: boolean;
+        };
         header?: never;
         path?: never;
         cookie?: never;
       };
-      requestBody?: never;
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description Sign with the new key at once instead of after the publication delay (emergency: verifiers holding a cached JWKS refuse its tokens until they refetch). */
+            now?: boolean;
+          };
+        };
+      };
       responses: {
         /** @description Default Response */
         200: {
@@ -2337,14 +2386,39 @@ export interface paths {
           };
           content: {
             'application/json': {
+              /**
+               * Format: date-time
+               * @description When the key starts (or started) signing.
+               */
+              activeFrom: string;
               alg: string;
               /** Format: date-time */
               created: string;
               kid: string;
               publishedUntil: string | null;
               retired: string | null;
-              /** @description active (signs), published (retired, still verifies) or retired */
-              status: string;
+              /** @description pending (published, signs from activeFrom), active (signs), published (no longer signs, still verifies) or retired (no longer published) */
+              status: 'pending' | 'active' | 'published' | 'retired';
+            };
+          };
+        };
+        /** @description Every error response (SPEC §4). */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              code: string;
+              /**
+               * Format: uri
+               * @description The code's entry in docs/errors.md.
+               */
+              docs: string;
+              errorCode: number;
+              errorMessage: string;
+              /** @description The id of the request, as the server log records it. */
+              requestId: string;
             };
           };
         };
@@ -4648,4 +4722,80 @@ export interface components {
   pathItems: never;
 }
 export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
+export interface operations {
+  getAuthorizationServerMetadata: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description RFC 8414 authorization server metadata. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            dpop_signing_alg_values_supported: string[];
+            grant_types_supported: string[];
+            /** Format: uri */
+            introspection_endpoint: string;
+            introspection_endpoint_auth_methods_supported: string[];
+            introspection_endpoint_auth_signing_alg_values_supported: string[];
+            /** @description The issuer identifier: the `iss` of access tokens. */
+            issuer: string;
+            /** Format: uri */
+            jwks_uri: string;
+            /** @description Empty: there is no authorization endpoint. */
+            response_types_supported: string[];
+            /** Format: uri */
+            revocation_endpoint: string;
+            revocation_endpoint_auth_methods_supported: string[];
+            revocation_endpoint_auth_signing_alg_values_supported: string[];
+            /** @description Role names, then the literal permissions the management API and custom roles know. */
+            scopes_supported: string[];
+            /** Format: uri */
+            service_documentation: string;
+            /** Format: uri */
+            token_endpoint: string;
+            token_endpoint_auth_methods_supported: string[];
+            token_endpoint_auth_signing_alg_values_supported: string[];
+          };
+        };
+      };
+    };
+  };
+  getProtectedResourceMetadata: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description RFC 9728 protected resource metadata of Tokenward's own API. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            authorization_servers: string[];
+            bearer_methods_supported: string[];
+            dpop_signing_alg_values_supported: string[];
+            /** Format: uri */
+            resource: string;
+            /** Format: uri */
+            resource_documentation: string;
+            resource_name: string;
+            scopes_supported: string[];
+          };
+        };
+      };
+    };
+  };
+}

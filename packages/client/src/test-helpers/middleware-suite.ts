@@ -171,6 +171,8 @@ export function describeMiddleware(framework: string, startApp: StartApp): void 
       expect((await call(app.url, 'GET', '/invoices', before.jwt)).body.verifiedBy).toBe('jwks');
       const rotated = await http(f.url, 'POST', '/api/v1/keys/rotate', { token: f.admin });
       expect(rotated.status).toBe(200);
+      // The new key signs once the publication delay has passed (issue 14).
+      f.advance(Date.parse(rotated.body.activeFrom) - f.clock());
       const after = await f.accessJwt(f.bob.token, 'bob');
       expect(decodeProtectedHeader(after.jwt).kid).toBe(rotated.body.kid);
       expect(decodeProtectedHeader(after.jwt).kid).not.toBe(decodeProtectedHeader(before.jwt).kid);
