@@ -7,6 +7,7 @@ import { useCan } from '../lib/session';
 import { useLoader } from '../lib/use-loader';
 
 const STATUS_TEXT: Record<string, string> = {
+  pending: 'Pending (in the key set, signs later)',
   active: 'Active (signs new tokens)',
   published: 'Published (verifies only)',
   retired: 'Retired',
@@ -30,7 +31,8 @@ export function KeysPage() {
       <p className="lead">
         Access tokens are signed with the active key. Other services verify them offline with the public keys
         at <a href="/.well-known/jwks.json">/.well-known/jwks.json</a>. After a rotation the previous key
-        stays published until the tokens it signed have expired.
+        stays published until the tokens it signed have expired. A new key is published at once and signs only
+        from its start time, so services that cached the key set have fetched it by then.
       </p>
       <Announcement message={announce} />
       <ListTable
@@ -39,7 +41,7 @@ export function KeysPage() {
         what="signing keys"
         empty="No signing key yet."
         caption="Signing keys"
-        columns={['Key id', 'Algorithm', 'Status', 'Created', 'Published until']}
+        columns={['Key id', 'Algorithm', 'Status', 'Created', 'Signs from', 'Published until']}
       >
         {(k) => (
           <tr key={k.kid} data-kid={k.kid}>
@@ -52,6 +54,9 @@ export function KeysPage() {
             </td>
             <td data-label="Created">
               <DateText iso={k.created} />
+            </td>
+            <td data-label="Signs from">
+              <DateText iso={k.activeFrom} />
             </td>
             <td data-label="Published until">
               {k.publishedUntil ? <DateText iso={k.publishedUntil} /> : <span className="muted">—</span>}
@@ -67,13 +72,19 @@ export function KeysPage() {
           onConfirm={async () => {
             const key = await api.keys.rotate();
             setRotating(false);
-            setAnnounce(`New signing key ${key.kid} is active.`);
+            setAnnounce(
+              key.status === 'active'
+                ? `New signing key ${key.kid} is active.`
+                : `New signing key ${key.kid} is published; it signs from ${new Date(key.activeFrom).toLocaleString()}.`,
+            );
             keys.reload();
           }}
         >
           <p>
-            A new key signs access tokens from now on. Tokens signed with the current key stay valid: it
-            remains published until they expire. Rotate when a key may have leaked, or on a schedule.
+            A new key is published at once and signs access tokens after the publication delay (a couple of
+            minutes), so services that cache the key set know it first. Tokens signed with the current key
+            stay valid: it remains published until they expire. Rotate on a schedule; for a key that may have
+            leaked, use <code>tokenward keys rotate --now</code>.
           </p>
         </ConfirmDialog>
       ) : null}
