@@ -231,6 +231,12 @@ export const BASES: Record<string, Base> = {
     anchors: ['tokenType', 'apiEndpoints', 'renewableUntilTimestamp', 'tokenExpiryTimestamp'],
   },
   'DELETE /api/v4/accesstoken/{id}': { params: { id: NO_ID } },
+  'POST /api/v1/keys/rotate': {
+    // Any well-formed body rotates: only a `now` of the wrong type refuses it.
+    body: { now: 'hostile' },
+    validByDesign: { now: [true, false] },
+    anchors: ['now'],
+  },
 };
 
 /** Routes that answer 200 to a well-formed request about an unknown token (RFC 7662, 7009). */
