@@ -66,7 +66,7 @@ export const discoveryRoutes: FastifyPluginAsyncTypebox<DiscoveryRouteOptions> =
       config: { auth: 'none' },
       schema: {
         operationId: 'getAuthorizationServerMetadata',
-        tags: ['oauth'],
+        tags: ['token protocol'],
         summary: 'OAuth 2.0 authorization server metadata (RFC 8414).',
         security: [],
         response: { 200: AuthorizationServerMetadata },
@@ -84,7 +84,7 @@ export const discoveryRoutes: FastifyPluginAsyncTypebox<DiscoveryRouteOptions> =
       config: { auth: 'none' },
       schema: {
         operationId: 'getProtectedResourceMetadata',
-        tags: ['oauth'],
+        tags: ['token protocol'],
         summary: "OAuth 2.0 protected resource metadata of Tokenward's own API (RFC 9728).",
         security: [],
         response: { 200: ProtectedResourceMetadata },
