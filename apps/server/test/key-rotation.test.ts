@@ -175,6 +175,24 @@ for (const dialect of DIALECTS) {
       });
     });
 
+    it('a malformed rotate request is refused with 400 and adds no key', async () => {
+      const keysBefore = await listKeys(s, admin);
+      const jwksBefore = await getJwks(s.url);
+      for (const [json, code] of [
+        [{ now: 'yes' }, 'invalid_request'],
+        [{ now: true, later: true }, 'unknown_field'],
+        [[], 'invalid_request'],
+      ] as const) {
+        const res = await http(s.url, 'POST', '/api/v1/keys/rotate', { token: admin, json });
+        expect(res.status, res.text).toBe(400);
+        expect(res.body.code).toBe(code);
+      }
+      const badQuery = await http(s.url, 'POST', '/api/v1/keys/rotate?now=maybe', { token: admin });
+      expect(badQuery.status, badQuery.text).toBe(400);
+      expect(await listKeys(s, admin)).toEqual(keysBefore);
+      expect(await getJwks(s.url)).toEqual(jwksBefore);
+    });
+
     it('a Reader or Operator gets 403 on rotate and on the key list, no credential gets 401, and nothing changes', async () => {
       const reader = await makeIdentity(s.url, admin, 'key-reader', ['Reader']);
       const operator = await makeIdentity(s.url, admin, 'key-operator', ['Operator']);
