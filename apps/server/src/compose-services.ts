@@ -72,6 +72,7 @@ export async function buildServices({ config, store, clock, log }: ServiceDeps):
     clock,
     issuer: config.issuer,
     audience: config.audience,
+    audiences: [config.audience, ...(config.audiences ?? []).filter((a) => a !== config.audience)],
     maxAccessTtlMs: Math.max(config.accessTokenTtlSeconds, config.delegationTtlSeconds) * 1000,
   });
   await keys.init();

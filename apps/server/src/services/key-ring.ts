@@ -47,10 +47,13 @@ export interface AccessClaims extends JWTPayload {
   sub: string;
   name: string;
   roles: string[];
-  scope: string;
+  /** Space-separated scope strings (RFC 9068 §2.2.3): the narrowing, else the roles it holds. */
+  scope?: string;
   tid?: number;
   api_endpoints?: string[];
   perms?: string[];
+  /** RFC 9068 §2.2: the client that obtained the token (an identity name). */
+  client_id?: string;
   act?: { sub: string; name: string; act?: unknown };
   token_type?: string;
 }
@@ -60,7 +63,10 @@ export interface KeyRingDeps {
   sealer: Sealer;
   clock: () => number;
   issuer: string;
+  /** `aud` of tokens that name no audience. */
   audience: string;
+  /** Every audience a token may be issued for and verified with (default: `audience` alone). */
+  audiences?: readonly string[];
   /** Longest lifetime of any access token: how long a retired key stays published. */
   maxAccessTtlMs: number;
 }
@@ -84,6 +90,11 @@ export class KeyRing {
 
   get audience(): string {
     return this.deps.audience;
+  }
+
+  /** Every audience tokens are issued for: the default first. */
+  get audiences(): readonly string[] {
+    return this.deps.audiences ?? [this.deps.audience];
   }
 
   async init(): Promise<void> {
@@ -198,7 +209,8 @@ export class KeyRing {
   async sign(
     claims: Omit<AccessClaims, 'iss' | 'aud' | 'iat' | 'nbf' | 'exp'>,
     ttlMs: number,
-  ): Promise<{ jwt: string; expiresAtMs: number }> {
+    audience: string = this.audience,
+  ): Promise<{ jwt: string; expiresAtMs: number; issuedAtMs: number }> {
     if (!this.signer?.privateKey) await this.reload();
     const signer = this.signer;
     if (!signer?.privateKey) {
@@ -211,12 +223,12 @@ export class KeyRing {
     const jwt = await new SignJWT({ ...claims })
       .setProtectedHeader({ alg: SIGNING_ALG, kid: signer.kid, typ: 'at+jwt' })
       .setIssuer(this.issuer)
-      .setAudience(this.audience)
+      .setAudience(audience)
       .setIssuedAt(nowS)
       .setNotBefore(nowS)
       .setExpirationTime(expS)
       .sign(signer.privateKey);
-    return { jwt, expiresAtMs: expS * 1000 };
+    return { jwt, expiresAtMs: expS * 1000, issuedAtMs: nowS * 1000 };
   }
 
   /**
@@ -243,7 +255,9 @@ export class KeyRing {
       const { payload } = await jwtVerify(jwt, key.publicKey, {
         algorithms: ALLOWED_ALGS,
         issuer: this.issuer,
-        audience: this.audience,
+        // Any configured audience: introspection answers for them all. Only tokens for the
+        // default one are bearer credentials of this API (Verifier checks the row's audience).
+        audience: [...this.audiences],
         currentDate: new Date(this.deps.clock()),
         clockTolerance: 5,
       });
