@@ -74,7 +74,8 @@ export class AccessIssuer {
    * invalid_target. Neither: the default audience.
    */
   resolveAudience(requested: { audience?: string | undefined; resource?: string | undefined }): string {
-    const named = [requested.audience, requested.resource].filter((n): n is string => n !== undefined);
+    // RFC 6749 §3.1: a parameter sent without a value is as if it were omitted.
+    const named = [requested.audience, requested.resource].filter((n): n is string => !!n);
     if (named.length === 0) return this.deps.keys.audience;
     const first = named[0]!;
     if (!named.every((n) => n === first) || !this.deps.keys.audiences.includes(first)) {

@@ -71,7 +71,7 @@ export class TokenExchangeService {
     let subject: Principal | null = null;
     try {
       if (!actor) throw new AppError('unauthenticated', 'Token exchange needs an authenticated actor.');
-      const issuedType = req.requestedTokenType ?? ACCESS_TOKEN_TYPE;
+      const issuedType = req.requestedTokenType || ACCESS_TOKEN_TYPE;
       if (!ISSUABLE_TOKEN_TYPES.includes(issuedType)) {
         throw new AppError(
           'invalid_request',
