@@ -77,7 +77,9 @@ for (const dialect of DIALECTS) {
         expect(c.name).toBe('admin');
         expect(c.roles).toEqual(['Administrator']);
         expect(c.tid).toBe(patId);
-        expect(c.scope).toBe('all');
+        // Issue 14 item 5 (RFC 9068): scope lists scope strings (here its role), client_id names the client.
+        expect(c.scope).toBe('Administrator');
+        expect(c.client_id).toBe('admin');
         expect(c.iss).toBe('tokenward');
         expect(c.aud).toBe('tokenward');
         expect(typeof c.jti).toBe('string');
