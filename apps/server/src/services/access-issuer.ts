@@ -47,12 +47,6 @@ export function wireScope(scopes: readonly string[] | null, roles: readonly stri
   return (scopes ?? roles).join(' ');
 }
 
-/** Parsed `scope` parameter: each item once, in the order given; absent or blank: null. */
-export function scopeList(scope: string | undefined): string[] | null {
-  const items = [...new Set((scope ?? '').split(/[ \t\r\n]+/).filter(Boolean))];
-  return items.length > 0 ? items : null;
-}
-
 export interface AccessIssuerDeps {
   store: Store;
   keys: Pick<KeyRing, 'sign' | 'audience' | 'audiences'>;

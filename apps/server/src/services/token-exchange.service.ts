@@ -1,7 +1,8 @@
-import { AppError, isValidPermission, type MintPlan } from '@tokenward/core';
-import { type AccessIssuer, type ActClaim, scopeList } from './access-issuer.js';
+import { AppError } from '@tokenward/core';
+import type { AccessIssuer, ActClaim } from './access-issuer.js';
 import type { AuditService } from './audit.service.js';
 import type { RequestMeta } from './request-meta.js';
+import { planForScope, readScope } from './requested-scope.js';
 import type { RoleCatalog } from './role-catalog.js';
 import type { TokenMinter } from './token-minter.js';
 import type { Principal, Verifier } from './verifier.js';
@@ -108,33 +109,16 @@ export class TokenExchangeService {
     req: { scope: string | undefined; audience: string; issuedType: string },
     meta: RequestMeta,
   ): Promise<ExchangeResult> {
-    const scopeRoles: string[] = [];
-    const permissions: string[] = [];
-    const asked = scopeList(req.scope);
-    for (const item of asked ?? []) {
-      const role = item.includes(':') ? undefined : this.deps.roles.canonical(item);
-      if (role) scopeRoles.push(role);
-      else if (isValidPermission(item) && !item.includes('*')) permissions.push(item);
-      else throw new AppError('invalid_scope', `"${item.slice(0, 64)}" is neither a role nor a permission.`);
-    }
+    const asked = readScope(req.scope, this.deps.roles);
     const me = subject.identity;
     const target = { id: me.id, name: me.name, source: me.source, roles: me.roles };
-    let plan: MintPlan;
-    try {
-      plan = this.deps.minter.plan(subject.authority, 'exchange', target, {
+    const plan = planForScope(asked, () =>
+      this.deps.minter.plan(subject.authority, 'exchange', target, {
         actor: actor.authority,
-        ...(scopeRoles.length > 0 ? { scopeRoles } : {}),
-        ...(permissions.length > 0 ? { narrowTo: permissions } : {}),
-      });
-    } catch (err) {
-      // RFC 6749 §5.2: a scope beyond what the grant holds is invalid_scope (400).
-      if (asked && err instanceof AppError && err.code === 'role_not_held') {
-        throw new AppError('invalid_scope', err.message, { cause: err });
-      }
-      throw err;
-    }
-    // The scope strings it is narrowed to, each once, roles by their canonical names.
-    const scopes = asked ? [...new Set([...scopeRoles, ...permissions])] : null;
+        ...(asked.scopeRoles.length > 0 ? { scopeRoles: asked.scopeRoles } : {}),
+        ...(asked.permissions.length > 0 ? { narrowTo: asked.permissions } : {}),
+      }),
+    );
     const now = this.deps.clock();
     const subjectExpiry =
       subject.token?.expiresAtMs ?? subject.session?.expiresAtMs ?? now + this.deps.delegationTtlMs;
@@ -154,7 +138,7 @@ export class TokenExchangeService {
       act,
       createdBy: actor.identity.id,
       clientId: actor.identity.name,
-      scope: scopes,
+      scope: asked.scopes,
       audience: req.audience,
     });
     const held = issued.roles;
@@ -167,7 +151,7 @@ export class TokenExchangeService {
       details: {
         subject: subject.identity.id,
         roles: held,
-        ...(permissions.length ? { permissions } : {}),
+        ...(asked.permissions.length ? { permissions: asked.permissions } : {}),
         ...(act ? { act } : {}),
       },
     });
