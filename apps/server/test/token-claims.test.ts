@@ -2,7 +2,7 @@
 // audiences are configured ones or invalid_target, and the SDK still verifies the new tokens.
 import { PermissionSet } from '@tokenward/core';
 import fc from 'fast-check';
-import { decodeProtectedHeader, SignJWT } from 'jose';
+import { type CryptoKey, decodeProtectedHeader, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenwardVerifier } from '../../../packages/client/src/verifier.js';
 import { decodeJwt } from './access-jwt.js';
@@ -198,7 +198,12 @@ for (const dialect of DIALECTS) {
         expect(here.status).toBe(401);
       }
       // The default audience named explicitly is the default; an empty one is as if omitted (RFC 6749 §3.1).
-      for (const params of [{ audience: 'tokenward' }, { audience: '' }, { resource: '' }]) {
+      const defaults: Record<string, string>[] = [
+        { audience: 'tokenward' },
+        { audience: '' },
+        { resource: '' },
+      ];
+      for (const params of defaults) {
         const own = await exchange(params);
         expect(own.status, own.text).toBe(200);
         expect(decodeJwt(own.body.access_token).payload.aud).toBe('tokenward');
@@ -208,11 +213,12 @@ for (const dialect of DIALECTS) {
 
     it('an audience or resource not configured is 400 invalid_target and mints nothing', async () => {
       const before = await tokenCount(s.url, admin, user.id);
-      for (const params of [
+      const refused: Record<string, string>[] = [
         { audience: 'https://elsewhere.example' },
         { resource: 'https://billing.example/api/' },
         { audience: BILLING, resource: 'tokenward' },
-      ]) {
+      ];
+      for (const params of refused) {
         const res = await exchange(params);
         expect(res.status, `${JSON.stringify(params)}: ${res.text}`).toBe(400);
         expectErrorShape(res, 'invalid_target');
@@ -281,10 +287,13 @@ for (const dialect of DIALECTS) {
           .sign(signer.privateKey);
       expect((await sdk.verifyToken(await signed('at+jwt'))).ok).toBe(true);
       expect((await sdk.verifyToken(await signed('application/at+jwt'))).ok).toBe(true);
+      expect(await s.app.tw.keys.verify(await signed('at+jwt'))).not.toBeNull();
       for (const typ of ['JWT', 'dpop+jwt']) {
         const refused = await sdk.verifyToken(await signed(typ));
         expect(refused.ok, typ).toBe(false);
         if (!refused.ok) expect(refused.refusal.status).toBe(401);
+        // Tokenward's own verification refuses it too (RFC 9068 §4).
+        expect(await s.app.tw.keys.verify(await signed(typ)), typ).toBeNull();
       }
       // An opaque token goes to introspection: its kind is the SDK's tokenType, as before.
       const withCredential = new TokenwardVerifier({ baseUrl: s.url, token: admin, permissions: {} });

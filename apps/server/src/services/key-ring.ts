@@ -232,7 +232,7 @@ export class KeyRing {
   }
 
   /**
-   * Verifies signature, kid, alg, iss, aud, nbf and exp. Returns the claims or null; never
+   * Verifies signature, kid, alg, typ, iss, aud, nbf and exp. Returns the claims or null; never
    * throws. An unknown kid triggers at most one reload per second (another instance rotated).
    */
   async verify(jwt: string): Promise<AccessClaims | null> {
@@ -254,6 +254,8 @@ export class KeyRing {
     try {
       const { payload } = await jwtVerify(jwt, key.publicKey, {
         algorithms: ALLOWED_ALGS,
+        // RFC 9068 §4: only access tokens (every token signed here says so).
+        typ: 'at+jwt',
         issuer: this.issuer,
         // Any configured audience: introspection answers for them all. Only tokens for the
         // default one are bearer credentials of this API (Verifier checks the row's audience).
