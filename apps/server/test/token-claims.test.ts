@@ -1,10 +1,12 @@
 // Issue 14 item 5: a token's scope, its RFC 9068 claims and its RFC 7662 introspection agree,
 // audiences are configured ones or invalid_target, and the SDK still verifies the new tokens.
+import { tmpdir } from 'node:os';
 import { PermissionSet } from '@tokenward/core';
 import fc from 'fast-check';
 import { type CryptoKey, decodeProtectedHeader, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenwardVerifier } from '../../../packages/client/src/verifier.js';
+import { loadConfig } from '../src/config.js';
 import { decodeJwt } from './access-jwt.js';
 import { adminToken, DIALECTS, freshStore, http, signIn, startServer, type TestServer } from './helpers.js';
 import { createRole, expectErrorShape, type Holder, identityWithToken, tokenCount } from './test-kit.js';
@@ -25,6 +27,25 @@ const ROLE_GRANTS: Record<string, string[]> = {
 const USER_ROLES = ['Operator', 'Reader', 'Accountant'];
 const APP_ROLES = ['Reader', 'Delegator', 'BillingReader'];
 const grantsOf = (roles: readonly string[]) => new PermissionSet(roles.flatMap((r) => ROLE_GRANTS[r]!));
+
+describe('TOKENWARD_AUDIENCES', () => {
+  const env = { TOKENWARD_DATA_DIR: tmpdir() };
+  it('lists the default audience first, then each listed one once', () => {
+    expect(loadConfig(env).audiences).toEqual(['tokenward']);
+    expect(
+      loadConfig({
+        ...env,
+        TOKENWARD_AUDIENCE: 'api',
+        TOKENWARD_AUDIENCES: ` ${BILLING}, reports,,api,reports `,
+      }).audiences,
+    ).toEqual(['api', BILLING, 'reports']);
+  });
+  it('refuses an audience with spaces or control characters, naming the variable', () => {
+    for (const bad of ['two words', 'tab\there', 'x'.repeat(257)]) {
+      expect(() => loadConfig({ ...env, TOKENWARD_AUDIENCES: bad }), bad).toThrow(/TOKENWARD_AUDIENCES/);
+    }
+  });
+});
 
 for (const dialect of DIALECTS) {
   describe(`token scopes, claims and introspection [${dialect}]`, () => {
