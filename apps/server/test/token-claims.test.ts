@@ -203,11 +203,12 @@ for (const dialect of DIALECTS) {
     });
 
     it('audience / resource naming a configured audience become aud; that token is introspected, not accepted here', async () => {
-      for (const params of [
+      const named: Record<string, string>[] = [
         { audience: BILLING },
         { resource: BILLING },
         { audience: BILLING, resource: BILLING },
-      ]) {
+      ];
+      for (const params of named) {
         const res = await exchange({ ...params, scope: 'billing:read' });
         expect(res.status, res.text).toBe(200);
         const { payload } = decodeJwt(res.body.access_token);
