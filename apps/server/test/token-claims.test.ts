@@ -219,6 +219,10 @@ for (const dialect of DIALECTS) {
         const here = await http(s.url, 'GET', '/api/v1/me', { token: res.body.access_token });
         expect(here.status).toBe(401);
       }
+      const audit = await http(s.url, 'GET', '/api/v1/audit?action=token.exchange&outcome=success&limit=1', {
+        token: admin,
+      });
+      expect(audit.body.items[0].details).toMatchObject({ subject: user.id, audience: BILLING });
       // The default audience named explicitly is the default; an empty one is as if omitted (RFC 6749 §3.1).
       const defaults: Record<string, string>[] = [
         { audience: 'tokenward' },

@@ -153,6 +153,7 @@ export class TokenExchangeService {
         roles: held,
         ...(asked.permissions.length ? { permissions: asked.permissions } : {}),
         ...(act ? { act } : {}),
+        audience: req.audience,
       },
     });
     return {
