@@ -75,6 +75,7 @@ export async function buildServices({ config, store, clock, log }: ServiceDeps):
     legacyIssuers: config.legacyIssuers,
     audience: config.audience,
     publicationDelayMs: config.keyPublicationDelaySeconds * 1000,
+    audiences: [config.audience, ...(config.audiences ?? []).filter((a) => a !== config.audience)],
     maxAccessTtlMs: Math.max(config.accessTokenTtlSeconds, config.delegationTtlSeconds) * 1000,
   });
   await keys.init();

@@ -35,8 +35,13 @@ export interface Config {
   legacyIssuers: string[];
   /** Between publishing a rotated signing key and signing with it (default JWKS max-age + 60 s). */
   keyPublicationDelaySeconds: number;
-  /** `aud` of access tokens. */
+  /** `aud` of access tokens that name no audience (TOKENWARD_AUDIENCE). */
   audience: string;
+  /**
+   * Every audience a token may be issued for (`audience`/`resource` of the token endpoint):
+   * `audience` first, then TOKENWARD_AUDIENCES (comma-separated strings or URLs).
+   */
+  audiences: string[];
   accessTokenTtlSeconds: number;
   /** Lifetime of tokens obtained by token exchange (delegation). */
   delegationTtlSeconds: number;
@@ -173,6 +178,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const issuer = env.TOKENWARD_ISSUER?.trim() || publicUrl;
   const legacyIssuers = parseLegacyIssuers(env.TOKENWARD_LEGACY_ISSUERS).filter((i) => i !== issuer);
   const audience = env.TOKENWARD_AUDIENCE?.trim() || 'tokenward';
+  const audiences = parseAudiences(env.TOKENWARD_AUDIENCES, audience);
 
   const config: Config = {
     port,
@@ -198,6 +204,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       7 * DAY,
     ),
     audience,
+    audiences,
     accessTokenTtlSeconds: integer(env, 'TOKENWARD_ACCESS_TOKEN_TTL_MINUTES', 30, 1, 24 * 60) * 60,
     delegationTtlSeconds: integer(env, 'TOKENWARD_DELEGATION_TTL_MINUTES', 15, 1, 24 * 60) * 60,
     refreshTokenTtlSeconds: refreshDays * DAY,
@@ -232,6 +239,22 @@ function parseOrigins(raw: string | undefined): string[] {
         `TOKENWARD_CORS_ORIGINS must list origins like https://app.example.com, got "${o}".`,
       );
     }
+  }
+  return list;
+}
+
+/** TOKENWARD_AUDIENCES: the default audience first, then each listed one once. */
+function parseAudiences(raw: string | undefined, audience: string): string[] {
+  const list = [audience];
+  for (const item of (raw ?? '').split(',')) {
+    const a = item.trim();
+    if (!a) continue;
+    if (a.length > 256 || !/^[\x21-\x7e]+$/.test(a)) {
+      throw new ConfigError(
+        `TOKENWARD_AUDIENCES must list audiences (strings or URLs, no spaces) separated by commas, got "${a.slice(0, 64)}".`,
+      );
+    }
+    if (!list.includes(a)) list.push(a);
   }
   return list;
 }

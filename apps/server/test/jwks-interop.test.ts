@@ -77,7 +77,9 @@ for (const dialect of DIALECTS) {
         expect(c.name).toBe('admin');
         expect(c.roles).toEqual(['Administrator']);
         expect(c.tid).toBe(patId);
-        expect(c.scope).toBe('all');
+        // Issue 14 item 5 (RFC 9068): scope lists scope strings (here its role), client_id names the client.
+        expect(c.scope).toBe('Administrator');
+        expect(c.client_id).toBe('admin');
         // The issuer is the server's URL (RFC 8414 §2, issue 14).
         expect(c.iss).toBe(s.url);
         expect(c.aud).toBe('tokenward');

@@ -120,11 +120,13 @@ for (const dialect of DIALECTS) {
         json: { token: first.accessToken },
       });
       expect(active.status).toBe(200);
+      // Issue 14 item 5: token_type is the RFC 7662 one (Bearer); the kind has its own member.
       expect(active.body).toMatchObject({
         active: true,
         sub: String(op.id),
         username: 'op',
-        token_type: 'access',
+        token_type: 'Bearer',
+        kind: 'access',
         iss: s.app.tw.config.issuer,
       });
       expect(active.body.roles).toEqual(['Operator', 'Reader']);
@@ -133,7 +135,7 @@ for (const dialect of DIALECTS) {
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: `token=${encodeURIComponent(op.token)}&token_type_hint=access_token`,
       });
-      expect(form.body).toMatchObject({ active: true, token_type: 'app' });
+      expect(form.body).toMatchObject({ active: true, token_type: 'Bearer', kind: 'app' });
       const typo = first.refreshToken.slice(0, -1) + (first.refreshToken.endsWith('x') ? 'y' : 'x');
       for (const dead of ['tw_app_nope', 'not-a-token-at-all-0123456789', typo]) {
         const r = await http(s.url, 'POST', '/api/v1/token/introspect', {
@@ -219,7 +221,9 @@ for (const dialect of DIALECTS) {
           scope: 'Administrator',
         },
       });
-      expect(more.status).toBe(403);
+      // Issue 14 item 5 (RFC 6749 §5.2): a scope not held is 400 invalid_scope, not 403.
+      expect(more.status).toBe(400);
+      expect(more.body.code).toBe('invalid_scope');
       const perm = await http(s.url, 'POST', '/api/v1/token/exchange', {
         token: admin,
         json: {
@@ -228,7 +232,8 @@ for (const dialect of DIALECTS) {
           scope: 'audit:read',
         },
       });
-      expect(perm.status).toBe(403);
+      expect(perm.status).toBe(400);
+      expect(perm.body.code).toBe('invalid_scope');
       const bad = await http(s.url, 'POST', '/api/v1/token/exchange', {
         token: admin,
         json: {
@@ -311,7 +316,8 @@ for (const dialect of DIALECTS) {
         (await http(s.url, 'POST', '/api/v1/apptoken/grant', { token: reader.body.access_token, json: {} }))
           .status,
       ).toBe(403);
-      expect((await ex('Administrator')).status).toBe(403);
+      // Issue 14 item 5: a scope not held is 400 invalid_scope (RFC 6749 §5.2), not 403.
+      expect((await ex('Administrator')).status).toBe(400);
     });
   });
 }

@@ -285,6 +285,8 @@ export class TokenwardVerifier {
     try {
       const { payload } = await jwtVerify(token, this.jwks, {
         algorithms: ['EdDSA'],
+        // RFC 9068 §4: an access token says so in its header (jose also takes application/at+jwt).
+        typ: 'at+jwt',
         issuer: issuers,
         audience: this.o.audience ?? 'tokenward',
         currentDate: new Date(this.clock()),
@@ -467,7 +469,13 @@ export class TokenwardVerifier {
         identityId: Number(info.sub),
         name: typeof info.username === 'string' ? info.username : '',
         roles: stringList(info.roles) ?? [],
-        tokenType: typeof info.token_type === 'string' ? info.token_type : 'unknown',
+        // `kind` (app, personal, access, refresh); older servers said it in `token_type`.
+        tokenType:
+          typeof info.kind === 'string'
+            ? info.kind
+            : typeof info.token_type === 'string' && !/^(bearer|dpop)$/i.test(info.token_type)
+              ? info.token_type
+              : 'unknown',
         claims: claims ? { ...claims, ...info } : { ...info },
         ...(act && typeof act === 'object' ? { act } : {}),
         apiEndpoints: stringList(info.api_endpoints),

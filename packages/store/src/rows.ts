@@ -35,7 +35,7 @@ export function roleRow(r: StoredRoleRow): RoleRow {
 
 export function tokenRow<R extends StoredTokenRow>(
   r: R,
-): Omit<R, 'roles' | 'api_endpoints' | 'permissions' | 'ceiling' | 'act'> & TokenRow {
+): Omit<R, 'roles' | 'api_endpoints' | 'permissions' | 'ceiling' | 'act' | 'scopes'> & TokenRow {
   return {
     ...r,
     roles: json<string[]>(r.roles),
@@ -43,6 +43,7 @@ export function tokenRow<R extends StoredTokenRow>(
     permissions: jsonOrNull<string[]>(r.permissions),
     ceiling: jsonOrNull<string[]>(r.ceiling),
     act: jsonOrNull<Record<string, unknown>>(r.act),
+    scopes: jsonOrNull<string[]>(r.scopes),
   };
 }
 

@@ -75,6 +75,14 @@ export interface TokenTable {
   act: ColumnType<string | null, string | null | undefined, string | null>;
   /** Token exchange: the actor's token, which minted this one together with the subject's. */
   actor_token_id: ColumnType<number | null, number | null | undefined, number | null>;
+  /** JSON array of the scope strings (role names, permissions) it was narrowed to, or null: all its roles give. */
+  scopes: ColumnType<string | null, string | null | undefined, string | null>;
+  /** An access JWT's `jti` claim, or null. */
+  jti: ColumnType<string | null, string | null | undefined, string | null>;
+  /** An access token's `client_id` (the name of the identity that obtained it), or null. */
+  client_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** An access JWT's `aud` when not the default audience, or null. */
+  audience: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface SessionTable {
@@ -158,8 +166,12 @@ export type StoredRoleRow = Selectable<RoleTable>;
 export type RoleRow = Omit<StoredRoleRow, 'permissions'> & { permissions: string[] };
 export type NewRoleRow = Insertable<RoleTable>;
 export type StoredTokenRow = Selectable<TokenTable>;
-export type TokenRow = Omit<StoredTokenRow, 'roles' | 'api_endpoints' | 'permissions' | 'ceiling' | 'act'> & {
+export type TokenRow = Omit<
+  StoredTokenRow,
+  'roles' | 'api_endpoints' | 'permissions' | 'ceiling' | 'act' | 'scopes'
+> & {
   roles: string[];
+  scopes: string[] | null;
   api_endpoints: string[] | null;
   permissions: string[] | null;
   ceiling: string[] | null;

@@ -34,6 +34,55 @@ const ExchangeBody = BodyObject({
   resource: Type.Optional(Type.String({ maxLength: 1024 })),
 });
 
+const StringList = Type.Array(Type.String());
+/** RFC 7662 §2.2 members, then Tokenward's own (IntrospectionService.introspection). */
+const IntrospectionAnswer = Type.Object(
+  {
+    active: Type.Boolean(),
+    scope: Type.Optional(
+      Type.String({
+        description: 'Space-separated: the scopes it was narrowed to, else the roles it holds.',
+      }),
+    ),
+    client_id: Type.Optional(Type.String({ description: 'Name of the identity whose client obtained it.' })),
+    username: Type.Optional(Type.String()),
+    token_type: Type.Optional(Type.Union([Type.Literal('Bearer'), Type.Literal('DPoP')])),
+    exp: Type.Optional(Type.Integer()),
+    iat: Type.Optional(Type.Integer()),
+    nbf: Type.Optional(Type.Integer()),
+    sub: Type.Optional(Type.String()),
+    aud: Type.Optional(Type.String()),
+    iss: Type.Optional(Type.String()),
+    jti: Type.Optional(Type.String({ description: "An access JWT's own jti." })),
+    act: Type.Optional(
+      Type.Object(
+        { sub: Type.String(), name: Type.Optional(Type.String()) },
+        {
+          additionalProperties: true,
+          description: 'RFC 8693 §4.1: the acting party, earlier actors nested.',
+        },
+      ),
+    ),
+    cnf: Type.Optional(Type.Object({ jkt: Type.String() }, { additionalProperties: true })),
+    kind: Type.Optional(
+      Type.Union([
+        Type.Literal('app'),
+        Type.Literal('personal'),
+        Type.Literal('access'),
+        Type.Literal('refresh'),
+      ]),
+    ),
+    token_id: Type.Optional(Type.Integer({ description: "The token's id in Tokenward." })),
+    roles: Type.Optional(StringList),
+    permissions: Type.Optional(StringList),
+    grants: Type.Optional(StringList),
+    api_endpoints: Type.Optional(StringList),
+    tid: Type.Optional(Type.Integer({ description: 'Id of the token this one was minted by.' })),
+    token_subtype: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
 /** Already JSON text (see IntrospectionService.introspect): sent as is. */
 function sendIntrospection(reply: FastifyReply, json: string): void {
   reply.headers(INTROSPECTION_HEADERS).send(json);
@@ -59,7 +108,7 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
           'RFC 7662 introspection (caller must be authenticated): {active:false} for anything not active.',
         body: IntrospectBody,
         response: {
-          200: Type.Object({ active: Type.Boolean() }, { additionalProperties: true }),
+          200: IntrospectionAnswer,
           ...errors(400, 401),
         },
       },
@@ -155,6 +204,9 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
           subjectToken: b.subject_token,
           ...(b.subject_token_type ? { subjectTokenType: b.subject_token_type } : {}),
           ...(b.scope ? { scope: b.scope } : {}),
+          audience: b.audience,
+          resource: b.resource,
+          requestedTokenType: b.requested_token_type,
         },
         meta(request),
       );

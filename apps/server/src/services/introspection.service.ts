@@ -1,4 +1,5 @@
 import { isLive, MANAGEMENT_PERMISSIONS } from '@tokenward/core';
+import { wireScope } from './access-issuer.js';
 import type { KeyRing } from './key-ring.js';
 import type { Principal, TokenEntry, Verifier } from './verifier.js';
 
@@ -53,28 +54,49 @@ export class IntrospectionService {
     return !isLive(entry, this.deps.clock());
   }
 
+  /**
+   * RFC 7662 §2.2 members with their RFC meanings (an access JWT's answer repeats its claims:
+   * scope, client_id, jti, iat, aud), then Tokenward's own: `kind`, `roles` (those it really
+   * holds), `permissions`, `grants`, `api_endpoints`, `token_id`, `tid`, `token_subtype`.
+   */
   private introspection(entry: TokenEntry, principal: Principal): string {
-    principal.introspection ??= JSON.stringify({
+    if (principal.introspection !== undefined) return principal.introspection;
+    const scope = wireScope(entry.scopes, principal.roles);
+    const iat = seconds(entry.createdAtMs);
+    principal.introspection = JSON.stringify({
       active: true,
-      token_type: entry.kind,
-      sub: String(principal.identity.id),
+      ...(scope ? { scope } : {}),
+      client_id: entry.clientId ?? principal.identity.name,
       username: principal.identity.name,
+      token_type: tokenTypeOf(entry),
+      exp: seconds(entry.expiresAtMs),
+      iat,
+      ...(entry.jti === null ? {} : { nbf: iat }),
+      sub: String(principal.identity.id),
+      aud: entry.audience ?? this.deps.keys.audience,
+      iss: this.deps.keys.issuer,
+      ...(entry.jti === null ? {} : { jti: entry.jti }),
+      ...(entry.act ? { act: entry.act } : {}),
+      kind: entry.kind,
+      token_id: entry.id,
       roles: principal.roles,
       permissions: MANAGEMENT_PERMISSIONS.filter((p) => principal.authority.has(p)),
       // Everything it may do, as grants (patterns included): what a service needs to decide
       // custom permissions (the SDK does) for a narrowed token whose roles alone would say more.
       grants: principal.authority.grants().grants,
-      scope: entry.endpoints ? 'custom' : 'all',
       ...(entry.endpoints ? { api_endpoints: entry.endpoints.map((e) => e.source) } : {}),
-      exp: seconds(entry.expiresAtMs),
-      iat: seconds(entry.createdAtMs),
-      iss: this.deps.keys.issuer,
-      aud: this.deps.keys.audience,
-      jti: String(entry.id),
       ...(entry.parentId === null ? {} : { tid: entry.parentId }),
       ...(entry.subtype ? { token_subtype: entry.subtype } : {}),
-      ...(entry.act ? { act: entry.act } : {}),
     });
     return principal.introspection;
   }
+}
+
+/**
+ * RFC 7662 `token_type` (an RFC 6749 §7.1 access token type): how the token is presented.
+ * Hook for DPoP (RFC 9449): a sender-constrained token (its entry carries a `cnf.jkt`) is
+ * `DPoP`, and its answer adds that `cnf`.
+ */
+function tokenTypeOf(_entry: TokenEntry): 'Bearer' | 'DPoP' {
+  return 'Bearer';
 }

@@ -79,10 +79,13 @@ export interface AccessClaims extends JWTPayload {
   sub: string;
   name: string;
   roles: string[];
-  scope: string;
+  /** Space-separated scope strings (RFC 9068 §2.2.3): the narrowing, else the roles it holds. */
+  scope?: string;
   tid?: number;
   api_endpoints?: string[];
   perms?: string[];
+  /** RFC 9068 §2.2: the client that obtained the token (an identity name). */
+  client_id?: string;
   act?: { sub: string; name: string; act?: unknown };
   token_type?: string;
 }
@@ -92,7 +95,10 @@ export interface KeyRingDeps {
   sealer: Sealer;
   clock: () => number;
   issuer: string;
+  /** `aud` of tokens that name no audience. */
   audience: string;
+  /** Every audience a token may be issued for and verified with (default: `audience` alone). */
+  audiences?: readonly string[];
   /** Longest lifetime of any access token: how long a retired key stays published. */
   maxAccessTtlMs: number;
   /** Between publishing a rotated key and signing with it (see DEFAULT_KEY_PUBLICATION_DELAY_SECONDS). */
@@ -147,6 +153,11 @@ export class KeyRing {
 
   get audience(): string {
     return this.deps.audience;
+  }
+
+  /** Every audience tokens are issued for: the default first. */
+  get audiences(): readonly string[] {
+    return this.deps.audiences ?? [this.deps.audience];
   }
 
   async init(): Promise<void> {
@@ -255,7 +266,8 @@ export class KeyRing {
   async sign(
     claims: Omit<AccessClaims, 'iss' | 'aud' | 'iat' | 'nbf' | 'exp'>,
     ttlMs: number,
-  ): Promise<{ jwt: string; expiresAtMs: number }> {
+    audience: string = this.audience,
+  ): Promise<{ jwt: string; expiresAtMs: number; issuedAtMs: number }> {
     this.refreshIfStale();
     let signer = this.signer();
     if (!signer?.privateKey) {
@@ -272,16 +284,16 @@ export class KeyRing {
     const jwt = await new SignJWT({ ...claims })
       .setProtectedHeader({ alg: SIGNING_ALG, kid: signer.kid, typ: 'at+jwt' })
       .setIssuer(this.issuer)
-      .setAudience(this.audience)
+      .setAudience(audience)
       .setIssuedAt(nowS)
       .setNotBefore(nowS)
       .setExpirationTime(expS)
       .sign(signer.privateKey);
-    return { jwt, expiresAtMs: expS * 1000 };
+    return { jwt, expiresAtMs: expS * 1000, issuedAtMs: nowS * 1000 };
   }
 
   /**
-   * Verifies signature, kid, alg, iss, aud, nbf and exp. Returns the claims or null; never
+   * Verifies signature, kid, alg, typ, iss, aud, nbf and exp. Returns the claims or null; never
    * throws. An unknown kid triggers at most one reload per second (another instance rotated).
    */
   async verify(jwt: string): Promise<AccessClaims | null> {
@@ -303,8 +315,12 @@ export class KeyRing {
     try {
       const { payload } = await jwtVerify(jwt, key.publicKey, {
         algorithms: ALLOWED_ALGS,
+        // RFC 9068 §4: only access tokens (every token signed here says so).
+        typ: 'at+jwt',
         issuer: this.issuers,
-        audience: this.audience,
+        // Any configured audience: introspection answers for them all. Only tokens for the
+        // default one are bearer credentials of this API (Verifier checks the row's audience).
+        audience: [...this.audiences],
         currentDate: new Date(this.deps.clock()),
         clockTolerance: 5,
       });

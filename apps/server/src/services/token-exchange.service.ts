@@ -1,12 +1,39 @@
-import { AppError, isValidPermission } from '@tokenward/core';
+import { AppError } from '@tokenward/core';
 import type { AccessIssuer, ActClaim } from './access-issuer.js';
 import type { AuditService } from './audit.service.js';
 import type { RequestMeta } from './request-meta.js';
+import { planForScope, readScope } from './requested-scope.js';
 import type { RoleCatalog } from './role-catalog.js';
 import type { TokenMinter } from './token-minter.js';
 import type { Principal, Verifier } from './verifier.js';
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
+
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
+/** RFC 8693 §3 types an access JWT is: what `requested_token_type` may ask for. */
+const ISSUABLE_TOKEN_TYPES: readonly string[] = [ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE];
+
+/** A token exchange request (RFC 8693 §2.1), as the token endpoints pass it on. */
+export interface ExchangeRequest {
+  subjectToken: string;
+  subjectTokenType?: string | undefined;
+  /** Space-separated role names and/or permissions the new token is narrowed to. */
+  scope?: string | undefined;
+  /** RFC 8693 `audience` / RFC 8707 `resource`: a configured audience (AccessIssuer.resolveAudience). */
+  audience?: string | undefined;
+  resource?: string | undefined;
+  /** Access token or JWT URN (RFC 8693 §3); anything else is refused. */
+  requestedTokenType?: string | undefined;
+}
+
+export interface ExchangeResult {
+  access_token: string;
+  issued_token_type: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+}
 
 export interface TokenExchangeDeps {
   minter: TokenMinter;
@@ -41,32 +68,27 @@ export class TokenExchangeService {
    * each held by both): exchange only ever narrows. Its `act` names the actor, with the
    * subject's own `act` chain inside. Refusals are audited like successes.
    */
-  async exchange(
-    actor: Principal | null,
-    req: { subjectToken: string; subjectTokenType?: string; scope?: string },
-    meta: RequestMeta,
-  ): Promise<{
-    access_token: string;
-    issued_token_type: string;
-    token_type: 'Bearer';
-    expires_in: number;
-    scope: string;
-  }> {
+  async exchange(actor: Principal | null, req: ExchangeRequest, meta: RequestMeta): Promise<ExchangeResult> {
     let subject: Principal | null = null;
     try {
       if (!actor) throw new AppError('unauthenticated', 'Token exchange needs an authenticated actor.');
-      const type = req.subjectTokenType ?? 'urn:ietf:params:oauth:token-type:access_token';
+      const issuedType = req.requestedTokenType || ACCESS_TOKEN_TYPE;
+      if (!ISSUABLE_TOKEN_TYPES.includes(issuedType)) {
+        throw new AppError(
+          'invalid_request',
+          'requested_token_type must be the access_token or jwt token type.',
+        );
+      }
+      const audience = this.deps.issuer.resolveAudience(req);
+      const type = req.subjectTokenType ?? ACCESS_TOKEN_TYPE;
       if (type === 'urn:tokenward:params:oauth:token-type:session') {
         subject = await this.deps.verifier.authenticateSession(req.subjectToken);
-      } else if (
-        type === 'urn:ietf:params:oauth:token-type:access_token' ||
-        type === 'urn:ietf:params:oauth:token-type:jwt'
-      ) {
+      } else if (type === ACCESS_TOKEN_TYPE || type === JWT_TOKEN_TYPE) {
         // A single-use subject is refused below (it mints nothing), not spent here.
         subject = await this.deps.verifier.authenticateToken(req.subjectToken, { spend: false });
       } else throw new AppError('invalid_request', 'subject_token_type is not supported.');
       if (!subject) throw new AppError('unauthenticated', 'The subject token is not valid.');
-      return await this.exchangeFor(actor, subject, req.scope, meta);
+      return await this.exchangeFor(actor, subject, { scope: req.scope, audience, issuedType }, meta);
     } catch (err) {
       if (err instanceof AppError) {
         await this.deps.audit.record({
@@ -84,25 +106,19 @@ export class TokenExchangeService {
   private async exchangeFor(
     actor: Principal,
     subject: Principal,
-    scope: string | undefined,
+    req: { scope: string | undefined; audience: string; issuedType: string },
     meta: RequestMeta,
-  ) {
-    const scopeRoles: string[] = [];
-    const permissions: string[] = [];
-    for (const item of (scope ?? '').split(/\s+/).filter(Boolean)) {
-      const role = item.includes(':') ? undefined : this.deps.roles.canonical(item);
-      if (role) scopeRoles.push(role);
-      else if (isValidPermission(item) && !item.includes('*')) permissions.push(item);
-      else
-        throw new AppError('invalid_request', `"${item.slice(0, 64)}" is neither a role nor a permission.`);
-    }
+  ): Promise<ExchangeResult> {
+    const asked = readScope(req.scope, this.deps.roles);
     const me = subject.identity;
     const target = { id: me.id, name: me.name, source: me.source, roles: me.roles };
-    const plan = this.deps.minter.plan(subject.authority, 'exchange', target, {
-      actor: actor.authority,
-      ...(scopeRoles.length > 0 ? { scopeRoles } : {}),
-      ...(permissions.length > 0 ? { narrowTo: permissions } : {}),
-    });
+    const plan = planForScope(asked, () =>
+      this.deps.minter.plan(subject.authority, 'exchange', target, {
+        actor: actor.authority,
+        ...(asked.scopeRoles.length > 0 ? { scopeRoles: asked.scopeRoles } : {}),
+        ...(asked.permissions.length > 0 ? { narrowTo: asked.permissions } : {}),
+      }),
+    );
     const now = this.deps.clock();
     const subjectExpiry =
       subject.token?.expiresAtMs ?? subject.session?.expiresAtMs ?? now + this.deps.delegationTtlMs;
@@ -121,6 +137,9 @@ export class TokenExchangeService {
       name: act ? `delegated to ${act.name}` : 'token exchange',
       act,
       createdBy: actor.identity.id,
+      clientId: actor.identity.name,
+      scope: asked.scopes,
+      audience: req.audience,
     });
     const held = issued.roles;
     await this.deps.audit.record({
@@ -132,16 +151,18 @@ export class TokenExchangeService {
       details: {
         subject: subject.identity.id,
         roles: held,
-        ...(permissions.length ? { permissions } : {}),
+        ...(asked.permissions.length ? { permissions: asked.permissions } : {}),
         ...(act ? { act } : {}),
+        audience: req.audience,
       },
     });
     return {
       access_token: issued.token,
-      issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      issued_token_type: req.issuedType,
       token_type: 'Bearer' as const,
       expires_in: Math.max(0, seconds(issued.expiresAtMs - now)),
-      scope: [...new Set([...(scopeRoles.length > 0 ? scopeRoles : held), ...permissions])].join(' '),
+      // The JWT's own scope claim: the answer, the token and its introspection agree.
+      scope: issued.scope,
     };
   }
 }

@@ -62,6 +62,19 @@ export interface TokenEntry {
   familyId: number | null;
   name: string;
   createdAtMs: number;
+  /** Scope strings it was narrowed to (role names, permissions), or null: all its roles give. */
+  scopes: string[] | null;
+  /** An access JWT's `jti` claim, or null. */
+  jti: string | null;
+  /** The `client_id` of an access token (the identity name of the client that obtained it), or null. */
+  clientId: string | null;
+  /** An access JWT's `aud`, or null (opaque tokens, JWTs from before audiences were stored). */
+  audience: string | null;
+  /**
+   * Whether it may be presented as a bearer credential of this API: an app, personal or access
+   * token, and (an access JWT) for this API's own audience. Decided once, when the entry is made.
+   */
+  bearer: boolean;
   /** The principal last built from this entry (see principalFor). */
   principal?: Principal;
 }
@@ -227,6 +240,12 @@ export class Verifier {
       familyId: row.family_id,
       name: row.name,
       createdAtMs: row.created_at_ms,
+      scopes: row.scopes,
+      jti: row.jti,
+      clientId: row.client_id,
+      audience: row.audience,
+      // A token for another configured audience is introspected, never accepted here.
+      bearer: BEARER_KINDS.has(row.kind) && (row.audience === null || row.audience === this.o.keys.audience),
     };
   }
 
@@ -309,7 +328,7 @@ export class Verifier {
     if (!token) return token;
     // Single-use tokens are decided by the store, every time.
     if (token.subtype === 'OneTouch') return undefined;
-    if (!BEARER_KINDS.has(token.kind)) return null;
+    if (!token.bearer) return null;
     if (!isLive(token, this.o.clock())) return null;
     return this.principalHit(token, token.kind === 'access' ? 'access' : 'token');
   }
@@ -325,7 +344,7 @@ export class Verifier {
    */
   async authenticateToken(value: string, opts: { spend?: boolean } = {}): Promise<Principal | null> {
     const token = await this.lookup(value);
-    if (!token || !BEARER_KINDS.has(token.kind)) return null;
+    if (!token?.bearer) return null;
     const now = this.o.clock();
     if (!isLive(token, now)) return null;
     const principal = await this.principalFor(token, token.kind === 'access' ? 'access' : 'token');

@@ -3894,9 +3894,43 @@ export interface paths {
           };
           content: {
             'application/json': {
+              /** @description RFC 8693 §4.1: the acting party, earlier actors nested. */
+              act?: {
+                name?: string;
+                sub: string;
+              } & {
+                [key: string]: unknown;
+              };
               active: boolean;
-            } & {
-              [key: string]: unknown;
+              api_endpoints?: string[];
+              aud?: string;
+              /** @description Name of the identity whose client obtained it. */
+              client_id?: string;
+              cnf?: {
+                jkt: string;
+              } & {
+                [key: string]: unknown;
+              };
+              exp?: number;
+              grants?: string[];
+              iat?: number;
+              iss?: string;
+              /** @description An access JWT's own jti. */
+              jti?: string;
+              kind?: 'app' | 'personal' | 'access' | 'refresh';
+              nbf?: number;
+              permissions?: string[];
+              roles?: string[];
+              /** @description Space-separated: the scopes it was narrowed to, else the roles it holds. */
+              scope?: string;
+              sub?: string;
+              /** @description Id of the token this one was minted by. */
+              tid?: number;
+              /** @description The token's id in Tokenward. */
+              token_id?: number;
+              token_subtype?: string;
+              token_type?: 'Bearer' | 'DPoP';
+              username?: string;
             };
           };
         };

@@ -115,6 +115,10 @@ for (const dialect of DIALECTS) {
         subtype: 'OneTouch',
         createdBy: identity.id,
         imported: true,
+        scopes: ['Reader', 'billing:read'],
+        jti: 'jti-of-the-jwt',
+        clientId: 'app',
+        audience: 'https://billing.example',
       };
       for (const token of [minimal, full, { ...minimal, tokenHash: randomBytes(32).toString('hex') }]) {
         const inserted = await insertToken(store.db, token);
@@ -133,6 +137,10 @@ for (const dialect of DIALECTS) {
         revoked: 1,
         imported: 1,
         actor_token_id: parent.id,
+        scopes: '["Reader","billing:read"]',
+        jti: 'jti-of-the-jwt',
+        client_id: 'app',
+        audience: 'https://billing.example',
       });
     });
   });

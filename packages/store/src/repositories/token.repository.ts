@@ -34,6 +34,14 @@ export interface NewToken {
   createdBy: number | null;
   imported?: boolean;
   revokedAtMs?: number | null;
+  /** Scope strings (role names, permissions) it was narrowed to, or null: everything its roles give. */
+  scopes?: readonly string[] | null;
+  /** An access JWT's `jti`. */
+  jti?: string | null;
+  /** An access token's `client_id`: the name of the identity that obtained it. */
+  clientId?: string | null;
+  /** An access JWT's `aud` when it is not the default audience. */
+  audience?: string | null;
 }
 
 /** The one factory of a new token row: every kind, every path that creates one. */
@@ -63,6 +71,10 @@ export function newTokenRow(t: NewToken): NewTokenRow {
     permissions: null,
     ceiling: t.ceiling ? JSON.stringify(t.ceiling) : null,
     act: t.act ? JSON.stringify(t.act) : null,
+    scopes: t.scopes ? JSON.stringify(t.scopes) : null,
+    jti: t.jti ?? null,
+    client_id: t.clientId ?? null,
+    audience: t.audience ?? null,
   };
 }
 
@@ -90,6 +102,10 @@ export async function insertToken(db: Db, token: NewToken): Promise<TokenRow> {
     permissions: null,
     ceiling: token.ceiling ? [...token.ceiling] : null,
     act: token.act ? { ...token.act } : null,
+    scopes: token.scopes ? [...token.scopes] : null,
+    jti: row.jti ?? null,
+    client_id: row.client_id ?? null,
+    audience: row.audience ?? null,
   };
 }
 
