@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
 import { errors } from '../schemas/common.js';
+import { JwksSchema } from '../schemas/jwks.js';
 import type { SigningKeyService } from '../services/signing-key.service.js';
 import { meta } from './meta.js';
 
@@ -25,7 +26,9 @@ export const keyRoutes: FastifyPluginAsyncTypebox<KeyRouteOptions> = async (app,
       config: { auth: 'none' },
       schema: {
         tags: ['keys'],
+        operationId: 'getJwks',
         summary: 'Public signing keys (JWK set) for verifying access tokens offline.',
+        response: { 200: JwksSchema },
       },
     },
     async (_request, reply) => {
@@ -39,6 +42,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox<KeyRouteOptions> = async (app,
     {
       schema: {
         tags: ['keys'],
+        operationId: 'listSigningKeys',
         summary: 'Signing keys and their state (keys:rotate).',
         response: { 200: Type.Object({ items: Type.Array(KeySchema) }), ...errors(401, 403) },
       },
@@ -51,6 +55,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox<KeyRouteOptions> = async (app,
     {
       schema: {
         tags: ['keys'],
+        operationId: 'rotateSigningKey',
         summary:
           'Adds a new signing key; new tokens use it, the old key stays published until its tokens expire.',
         response: { 200: KeySchema, ...errors(401, 403) },
