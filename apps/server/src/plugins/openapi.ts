@@ -131,9 +131,9 @@ export async function registerDocs(app: FastifyInstance, opts: { publicUrl: stri
       return { schema: { ...schema, security: securityFor(mode) } as FastifySchema, url };
     },
     transformObject: (documentObject) => {
-      const document = 'openapiObject' in documentObject ? documentObject.openapiObject : {};
-      markOptionalBodies(document as Parameters<typeof markOptionalBodies>[0]);
-      return document;
+      if (!('openapiObject' in documentObject)) return documentObject.swaggerObject;
+      markOptionalBodies(documentObject.openapiObject as Parameters<typeof markOptionalBodies>[0]);
+      return documentObject.openapiObject;
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   };
