@@ -3,8 +3,6 @@ import { createServer, type Server } from 'node:http';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { AppError, errorBody } from '@tokenward/core';
 import { openStore, type Store } from '@tokenward/store';
@@ -29,16 +27,10 @@ import {
 import { FastPaths, INTROSPECT_PATH, MAX_INTROSPECT_BODY, VERIFY_PATH } from './plugins/fast-paths.js';
 import { AccessLogController, loggerOptions } from './plugins/logging.js';
 import { RequestCounts, registerMetrics } from './plugins/metrics.js';
-import {
-  DOCS_SECURITY_OPTIONS,
-  registerSecurityHeaders,
-  SECURITY_HEADERS,
-} from './plugins/security-headers.js';
+import { registerDocs } from './plugins/openapi.js';
+import { registerSecurityHeaders, SECURITY_HEADERS } from './plugins/security-headers.js';
 import { validatorCompiler } from './plugins/validation.js';
 import { registerRoutes } from './routes/index.js';
-import { ErrorSchema } from './schemas/common.js';
-import { IdentitySchema, RoleSchema } from './schemas/identity.js';
-import { TokenViewSchema } from './schemas/token.js';
 
 export type { Services } from './compose-services.js';
 
@@ -277,7 +269,7 @@ async function registerPlugins(app: App, services: Services, requests: RequestCo
   // Cookies are parsed only when a request carries any and a route asks (see plugins/auth.ts).
   await app.register(cookie, { hook: false });
   await app.register(formbody, { bodyLimit: config.bodyLimitBytes });
-  await registerDocs(app);
+  await registerDocs(app, { publicUrl: config.publicUrl });
 
   registerAuth(app, {
     anyAddressBlocked: () => bearerFailures.anyBlocked(),
@@ -293,36 +285,4 @@ async function registerPlugins(app: App, services: Services, requests: RequestCo
     csrfMatches: (principal, presented) => sessions.csrfMatches(principal, presented),
   });
   await registerMetrics(app, requests, () => verifier.sizes());
-}
-
-/** Shared schemas, the OpenAPI document and the interactive docs at /docs. */
-async function registerDocs(app: App): Promise<void> {
-  app.addSchema(ErrorSchema);
-  app.addSchema(TokenViewSchema);
-  app.addSchema(IdentitySchema);
-  app.addSchema(RoleSchema);
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Tokenward API',
-        version: '0.1.0',
-        description: 'Grant, verify and revoke API tokens for identities with roles.',
-      },
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer' },
-          authtoken: { type: 'apiKey', in: 'header', name: 'Authtoken' },
-          session: { type: 'apiKey', in: 'cookie', name: 'tw_session' },
-        },
-      },
-      security: [{ bearer: [] }, { authtoken: [] }, { session: [] }],
-    },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
-  });
-  await app.register(swaggerUi, {
-    routePrefix: '/docs',
-    uiConfig: { docExpansion: 'list' },
-    ...DOCS_SECURITY_OPTIONS,
-  });
 }

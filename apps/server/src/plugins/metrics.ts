@@ -110,7 +110,17 @@ export async function registerMetrics(
     '/metrics',
     {
       config: { auth: 'none' },
-      schema: { tags: ['operations'], summary: 'Prometheus metrics (no secrets, no identities).' },
+      schema: {
+        tags: ['operations'],
+        operationId: 'getMetrics',
+        summary: 'Prometheus metrics (no secrets, no identities).',
+        response: {
+          200: {
+            description: 'The Prometheus text exposition format.',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+        },
+      },
     },
     async (_request, reply) => {
       reply.header('content-type', registry.contentType);

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
 import { canonicalFields, rewriteInput } from '../plugins/validation.js';
 import { BodyObject, errors, IdParams, Pagination } from '../schemas/common.js';
+import { TokenViewSchema } from '../schemas/token.js';
 import { type AccessTokenV4Service, TOKEN_TYPES } from '../services/access-token-v4.service.js';
 import { meta } from './meta.js';
 
@@ -37,6 +38,21 @@ const TokenInfo = Type.Object({
   renewableUntilTimestamp: Type.Integer(),
 });
 
+/** One grant in the v4 list: the token view of its family's root, with seed 004's names beside it. */
+const AccessTokenListItem = Type.Object({
+  accessTokenId: Type.Integer(),
+  tokenName: Type.String(),
+  tokenType: Type.String({ description: TOKEN_TYPES.join(', ') }),
+  userId: Type.Integer(),
+  ...TokenViewSchema.properties,
+});
+const AccessTokenList = Type.Object({
+  items: Type.Array(AccessTokenListItem),
+  total: Type.Integer(),
+  limit: Type.Integer(),
+  offset: Type.Integer(),
+});
+
 /** Seed 004: the access-token API, at `/api/v4/accesstoken` (matched case-insensitively). */
 export interface AccessTokenV4RouteOptions {
   accessTokens: AccessTokenV4Service;
@@ -51,6 +67,7 @@ export const accessTokenV4Routes: FastifyPluginAsyncTypebox<AccessTokenV4RouteOp
     {
       schema: {
         tags: ['access tokens (seed 004)'],
+        operationId: 'createAccessToken',
         summary:
           'Creates an access token for the caller. Also at /api/V4/AccessToken and /commandcenter/api/V4/AccessToken. Timestamps are epoch seconds.',
         body: Body,
@@ -70,8 +87,10 @@ export const accessTokenV4Routes: FastifyPluginAsyncTypebox<AccessTokenV4RouteOp
     {
       schema: {
         tags: ['access tokens (seed 004)'],
+        operationId: 'listAccessTokens',
         summary: 'Your access tokens: one entry per grant (with its rotating refresh token family).',
         querystring: Type.Object(Pagination),
+        response: { 200: AccessTokenList, ...errors(400, 401) },
       },
     },
     async (request) => {
@@ -88,9 +107,10 @@ export const accessTokenV4Routes: FastifyPluginAsyncTypebox<AccessTokenV4RouteOp
     {
       schema: {
         tags: ['access tokens (seed 004)'],
+        operationId: 'deleteAccessToken',
         summary: 'Deletes (revokes) one of your access tokens with its refresh tokens.',
         params: IdParams,
-        response: { 204: Type.Null(), ...errors(401, 404) },
+        response: { 204: Type.Null(), ...errors(400, 401, 404) },
       },
     },
     async (request, reply) => {

@@ -49,8 +49,9 @@ function importIdentity(identity: Static<typeof ImportBody>['identity']): { id?:
   return identity;
 }
 
-const grantSchema = (summary: string) => ({
+const grantSchema = (operationId: string, summary: string) => ({
   tags: ['app tokens'],
+  operationId,
   summary,
   response: { 200: Type.Ref('Token'), ...errors(400, 401, 403, 404, 409) },
 });
@@ -97,13 +98,16 @@ export const appTokenRoutes: FastifyPluginAsyncTypebox<AppTokenRouteOptions> = a
     '/apptoken/grant',
     {
       exposeHeadRoute: false,
-      schema: grantSchema('Grants the caller an app token with its roles.'),
+      schema: grantSchema(
+        'grantOwnAppTokenViaGet',
+        'Grants the caller an app token with its roles (seed 001: a GET).',
+      ),
     },
     async (request) => grant(request, {}, undefined),
   );
   app.post(
     '/apptoken/grant',
-    { schema: { ...grantSchema('Grants the caller an app token.'), body: GrantBody } },
+    { schema: { ...grantSchema('grantOwnAppToken', 'Grants the caller an app token.'), body: GrantBody } },
     async (request) => grant(request, request.body, undefined),
   );
   app.get(
@@ -111,7 +115,10 @@ export const appTokenRoutes: FastifyPluginAsyncTypebox<AppTokenRouteOptions> = a
     {
       exposeHeadRoute: false,
       schema: {
-        ...grantSchema('Grants an app token to another identity (tokens:grant-any).'),
+        ...grantSchema(
+          'grantAppTokenViaGet',
+          'Grants an app token to another identity (tokens:grant-any; seed 001: a GET).',
+        ),
         params: GrantParams,
       },
     },
@@ -121,7 +128,7 @@ export const appTokenRoutes: FastifyPluginAsyncTypebox<AppTokenRouteOptions> = a
     '/apptoken/grant/:identityId',
     {
       schema: {
-        ...grantSchema('Grants an app token to another identity (tokens:grant-any).'),
+        ...grantSchema('grantAppToken', 'Grants an app token to another identity (tokens:grant-any).'),
         params: GrantParams,
         body: GrantBody,
       },
@@ -134,6 +141,7 @@ export const appTokenRoutes: FastifyPluginAsyncTypebox<AppTokenRouteOptions> = a
     {
       schema: {
         tags: ['app tokens'],
+        operationId: 'importAppToken',
         summary: 'Imports an existing token value (migration): only its hash is stored.',
         body: ImportBody,
         response: { 200: Type.Ref('Token'), ...errors(400, 401, 403, 404, 409) },
@@ -163,6 +171,7 @@ export const appTokenRoutes: FastifyPluginAsyncTypebox<AppTokenRouteOptions> = a
     {
       schema: {
         tags: ['app tokens'],
+        operationId: 'listAppTokens',
         summary: "Lists tokens: your own with tokens:read, everyone's with tokens:read-any.",
         querystring: TokenListQuery,
         response: { 200: TokenListSchema, ...errors(400, 401, 403) },
@@ -189,9 +198,10 @@ export const appTokenRoutes: FastifyPluginAsyncTypebox<AppTokenRouteOptions> = a
     {
       schema: {
         tags: ['app tokens'],
+        operationId: 'getAppToken',
         summary: "One token's metadata (never its value).",
         params: IdParams,
-        response: { 200: Type.Ref('Token'), ...errors(401, 403, 404) },
+        response: { 200: Type.Ref('Token'), ...errors(400, 401, 403, 404) },
       },
     },
     async (request) => tokens.get(caller(request), Number(request.params.id)),
@@ -202,6 +212,7 @@ export const appTokenRoutes: FastifyPluginAsyncTypebox<AppTokenRouteOptions> = a
     {
       schema: {
         tags: ['app tokens'],
+        operationId: 'updateAppToken',
         summary: "Changes a token's name or description.",
         params: IdParams,
         body: PatchTokenBody,
@@ -216,9 +227,10 @@ export const appTokenRoutes: FastifyPluginAsyncTypebox<AppTokenRouteOptions> = a
     {
       schema: {
         tags: ['app tokens'],
+        operationId: 'revokeAppToken',
         summary: 'Revokes a token; it is kept (revoked, revokedDate) for the audit trail.',
         params: IdParams,
-        response: { 200: Type.Ref('Token'), ...errors(401, 403, 404) },
+        response: { 200: Type.Ref('Token'), ...errors(400, 401, 403, 404) },
       },
     },
     async (request) => tokens.revoke(caller(request), Number(request.params.id), meta(request)),

@@ -42,6 +42,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<AuditRouteOptions> = async (
     {
       schema: {
         tags: ['audit'],
+        operationId: 'listAuditEvents',
         summary: 'The audit log, newest first (audit:read). Never contains token values.',
         querystring: AuditQuery,
         response: {

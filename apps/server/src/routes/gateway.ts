@@ -56,6 +56,7 @@ export const gatewayRoutes: FastifyPluginAsyncTypebox = async (app) => {
       errorHandler: gatewayErrorHandler,
       schema: {
         tags: ['token protocol'],
+        operationId: 'verifyRequest',
         summary:
           'Gateway check: 204 with X-Tokenward-Identity, X-Tokenward-Identity-Name, X-Tokenward-Roles, X-Tokenward-Permissions; 401/403 otherwise (429 when rate-limited, 503 to retry). ?permission=x requires a permission.',
         querystring: Type.Object({ permission: Type.Optional(Type.String({ maxLength: 128 })) }),

@@ -13,6 +13,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthRouteOptions> = async
       config: { auth: 'none' },
       schema: {
         tags: ['operations'],
+        operationId: 'getHealth',
         summary: 'Liveness: the process answers.',
         response: { 200: Type.Object({ status: Type.String() }) },
       },
@@ -26,6 +27,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthRouteOptions> = async
       config: { auth: 'none' },
       schema: {
         tags: ['operations'],
+        operationId: 'getReadiness',
         summary: 'Readiness: the store is reachable and its schema is the one this build knows.',
         response: {
           200: Type.Object({ status: Type.String(), store: Type.String() }),

@@ -24,6 +24,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
     {
       schema: {
         tags: ['identities'],
+        operationId: 'listIdentities',
         summary: 'Lists identities (identities:read).',
         querystring: IdentityListQuery,
         response: { 200: IdentityListSchema, ...errors(400, 401, 403) },
@@ -46,6 +47,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
     {
       schema: {
         tags: ['identities'],
+        operationId: 'createIdentity',
         summary: 'Creates an identity (identities:write).',
         body: CreateIdentityBody,
         response: { 201: Type.Ref('Identity'), ...errors(400, 401, 403, 409) },
@@ -62,9 +64,10 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
     {
       schema: {
         tags: ['identities'],
+        operationId: 'getIdentity',
         summary: 'One identity (your own, or any with identities:read).',
         params: IdParams,
-        response: { 200: Type.Ref('Identity'), ...errors(401, 403, 404) },
+        response: { 200: Type.Ref('Identity'), ...errors(400, 401, 403, 404) },
       },
     },
     async (request) => identities.get(caller(request), Number(request.params.id)),
@@ -75,6 +78,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
     {
       schema: {
         tags: ['identities'],
+        operationId: 'updateIdentity',
         summary: 'Changes an identity: fields given are replaced (identities:write).',
         params: IdParams,
         body: UpdateIdentityBody,
@@ -90,9 +94,10 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
     {
       schema: {
         tags: ['identities'],
+        operationId: 'deleteIdentity',
         summary: 'Deletes an identity with its tokens and sessions (identities:write).',
         params: IdParams,
-        response: { 204: Type.Null(), ...errors(401, 403, 404, 409) },
+        response: { 204: Type.Null(), ...errors(400, 401, 403, 404, 409) },
       },
     },
     async (request, reply) => {

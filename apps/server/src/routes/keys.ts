@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
 import { BodyObject, errors } from '../schemas/common.js';
+import { JwksSchema } from '../schemas/jwks.js';
 import { JWKS_MAX_AGE_SECONDS } from '../services/key-ring.js';
 import type { SigningKeyService } from '../services/signing-key.service.js';
 import { meta } from './meta.js';
@@ -61,15 +62,21 @@ export const keyRoutes: FastifyPluginAsyncTypebox<KeyRouteOptions> = async (app,
       config: { auth: 'none' },
       schema: {
         tags: ['keys'],
-        summary: 'Public signing keys (JWK set) for verifying access tokens offline.',
+        operationId: 'getJwks',
+        summary:
+          'Public signing keys (JWK set) for verifying access tokens offline. Carries an ETag; a matching If-None-Match gets 304.',
+        response: {
+          200: JwksSchema,
+          304: Type.Null({ description: 'Not modified: the JWKS still equals the one of the If-None-Match ETag.' }),
+        },
       },
     },
     async (request, reply) => {
-      const body = JSON.stringify(signingKeys.jwks());
-      const etag = etagOf(body);
+      const jwks = signingKeys.jwks();
+      const etag = etagOf(JSON.stringify(jwks));
       reply.header('cache-control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`).header('etag', etag);
-      if (noneMatch(request.headers['if-none-match'], etag)) return reply.code(304).send();
-      return reply.type('application/json; charset=utf-8').send(body);
+      if (noneMatch(request.headers['if-none-match'], etag)) return reply.code(304).send(null);
+      return reply.send(jwks);
     },
   );
 
@@ -78,6 +85,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox<KeyRouteOptions> = async (app,
     {
       schema: {
         tags: ['keys'],
+        operationId: 'listSigningKeys',
         summary: 'Signing keys and their state (keys:rotate).',
         response: { 200: Type.Object({ items: Type.Array(KeySchema) }), ...errors(401, 403) },
       },
@@ -90,6 +98,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox<KeyRouteOptions> = async (app,
     {
       schema: {
         tags: ['keys'],
+        operationId: 'rotateSigningKey',
         summary:
           'Adds a new signing key, published at once; it signs after the publication delay (or at once with `now`), and the old key stays published until its tokens expire.',
         querystring: RotateQuery,

@@ -22,6 +22,7 @@ export const meRoutes: FastifyPluginAsyncTypebox<MeRouteOptions> = async (app, {
     {
       schema: {
         tags: ['sessions'],
+        operationId: 'getMe',
         summary: 'Who the caller is and what it may do with this credential.',
         response: {
           200: Type.Object({
@@ -54,6 +55,7 @@ export const meRoutes: FastifyPluginAsyncTypebox<MeRouteOptions> = async (app, {
     {
       schema: {
         tags: ['sessions'],
+        operationId: 'getLimits',
         summary: 'Token lifetime policy of this instance (default and maximum per kind).',
         response: { 200: LimitsView, ...errors(401) },
       },

@@ -3,7 +3,7 @@ import { AppError } from '@tokenward/core';
 import { Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
 import { canonicalFields, rewriteInput } from '../plugins/validation.js';
-import { BodyObject, DateInput, errors, IdParams, Pagination } from '../schemas/common.js';
+import { BodyObject, DateInput, errors, FORM_OR_JSON, IdParams, Pagination } from '../schemas/common.js';
 import { PatchTokenBody, StatusFilter, statusFilter, TokenListSchema } from '../schemas/token.js';
 import type { PersonalTokenService } from '../services/personal-token.service.js';
 import { meta } from './meta.js';
@@ -35,6 +35,7 @@ export const personalTokenRoutes: FastifyPluginAsyncTypebox<PersonalTokenRouteOp
     {
       schema: {
         tags: ['personal tokens'],
+        operationId: 'listPersonalTokens',
         summary: 'Your own personal access tokens (never their values).',
         querystring: Type.Object({ status: Type.Optional(StatusFilter), ...Pagination }),
         response: { 200: TokenListSchema, ...errors(400, 401) },
@@ -56,6 +57,7 @@ export const personalTokenRoutes: FastifyPluginAsyncTypebox<PersonalTokenRouteOp
     {
       schema: {
         tags: ['personal tokens'],
+        operationId: 'createPersonalToken',
         summary: 'Creates a personal access token; the value is in this response only.',
         body: CreateBody,
         response: { 200: Type.Ref('Token'), ...errors(400, 401, 403) },
@@ -69,6 +71,7 @@ export const personalTokenRoutes: FastifyPluginAsyncTypebox<PersonalTokenRouteOp
     {
       schema: {
         tags: ['personal tokens'],
+        operationId: 'updatePersonalToken',
         summary: 'Renames one of your personal tokens or changes its description.',
         params: IdParams,
         body: PatchTokenBody,
@@ -84,9 +87,10 @@ export const personalTokenRoutes: FastifyPluginAsyncTypebox<PersonalTokenRouteOp
     {
       schema: {
         tags: ['personal tokens'],
+        operationId: 'revokePersonalToken',
         summary: 'Revokes one of your personal tokens and every access token obtained with it.',
         params: IdParams,
-        response: { 200: Type.Ref('Token'), ...errors(401, 404) },
+        response: { 200: Type.Ref('Token'), ...errors(400, 401, 404) },
       },
     },
     async (request) => personalTokens.revoke(caller(request), Number(request.params.id), meta(request)),
@@ -103,6 +107,8 @@ export const personalTokenRoutes: FastifyPluginAsyncTypebox<PersonalTokenRouteOp
       }),
       schema: {
         tags: ['personal tokens'],
+        operationId: 'authenticatePersonalToken',
+        consumes: FORM_OR_JSON,
         summary:
           'Exchanges a username (or email) and personal token for a short-lived bearer token (seed 003). Parameters in the query string, a JSON body or a form body.',
         querystring: AuthQuery,

@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
 import { INTROSPECTION_HEADERS } from '../plugins/fast-paths.js';
-import { BodyObject, errors } from '../schemas/common.js';
+import { BodyObject, errors, FORM_OR_JSON } from '../schemas/common.js';
 import type { IntrospectionService } from '../services/introspection.service.js';
 import type { RefreshService } from '../services/refresh.service.js';
 import type { RevocationService } from '../services/revocation.service.js';
@@ -104,6 +104,8 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
     {
       schema: {
         tags: ['token protocol'],
+        operationId: 'introspectToken',
+        consumes: FORM_OR_JSON,
         summary:
           'RFC 7662 introspection (caller must be authenticated): {active:false} for anything not active.',
         body: IntrospectBody,
@@ -128,6 +130,8 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
       config: { auth: 'optional' },
       schema: {
         tags: ['token protocol'],
+        operationId: 'revokeToken',
+        consumes: FORM_OR_JSON,
         summary:
           'RFC 7009 revocation: 200 whether or not the token was known. Holding a token is the right to revoke it.',
         body: IntrospectBody,
@@ -146,6 +150,8 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
       config: { auth: 'none' },
       schema: {
         tags: ['token protocol'],
+        operationId: 'refreshToken',
+        consumes: FORM_OR_JSON,
         summary:
           'Exchanges a refresh token for a new access token and a new refresh token (rotation). Reusing a spent refresh token revokes its whole family.',
         body: RefreshBody,
@@ -179,6 +185,8 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
       config: { auth: 'optional' },
       schema: {
         tags: ['token protocol'],
+        operationId: 'exchangeToken',
+        consumes: FORM_OR_JSON,
         summary:
           'RFC 8693 token exchange: an app (the caller, or actor_token) obtains a short-lived, down-scoped access token for the user whose token is subject_token. scope: role names and/or permissions.',
         body: ExchangeBody,

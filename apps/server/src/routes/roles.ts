@@ -16,6 +16,7 @@ export const roleRoutes: FastifyPluginAsyncTypebox<RoleRouteOptions> = async (ap
     {
       schema: {
         tags: ['roles'],
+        operationId: 'listRoles',
         summary: 'Lists built-in and custom roles (identities:read).',
         response: { 200: Type.Array(Type.Ref('Role')), ...errors(401, 403) },
       },
@@ -28,6 +29,7 @@ export const roleRoutes: FastifyPluginAsyncTypebox<RoleRouteOptions> = async (ap
     {
       schema: {
         tags: ['roles'],
+        operationId: 'createRole',
         summary: 'Creates a custom role (roles:write).',
         body: CreateRoleBody,
         response: { 201: Type.Ref('Role'), ...errors(400, 401, 403, 409) },
@@ -44,9 +46,10 @@ export const roleRoutes: FastifyPluginAsyncTypebox<RoleRouteOptions> = async (ap
     {
       schema: {
         tags: ['roles'],
+        operationId: 'getRole',
         summary: 'One role (identities:read).',
         params: RoleParams,
-        response: { 200: Type.Ref('Role'), ...errors(401, 403, 404) },
+        response: { 200: Type.Ref('Role'), ...errors(400, 401, 403, 404) },
       },
     },
     async (request) => roleAdmin.get(caller(request), request.params.name),
@@ -57,6 +60,7 @@ export const roleRoutes: FastifyPluginAsyncTypebox<RoleRouteOptions> = async (ap
     {
       schema: {
         tags: ['roles'],
+        operationId: 'updateRole',
         summary: 'Changes a custom role (roles:write); built-ins are read-only.',
         params: RoleParams,
         body: UpdateRoleBody,
@@ -71,9 +75,10 @@ export const roleRoutes: FastifyPluginAsyncTypebox<RoleRouteOptions> = async (ap
     {
       schema: {
         tags: ['roles'],
+        operationId: 'deleteRole',
         summary: 'Deletes a custom role that nobody holds (roles:write).',
         params: RoleParams,
-        response: { 204: Type.Null(), ...errors(401, 403, 404, 409) },
+        response: { 204: Type.Null(), ...errors(400, 401, 403, 404, 409) },
       },
     },
     async (request, reply) => {

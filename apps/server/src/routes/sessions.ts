@@ -58,6 +58,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRouteOptions> = asy
       preValidation: rewriteInput({ body: (body) => canonicalFields(body, ['username', 'password']) }),
       schema: {
         tags: ['sessions'],
+        operationId: 'signIn',
         summary: 'Sign in with a username (or email) and password; sets the session cookie.',
         body: SignInBody,
         response: {
@@ -106,6 +107,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRouteOptions> = asy
       config: { auth: 'optional' },
       schema: {
         tags: ['sessions'],
+        operationId: 'signOut',
         summary: 'Ends the current session and clears its cookies.',
         response: { 200: Type.Object({ signedOut: Type.Boolean() }), ...errors(403) },
       },
@@ -123,6 +125,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRouteOptions> = asy
     {
       schema: {
         tags: ['sessions'],
+        operationId: 'listSessions',
         summary: "Lists sessions: your own, or everyone's with sessions:read (filter with identityId).",
         querystring: Type.Object({ identityId: Type.Optional(Type.Integer({ minimum: 1 })), ...Pagination }),
         response: {
@@ -132,7 +135,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRouteOptions> = asy
             limit: Type.Integer(),
             offset: Type.Integer(),
           }),
-          ...errors(401, 403),
+          ...errors(400, 401, 403),
         },
       },
     },
@@ -152,9 +155,10 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRouteOptions> = asy
     {
       schema: {
         tags: ['sessions'],
+        operationId: 'endSession',
         summary: "Ends a session: your own, or anyone's with sessions:revoke.",
         params: IdParams,
-        response: { 204: Type.Null(), ...errors(401, 403, 404) },
+        response: { 204: Type.Null(), ...errors(400, 401, 403, 404) },
       },
     },
     async (request, reply) => {

@@ -52,6 +52,7 @@ export const tokenTransferRoutes: FastifyPluginAsyncTypebox<TokenTransferRouteOp
     {
       schema: {
         tags: ['app tokens'],
+        operationId: 'exportTokens',
         summary:
           'Exports tokens as hashes and metadata, never values (tokens:read-any). Oldest first; pass `next` as `after` for the following page.',
         querystring: ExportQuery,
@@ -82,6 +83,7 @@ export const tokenTransferRoutes: FastifyPluginAsyncTypebox<TokenTransferRouteOp
     {
       schema: {
         tags: ['app tokens'],
+        operationId: 'importTokenHashes',
         summary: `Imports exported records (tokens:grant-any), at most ${IMPORT_BATCH_MAX} per request. Idempotent: a hash already present is skipped with reason "exists"; unknown identities or roles are skipped with their reason.`,
         body: ImportBody,
         response: {

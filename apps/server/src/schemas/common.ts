@@ -33,12 +33,21 @@ export const Pagination = {
   offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 })),
 };
 
-/** Standard error responses for the OpenAPI document. */
+/**
+ * Request body media types of the OAuth endpoints: form encoding, which RFC 6749 §3.2 (and RFC
+ * 7009, 7662, 8693) require, and JSON. @fastify/formbody parses forms for every route; this
+ * says so in the OpenAPI document (`consumes`) where clients rely on it.
+ */
+export const FORM_OR_JSON = ['application/x-www-form-urlencoded', 'application/json'];
+
+/** Standard error responses: each a reference to the one `Error` schema of the document. */
 export function errors(...statuses: number[]) {
-  const out: Record<number, typeof ErrorSchema> = {};
-  for (const s of statuses) out[s] = ErrorSchema;
+  const out: Record<number, ReturnType<typeof errorRef>> = {};
+  for (const s of statuses) out[s] = errorRef();
   return out;
 }
+
+const errorRef = () => Type.Ref('Error', { description: 'An error (docs/errors.md lists the codes).' });
 
 export const Name = Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\x00-\\x1f\\x7f]+$' });
 export const Text = Type.String({ maxLength: 2000 });

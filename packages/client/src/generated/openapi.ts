@@ -12,25 +12,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Public signing keys (JWK set) for verifying access tokens offline. */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    /** Public signing keys (JWK set) for verifying access tokens offline. Carries an ETag; a matching If-None-Match gets 304. */
+    get: operations['getJwks'];
     put?: never;
     post?: never;
     delete?: never;
@@ -81,248 +64,10 @@ export interface paths {
       cookie?: never;
     };
     /** Lists tokens: your own with tokens:read, everyone's with tokens:read-any. */
-    get: {
-      parameters: {
-        query?: {
-          /** @description A duration: 7d, 24h, 30m, 90s, 2w, 1y; a bare number is days. */
-          expiringWithin?: string;
-          identity?: string;
-          kind?: string;
-          limit?: number;
-          offset?: number;
-          search?: string;
-          status?: 'Active' | 'Revoked' | 'Expired' | 'active' | 'revoked' | 'expired';
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              items: components['schemas']['Token'][];
-              limit: number;
-              offset: number;
-              total: number;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    get: operations['listAppTokens'];
     put?: never;
     /** Imports an existing token value (migration): only its hash is stored. */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            description?: string;
-            expiration?:
-              | string
-              | number
-              | {
-                  DateTime?: string;
-                  DisplayHint?: number;
-                  value: string | number;
-                }
-              | null;
-            identity:
-              | string
-              | number
-              | {
-                  id?: number;
-                  name?: string;
-                };
-            name?: string;
-            role?: string | string[];
-            roles?: string | string[];
-            token: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Token'];
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    post: operations['importAppToken'];
     delete?: never;
     options?: never;
     head?: never;
@@ -337,288 +82,15 @@ export interface paths {
       cookie?: never;
     };
     /** One token's metadata (never its value). */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          /** @description Numeric id. */
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Token'];
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    get: operations['getAppToken'];
     put?: never;
     post?: never;
     /** Revokes a token; it is kept (revoked, revokedDate) for the audit trail. */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          /** @description Numeric id. */
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Token'];
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    delete: operations['revokeAppToken'];
     options?: never;
     head?: never;
     /** Changes a token's name or description. */
-    patch: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          /** @description Numeric id. */
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            description?: string;
-            name?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Token'];
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    patch: operations['updateAppToken'];
     trace?: never;
   };
   '/api/v1/apptoken/export': {
@@ -629,119 +101,7 @@ export interface paths {
       cookie?: never;
     };
     /** Exports tokens as hashes and metadata, never values (tokens:read-any). Oldest first; pass `next` as `after` for the following page. */
-    get: {
-      parameters: {
-        query?: {
-          /** @description Cursor: the `next` of the previous page. */
-          after?: number;
-          /** @description Kinds to export, comma-separated (default app,personal). */
-          kind?: string;
-          limit?: number;
-          /** @description all (default: revoked and expired too, for backups) or active. */
-          status?: 'all' | 'active';
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              items: {
-                apiEndpoints: null | string[];
-                /** @description The effective permission grants of whoever minted the token: it keeps them as its ceiling where it is imported. */
-                ceiling?: null | string[];
-                created: string;
-                description: string;
-                expiration: string;
-                hint: string;
-                /** @description Id on the exporting instance (informational). */
-                id?: number;
-                /** @description Identity name (case-insensitive). */
-                identity: string;
-                /** @description app or personal. */
-                kind: string;
-                name: string;
-                revoked: boolean;
-                revokedDate: null | string;
-                roles: string[];
-                scope: 'all' | 'custom';
-                /** @description SHA-256 of the value, hex. */
-                token_hash: string;
-              }[];
-              next: number | null;
-              total: number;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    get: operations['exportTokens'];
     put?: never;
     post?: never;
     delete?: never;
@@ -757,269 +117,11 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Grants the caller an app token with its roles. */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Token'];
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    /** Grants the caller an app token with its roles (seed 001: a GET). */
+    get: operations['grantOwnAppTokenViaGet'];
     put?: never;
     /** Grants the caller an app token. */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            apiEndpoints?: string[];
-            description?: string;
-            expiration?:
-              | string
-              | number
-              | {
-                  DateTime?: string;
-                  DisplayHint?: number;
-                  value: string | number;
-                }
-              | null;
-            name?: string;
-            role?: string | string[];
-            roles?: string | string[];
-            scope?: 'all' | 'custom';
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Token'];
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    post: operations['grantOwnAppToken'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1033,273 +135,11 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Grants an app token to another identity (tokens:grant-any). */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          identityId: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Token'];
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    /** Grants an app token to another identity (tokens:grant-any; seed 001: a GET). */
+    get: operations['grantAppTokenViaGet'];
     put?: never;
     /** Grants an app token to another identity (tokens:grant-any). */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          identityId: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            apiEndpoints?: string[];
-            description?: string;
-            expiration?:
-              | string
-              | number
-              | {
-                  DateTime?: string;
-                  DisplayHint?: number;
-                  value: string | number;
-                }
-              | null;
-            name?: string;
-            role?: string | string[];
-            roles?: string | string[];
-            scope?: 'all' | 'custom';
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Token'];
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    post: operations['grantAppToken'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1316,138 +156,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Imports exported records (tokens:grant-any), at most 500 per request. Idempotent: a hash already present is skipped with reason "exists"; unknown identities or roles are skipped with their reason. */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            apiEndpoints: null | string[];
-            /** @description The effective permission grants of whoever minted the token: it keeps them as its ceiling where it is imported. */
-            ceiling?: null | string[];
-            created: string;
-            description: string;
-            expiration: string;
-            hint: string;
-            /** @description Id on the exporting instance (informational). */
-            id?: number;
-            /** @description Identity name (case-insensitive). */
-            identity: string;
-            /** @description app or personal. */
-            kind: string;
-            name: string;
-            revoked: boolean;
-            revokedDate: null | string;
-            roles: string[];
-            scope: 'all' | 'custom';
-            /** @description SHA-256 of the value, hex. */
-            token_hash: string;
-          }[];
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              imported: number;
-              skipped: {
-                hint: string;
-                id?: number;
-                reason: string;
-              }[];
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    post: operations['importTokenHashes'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1462,119 +171,7 @@ export interface paths {
       cookie?: never;
     };
     /** The audit log, newest first (audit:read). Never contains token values. */
-    get: {
-      parameters: {
-        query?: {
-          /** @description Exact action, or a prefix ending in * (token.*). */
-          action?: string;
-          /** @description Actor name or id. */
-          actor?: string;
-          limit?: number;
-          offset?: number;
-          outcome?: 'success' | 'failure';
-          since?: string;
-          targetId?: string;
-          targetType?: string;
-          until?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              items: {
-                action: string;
-                actor: {
-                  id: number | null;
-                  name: string | null;
-                };
-                /** Format: date-time */
-                at: string;
-                details: {
-                  [key: string]: unknown;
-                } | null;
-                id: number;
-                ip: string | null;
-                outcome: string;
-                targetId: string | null;
-                targetType: string | null;
-              }[];
-              limit: number;
-              offset: number;
-              total: number;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    get: operations['listAuditEvents'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1591,106 +188,7 @@ export interface paths {
       cookie?: never;
     };
     /** Gateway check: 204 with X-Tokenward-Identity, X-Tokenward-Identity-Name, X-Tokenward-Roles, X-Tokenward-Permissions; 401/403 otherwise (429 when rate-limited, 503 to retry). ?permission=x requires a permission. */
-    get: {
-      parameters: {
-        query?: {
-          permission?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    get: operations['verifyRequest'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1707,214 +205,10 @@ export interface paths {
       cookie?: never;
     };
     /** Lists identities (identities:read). */
-    get: {
-      parameters: {
-        query?: {
-          enabled?: boolean;
-          limit?: number;
-          offset?: number;
-          role?: string;
-          search?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              items: components['schemas']['Identity'][];
-              limit: number;
-              offset: number;
-              total: number;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    get: operations['listIdentities'];
     put?: never;
     /** Creates an identity (identities:write). */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            /** @description Whom this identity may act for through token exchange (identity ids); null or absent: anyone. */
-            actFor?: number[] | null;
-            email?: string | null;
-            enabled?: boolean;
-            firstName?: string | null;
-            lastName?: string | null;
-            name: string;
-            password?: string | null;
-            roles?: string[];
-            source?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Identity'];
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    post: operations['createIdentity'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1929,330 +223,12 @@ export interface paths {
       cookie?: never;
     };
     /** One identity (your own, or any with identities:read). */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          /** @description Numeric id. */
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Identity'];
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    get: operations['getIdentity'];
     /** Changes an identity: fields given are replaced (identities:write). */
-    put: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          /** @description Numeric id. */
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            /** @description Whom this identity may act for through token exchange (identity ids); null or absent: anyone. */
-            actFor?: number[] | null;
-            email?: string | null;
-            enabled?: boolean;
-            firstName?: string | null;
-            lastName?: string | null;
-            name?: string;
-            password?: string | null;
-            roles?: string[];
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Identity'];
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    put: operations['updateIdentity'];
     post?: never;
     /** Deletes an identity with its tokens and sessions (identities:write). */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          /** @description Numeric id. */
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    delete: operations['deleteIdentity'];
     options?: never;
     head?: never;
     patch?: never;
@@ -2266,82 +242,7 @@ export interface paths {
       cookie?: never;
     };
     /** Signing keys and their state (keys:rotate). */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              items: {
-                /**
-                 * Format: date-time
-                 * @description When the key starts (or started) signing.
-                 */
-                activeFrom: string;
-                alg: string;
-                /** Format: date-time */
-                created: string;
-                kid: string;
-                publishedUntil: string | null;
-                retired: string | null;
-                /** @description pending (published, signs from activeFrom), active (signs), published (no longer signs, still verifies) or retired (no longer published) */
-                status: 'pending' | 'active' | 'published' | 'retired';
-              }[];
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    get: operations['listSigningKeys'];
     put?: never;
     post?: never;
     delete?: never;
@@ -2360,110 +261,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Adds a new signing key, published at once; it signs after the publication delay (or at once with `now`), and the old key stays published until its tokens expire. */
-    post: {
-      parameters: {
-        query?: {
-          /** @description Same as the body field `now`. */
-          now?: boolean;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            /** @description Sign with the new key at once instead of after the publication delay (emergency: verifiers holding a cached JWKS refuse its tokens until they refetch). */
-            now?: boolean;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /**
-               * Format: date-time
-               * @description When the key starts (or started) signing.
-               */
-              activeFrom: string;
-              alg: string;
-              /** Format: date-time */
-              created: string;
-              kid: string;
-              publishedUntil: string | null;
-              retired: string | null;
-              /** @description pending (published, signs from activeFrom), active (signs), published (no longer signs, still verifies) or retired (no longer published) */
-              status: 'pending' | 'active' | 'published' | 'retired';
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    post: operations['rotateSigningKey'];
     delete?: never;
     options?: never;
     head?: never;
@@ -2478,53 +276,7 @@ export interface paths {
       cookie?: never;
     };
     /** Who the caller is and what it may do with this credential. */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              apiEndpoints: string[] | null;
-              identity: components['schemas']['Identity'];
-              permissions: string[];
-              roles: string[];
-              tokenId: number | null;
-              via: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    get: operations['getMe'];
     put?: never;
     post?: never;
     delete?: never;
@@ -2541,173 +293,10 @@ export interface paths {
       cookie?: never;
     };
     /** Your own personal access tokens (never their values). */
-    get: {
-      parameters: {
-        query?: {
-          limit?: number;
-          offset?: number;
-          status?: 'Active' | 'Revoked' | 'Expired' | 'active' | 'revoked' | 'expired';
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              items: components['schemas']['Token'][];
-              limit: number;
-              offset: number;
-              total: number;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    get: operations['listPersonalTokens'];
     put?: never;
     /** Creates a personal access token; the value is in this response only. */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            description?: string;
-            expiration?:
-              | string
-              | number
-              | {
-                  DateTime?: string;
-                  DisplayHint?: number;
-                  value: string | number;
-                }
-              | null;
-            name: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Token'];
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    post: operations['createPersonalToken'];
     delete?: never;
     options?: never;
     head?: never;
@@ -2725,162 +314,11 @@ export interface paths {
     put?: never;
     post?: never;
     /** Revokes one of your personal tokens and every access token obtained with it. */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          /** @description Numeric id. */
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Token'];
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    delete: operations['revokePersonalToken'];
     options?: never;
     head?: never;
     /** Renames one of your personal tokens or changes its description. */
-    patch: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          /** @description Numeric id. */
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            description?: string;
-            name?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Token'];
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    patch: operations['updatePersonalToken'];
     trace?: never;
   };
   '/api/v1/PersonalTokens/authenticate': {
@@ -2893,108 +331,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Exchanges a username (or email) and personal token for a short-lived bearer token (seed 003). Parameters in the query string, a JSON body or a form body. */
-    post: {
-      parameters: {
-        query?: {
-          personalToken?: string;
-          username?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            personalToken?: string;
-            username?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              token: string;
-              /** Format: date-time */
-              tokenExpires: string;
-              user: {
-                email: string | null;
-                enabled: boolean;
-                firstName: string | null;
-                fullName: string;
-                lastName: string | null;
-                userId: string;
-              };
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    post: operations['authenticatePersonalToken'];
     delete?: never;
     options?: never;
     head?: never;
@@ -3009,176 +346,10 @@ export interface paths {
       cookie?: never;
     };
     /** Lists built-in and custom roles (identities:read). */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Role'][];
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    get: operations['listRoles'];
     put?: never;
     /** Creates a custom role (roles:write). */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            description?: string;
-            name: string;
-            permissions: string[];
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Role'];
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    post: operations['createRole'];
     delete?: never;
     options?: never;
     head?: never;
@@ -3193,320 +364,12 @@ export interface paths {
       cookie?: never;
     };
     /** One role (identities:read). */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          name: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Role'];
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    get: operations['getRole'];
     /** Changes a custom role (roles:write); built-ins are read-only. */
-    put: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          name: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            description?: string;
-            permissions?: string[];
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': components['schemas']['Role'];
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    put: operations['updateRole'];
     post?: never;
     /** Deletes a custom role that nobody holds (roles:write). */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          name: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    delete: operations['deleteRole'];
     options?: never;
     head?: never;
     patch?: never;
@@ -3520,55 +383,7 @@ export interface paths {
       cookie?: never;
     };
     /** Token lifetime policy of this instance (default and maximum per kind). */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              appToken: {
-                defaultTtlSeconds: number;
-                maxTtlSeconds: number;
-              };
-              personal: {
-                defaultTtlSeconds: number;
-                maxTtlSeconds: number;
-              };
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    get: operations['getLimits'];
     put?: never;
     post?: never;
     delete?: never;
@@ -3587,99 +402,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Sign in with a username (or email) and password; sets the session cookie. */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            password: string;
-            username: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** @description Send as X-CSRF-Token on cookie-authenticated writes. */
-              csrfToken: string;
-              /** Format: date-time */
-              expires: string;
-              identity: components['schemas']['Identity'];
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    post: operations['signIn'];
     delete?: never;
     options?: never;
     head?: never;
@@ -3696,48 +419,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Ends the current session and clears its cookies. */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              signedOut: boolean;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    post: operations['signOut'];
     delete?: never;
     options?: never;
     head?: never;
@@ -3754,107 +436,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** RFC 8693 token exchange: an app (the caller, or actor_token) obtains a short-lived, down-scoped access token for the user whose token is subject_token. scope: role names and/or permissions. */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            actor_token?: string;
-            actor_token_type?: string;
-            audience?: string;
-            /** @enum {string} */
-            grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange';
-            requested_token_type?: string;
-            resource?: string;
-            scope?: string;
-            subject_token: string;
-            subject_token_type?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              access_token: string;
-              expires_in: number;
-              issued_token_type: string;
-              scope: string;
-              token_type: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    post: operations['exchangeToken'];
     delete?: never;
     options?: never;
     head?: never;
@@ -3871,111 +453,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** RFC 7662 introspection (caller must be authenticated): {active:false} for anything not active. */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            token: string;
-            token_type_hint?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** @description RFC 8693 §4.1: the acting party, earlier actors nested. */
-              act?: {
-                name?: string;
-                sub: string;
-              } & {
-                [key: string]: unknown;
-              };
-              active: boolean;
-              api_endpoints?: string[];
-              aud?: string;
-              /** @description Name of the identity whose client obtained it. */
-              client_id?: string;
-              cnf?: {
-                jkt: string;
-              } & {
-                [key: string]: unknown;
-              };
-              exp?: number;
-              grants?: string[];
-              iat?: number;
-              iss?: string;
-              /** @description An access JWT's own jti. */
-              jti?: string;
-              kind?: 'app' | 'personal' | 'access' | 'refresh';
-              nbf?: number;
-              permissions?: string[];
-              roles?: string[];
-              /** @description Space-separated: the scopes it was narrowed to, else the roles it holds. */
-              scope?: string;
-              sub?: string;
-              /** @description Id of the token this one was minted by. */
-              tid?: number;
-              /** @description The token's id in Tokenward. */
-              token_id?: number;
-              token_subtype?: string;
-              token_type?: 'Bearer' | 'DPoP';
-              username?: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    post: operations['introspectToken'];
     delete?: never;
     options?: never;
     head?: never;
@@ -3992,84 +470,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Exchanges a refresh token for a new access token and a new refresh token (rotation). Reusing a spent refresh token revokes its whole family. */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            /** @enum {string} */
-            grant_type?: 'refresh_token';
-            refresh_token?: string;
-            refreshToken?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              access_token: string;
-              accessToken: string;
-              expires_in: number;
-              refresh_token: string;
-              refreshToken: string;
-              refreshTokenExpiryTimestamp: number;
-              token_type: string;
-              tokenExpiryTimestamp: number;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    post: operations['refreshToken'];
     delete?: never;
     options?: never;
     head?: never;
@@ -4086,53 +487,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** RFC 7009 revocation: 200 whether or not the token was known. Holding a token is the right to revoke it. */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            token: string;
-            token_type_hint?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': Record<string, never>;
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    post: operations['revokeToken'];
     delete?: never;
     options?: never;
     head?: never;
@@ -4147,87 +502,7 @@ export interface paths {
       cookie?: never;
     };
     /** Lists sessions: your own, or everyone's with sessions:read (filter with identityId). */
-    get: {
-      parameters: {
-        query?: {
-          identityId?: number;
-          limit?: number;
-          offset?: number;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              items: {
-                /** Format: date-time */
-                created: string;
-                current: boolean;
-                /** Format: date-time */
-                expires: string;
-                id: number;
-                identityId: number;
-                ip: string | null;
-                /** Format: date-time */
-                lastSeen: string;
-                userAgent: string | null;
-              }[];
-              limit: number;
-              offset: number;
-              total: number;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    get: operations['listSessions'];
     put?: never;
     post?: never;
     delete?: never;
@@ -4247,87 +522,7 @@ export interface paths {
     put?: never;
     post?: never;
     /** Ends a session: your own, or anyone's with sessions:revoke. */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          /** @description Numeric id. */
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    delete: operations['endSession'];
     options?: never;
     head?: never;
     patch?: never;
@@ -4341,134 +536,10 @@ export interface paths {
       cookie?: never;
     };
     /** Your access tokens: one entry per grant (with its rotating refresh token family). */
-    get: {
-      parameters: {
-        query?: {
-          limit?: number;
-          offset?: number;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    get: operations['listAccessTokens'];
     put?: never;
     /** Creates an access token for the caller. Also at /api/V4/AccessToken and /commandcenter/api/V4/AccessToken. Timestamps are epoch seconds. */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            apiEndpoints?: string[];
-            renewableUntilTimestamp?: number;
-            tokenExpiryTimestamp?: number;
-            tokenName: string;
-            tokenType?: string | number;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                errorCode: number;
-                errorMessage: string;
-              };
-              tokenInfo: {
-                accessToken: string;
-                accessTokenId: number;
-                refreshToken: string;
-                refreshTokenExpiryTimestamp: number;
-                renewableUntilTimestamp: number;
-                tokenExpiryTimestamp: number;
-                tokenName: string;
-                userId: number;
-              };
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    post: operations['createAccessToken'];
     delete?: never;
     options?: never;
     head?: never;
@@ -4486,67 +557,7 @@ export interface paths {
     put?: never;
     post?: never;
     /** Deletes (revokes) one of your access tokens with its refresh tokens. */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          /** @description Numeric id. */
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        204: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Every error response (SPEC §4). */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-        /** @description Every error response (SPEC §4). */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              code: string;
-              /**
-               * Format: uri
-               * @description The code's entry in docs/errors.md.
-               */
-              docs: string;
-              errorCode: number;
-              errorMessage: string;
-              /** @description The id of the request, as the server log records it. */
-              requestId: string;
-            };
-          };
-        };
-      };
-    };
+    delete: operations['deleteAccessToken'];
     options?: never;
     head?: never;
     patch?: never;
@@ -4560,28 +571,7 @@ export interface paths {
       cookie?: never;
     };
     /** Liveness: the process answers. */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              status: string;
-            };
-          };
-        };
-      };
-    };
+    get: operations['getHealth'];
     put?: never;
     post?: never;
     delete?: never;
@@ -4598,24 +588,7 @@ export interface paths {
       cookie?: never;
     };
     /** Prometheus metrics (no secrets, no identities). */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-      };
-    };
+    get: operations['getMetrics'];
     put?: never;
     post?: never;
     delete?: never;
@@ -4632,41 +605,7 @@ export interface paths {
       cookie?: never;
     };
     /** Readiness: the store is reachable and its schema is the one this build knows. */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              status: string;
-              store: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              status: string;
-              store: string;
-            };
-          };
-        };
-      };
-    };
+    get: operations['getReadiness'];
     put?: never;
     post?: never;
     delete?: never;
@@ -4757,6 +696,49 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+  getJwks: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            keys: ({
+              alg?: string;
+              crv?: string;
+              e?: string;
+              kid?: string;
+              /** @description Key type (EC, OKP or RSA). */
+              kty?: string;
+              n?: string;
+              /** @description `sig`: the key verifies signatures. */
+              use?: string;
+              x?: string;
+              y?: string;
+            } & {
+              [key: string]: unknown;
+            })[];
+          };
+        };
+      };
+      /** @description Not modified: the JWKS still equals the one of the If-None-Match ETag. */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+    };
+  };
   getAuthorizationServerMetadata: {
     parameters: {
       query?: never;
@@ -4827,6 +809,2838 @@ export interface operations {
             resource_documentation: string;
             resource_name: string;
             scopes_supported: string[];
+          };
+        };
+      };
+    };
+  };
+  listAppTokens: {
+    parameters: {
+      query?: {
+        /** @description A duration: 7d, 24h, 30m, 90s, 2w, 1y; a bare number is days. */
+        expiringWithin?: string;
+        identity?: string;
+        kind?: string;
+        limit?: number;
+        offset?: number;
+        search?: string;
+        status?: 'Active' | 'Revoked' | 'Expired' | 'active' | 'revoked' | 'expired';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: components['schemas']['Token'][];
+            limit: number;
+            offset: number;
+            total: number;
+          };
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  importAppToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          description?: string;
+          expiration?:
+            | string
+            | number
+            | {
+                DateTime?: string;
+                DisplayHint?: number;
+                value: string | number;
+              }
+            | null;
+          identity:
+            | string
+            | number
+            | {
+                id?: number;
+                name?: string;
+              };
+          name?: string;
+          role?: string | string[];
+          roles?: string | string[];
+          token: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Token'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getAppToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Numeric id. */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Token'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  revokeAppToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Numeric id. */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Token'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  updateAppToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Numeric id. */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          description?: string;
+          name?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Token'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  exportTokens: {
+    parameters: {
+      query?: {
+        /** @description Cursor: the `next` of the previous page. */
+        after?: number;
+        /** @description Kinds to export, comma-separated (default app,personal). */
+        kind?: string;
+        limit?: number;
+        /** @description all (default: revoked and expired too, for backups) or active. */
+        status?: 'all' | 'active';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              apiEndpoints: null | string[];
+              /** @description The effective permission grants of whoever minted the token: it keeps them as its ceiling where it is imported. */
+              ceiling?: null | string[];
+              created: string;
+              description: string;
+              expiration: string;
+              hint: string;
+              /** @description Id on the exporting instance (informational). */
+              id?: number;
+              /** @description Identity name (case-insensitive). */
+              identity: string;
+              /** @description app or personal. */
+              kind: string;
+              name: string;
+              revoked: boolean;
+              revokedDate: null | string;
+              roles: string[];
+              scope: 'all' | 'custom';
+              /** @description SHA-256 of the value, hex. */
+              token_hash: string;
+            }[];
+            next: number | null;
+            total: number;
+          };
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  grantOwnAppTokenViaGet: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Token'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  grantOwnAppToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          apiEndpoints?: string[];
+          description?: string;
+          expiration?:
+            | string
+            | number
+            | {
+                DateTime?: string;
+                DisplayHint?: number;
+                value: string | number;
+              }
+            | null;
+          name?: string;
+          role?: string | string[];
+          roles?: string | string[];
+          scope?: 'all' | 'custom';
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Token'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  grantAppTokenViaGet: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        identityId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Token'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  grantAppToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        identityId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          apiEndpoints?: string[];
+          description?: string;
+          expiration?:
+            | string
+            | number
+            | {
+                DateTime?: string;
+                DisplayHint?: number;
+                value: string | number;
+              }
+            | null;
+          name?: string;
+          role?: string | string[];
+          roles?: string | string[];
+          scope?: 'all' | 'custom';
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Token'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  importTokenHashes: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          apiEndpoints: null | string[];
+          /** @description The effective permission grants of whoever minted the token: it keeps them as its ceiling where it is imported. */
+          ceiling?: null | string[];
+          created: string;
+          description: string;
+          expiration: string;
+          hint: string;
+          /** @description Id on the exporting instance (informational). */
+          id?: number;
+          /** @description Identity name (case-insensitive). */
+          identity: string;
+          /** @description app or personal. */
+          kind: string;
+          name: string;
+          revoked: boolean;
+          revokedDate: null | string;
+          roles: string[];
+          scope: 'all' | 'custom';
+          /** @description SHA-256 of the value, hex. */
+          token_hash: string;
+        }[];
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            imported: number;
+            skipped: {
+              hint: string;
+              id?: number;
+              reason: string;
+            }[];
+          };
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  listAuditEvents: {
+    parameters: {
+      query?: {
+        /** @description Exact action, or a prefix ending in * (token.*). */
+        action?: string;
+        /** @description Actor name or id. */
+        actor?: string;
+        limit?: number;
+        offset?: number;
+        outcome?: 'success' | 'failure';
+        since?: string;
+        targetId?: string;
+        targetType?: string;
+        until?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              action: string;
+              actor: {
+                id: number | null;
+                name: string | null;
+              };
+              /** Format: date-time */
+              at: string;
+              details: {
+                [key: string]: unknown;
+              } | null;
+              id: number;
+              ip: string | null;
+              outcome: string;
+              targetId: string | null;
+              targetType: string | null;
+            }[];
+            limit: number;
+            offset: number;
+            total: number;
+          };
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  verifyRequest: {
+    parameters: {
+      query?: {
+        permission?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  listIdentities: {
+    parameters: {
+      query?: {
+        enabled?: boolean;
+        limit?: number;
+        offset?: number;
+        role?: string;
+        search?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: components['schemas']['Identity'][];
+            limit: number;
+            offset: number;
+            total: number;
+          };
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  createIdentity: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description Whom this identity may act for through token exchange (identity ids); null or absent: anyone. */
+          actFor?: number[] | null;
+          email?: string | null;
+          enabled?: boolean;
+          firstName?: string | null;
+          lastName?: string | null;
+          name: string;
+          password?: string | null;
+          roles?: string[];
+          source?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Identity'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getIdentity: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Numeric id. */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Identity'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  updateIdentity: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Numeric id. */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          /** @description Whom this identity may act for through token exchange (identity ids); null or absent: anyone. */
+          actFor?: number[] | null;
+          email?: string | null;
+          enabled?: boolean;
+          firstName?: string | null;
+          lastName?: string | null;
+          name?: string;
+          password?: string | null;
+          roles?: string[];
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Identity'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  deleteIdentity: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Numeric id. */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  listSigningKeys: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              /**
+               * Format: date-time
+               * @description When the key starts (or started) signing.
+               */
+              activeFrom: string;
+              alg: string;
+              /** Format: date-time */
+              created: string;
+              kid: string;
+              publishedUntil: string | null;
+              retired: string | null;
+              /** @description pending (published, signs from activeFrom), active (signs), published (no longer signs, still verifies) or retired (no longer published) */
+              status: 'pending' | 'active' | 'published' | 'retired';
+            }[];
+          };
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  rotateSigningKey: {
+    parameters: {
+      query?: {
+        /** @description Same as the body field `now`. */
+        now?: boolean;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          /** @description Sign with the new key at once instead of after the publication delay (emergency: verifiers holding a cached JWKS refuse its tokens until they refetch). */
+          now?: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /**
+             * Format: date-time
+             * @description When the key starts (or started) signing.
+             */
+            activeFrom: string;
+            alg: string;
+            /** Format: date-time */
+            created: string;
+            kid: string;
+            publishedUntil: string | null;
+            retired: string | null;
+            /** @description pending (published, signs from activeFrom), active (signs), published (no longer signs, still verifies) or retired (no longer published) */
+            status: 'pending' | 'active' | 'published' | 'retired';
+          };
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getMe: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            apiEndpoints: string[] | null;
+            identity: components['schemas']['Identity'];
+            permissions: string[];
+            roles: string[];
+            tokenId: number | null;
+            via: string;
+          };
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  listPersonalTokens: {
+    parameters: {
+      query?: {
+        limit?: number;
+        offset?: number;
+        status?: 'Active' | 'Revoked' | 'Expired' | 'active' | 'revoked' | 'expired';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: components['schemas']['Token'][];
+            limit: number;
+            offset: number;
+            total: number;
+          };
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  createPersonalToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          description?: string;
+          expiration?:
+            | string
+            | number
+            | {
+                DateTime?: string;
+                DisplayHint?: number;
+                value: string | number;
+              }
+            | null;
+          name: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Token'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  revokePersonalToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Numeric id. */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Token'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  updatePersonalToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Numeric id. */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          description?: string;
+          name?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Token'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  authenticatePersonalToken: {
+    parameters: {
+      query?: {
+        personalToken?: string;
+        username?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          personalToken?: string;
+          username?: string;
+        };
+        'application/x-www-form-urlencoded': {
+          personalToken?: string;
+          username?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            token: string;
+            /** Format: date-time */
+            tokenExpires: string;
+            user: {
+              email: string | null;
+              enabled: boolean;
+              firstName: string | null;
+              fullName: string;
+              lastName: string | null;
+              userId: string;
+            };
+          };
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  listRoles: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Role'][];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  createRole: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          description?: string;
+          name: string;
+          permissions: string[];
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Role'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getRole: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Role'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  updateRole: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          description?: string;
+          permissions?: string[];
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Role'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  deleteRole: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getLimits: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            appToken: {
+              defaultTtlSeconds: number;
+              maxTtlSeconds: number;
+            };
+            personal: {
+              defaultTtlSeconds: number;
+              maxTtlSeconds: number;
+            };
+          };
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  signIn: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          password: string;
+          username: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description Send as X-CSRF-Token on cookie-authenticated writes. */
+            csrfToken: string;
+            /** Format: date-time */
+            expires: string;
+            identity: components['schemas']['Identity'];
+          };
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  signOut: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            signedOut: boolean;
+          };
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  exchangeToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          actor_token?: string;
+          actor_token_type?: string;
+          audience?: string;
+          /** @enum {string} */
+          grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange';
+          requested_token_type?: string;
+          resource?: string;
+          scope?: string;
+          subject_token: string;
+          subject_token_type?: string;
+        };
+        'application/x-www-form-urlencoded': {
+          actor_token?: string;
+          actor_token_type?: string;
+          audience?: string;
+          /** @enum {string} */
+          grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange';
+          requested_token_type?: string;
+          resource?: string;
+          scope?: string;
+          subject_token: string;
+          subject_token_type?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            access_token: string;
+            expires_in: number;
+            issued_token_type: string;
+            scope: string;
+            token_type: string;
+          };
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  introspectToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          token: string;
+          token_type_hint?: string;
+        };
+        'application/x-www-form-urlencoded': {
+          token: string;
+          token_type_hint?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description RFC 8693 §4.1: the acting party, earlier actors nested. */
+            act?: {
+              name?: string;
+              sub: string;
+            } & {
+              [key: string]: unknown;
+            };
+            active: boolean;
+            api_endpoints?: string[];
+            aud?: string;
+            /** @description Name of the identity whose client obtained it. */
+            client_id?: string;
+            cnf?: {
+              jkt: string;
+            } & {
+              [key: string]: unknown;
+            };
+            exp?: number;
+            grants?: string[];
+            iat?: number;
+            iss?: string;
+            /** @description An access JWT's own jti. */
+            jti?: string;
+            kind?: 'app' | 'personal' | 'access' | 'refresh';
+            nbf?: number;
+            permissions?: string[];
+            roles?: string[];
+            /** @description Space-separated: the scopes it was narrowed to, else the roles it holds. */
+            scope?: string;
+            sub?: string;
+            /** @description Id of the token this one was minted by. */
+            tid?: number;
+            /** @description The token's id in Tokenward. */
+            token_id?: number;
+            token_subtype?: string;
+            token_type?: 'Bearer' | 'DPoP';
+            username?: string;
+          };
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  refreshToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          /** @enum {string} */
+          grant_type?: 'refresh_token';
+          refresh_token?: string;
+          refreshToken?: string;
+        };
+        'application/x-www-form-urlencoded': {
+          /** @enum {string} */
+          grant_type?: 'refresh_token';
+          refresh_token?: string;
+          refreshToken?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            access_token: string;
+            accessToken: string;
+            expires_in: number;
+            refresh_token: string;
+            refreshToken: string;
+            refreshTokenExpiryTimestamp: number;
+            token_type: string;
+            tokenExpiryTimestamp: number;
+          };
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  revokeToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          token: string;
+          token_type_hint?: string;
+        };
+        'application/x-www-form-urlencoded': {
+          token: string;
+          token_type_hint?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': Record<string, never>;
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  listSessions: {
+    parameters: {
+      query?: {
+        identityId?: number;
+        limit?: number;
+        offset?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              /** Format: date-time */
+              created: string;
+              current: boolean;
+              /** Format: date-time */
+              expires: string;
+              id: number;
+              identityId: number;
+              ip: string | null;
+              /** Format: date-time */
+              lastSeen: string;
+              userAgent: string | null;
+            }[];
+            limit: number;
+            offset: number;
+            total: number;
+          };
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  endSession: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Numeric id. */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  listAccessTokens: {
+    parameters: {
+      query?: {
+        limit?: number;
+        offset?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              accessTokenId: number;
+              apiEndpoints: string[] | null;
+              /** Format: date-time */
+              created: string;
+              description: string;
+              /** Format: date-time */
+              expiration: string;
+              /** @description Last four characters of the value. */
+              hint: string;
+              id: number;
+              identity: {
+                id: number;
+                name: string;
+                role: string;
+                source: string;
+              };
+              identityId: number;
+              imported: boolean;
+              kind: string;
+              lastUsed: string | null;
+              name: string;
+              revoked: boolean;
+              revokedDate: string | null;
+              /** @description Roles of the token, comma-separated (seed 001). */
+              role: string;
+              roles: string[];
+              scope: string;
+              status: 'Active' | 'Revoked' | 'Expired';
+              /** @description The token value: present only in the response that creates it. */
+              token?: string;
+              tokenName: string;
+              /** @description DEFAULT, MS_SCIM, ALL, CUSTOM, OneTouch */
+              tokenType: string;
+              useCount: number;
+              userId: number;
+            }[];
+            limit: number;
+            offset: number;
+            total: number;
+          };
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  createAccessToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          apiEndpoints?: string[];
+          renewableUntilTimestamp?: number;
+          tokenExpiryTimestamp?: number;
+          tokenName: string;
+          tokenType?: string | number;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              errorCode: number;
+              errorMessage: string;
+            };
+            tokenInfo: {
+              accessToken: string;
+              accessTokenId: number;
+              refreshToken: string;
+              refreshTokenExpiryTimestamp: number;
+              renewableUntilTimestamp: number;
+              tokenExpiryTimestamp: number;
+              tokenName: string;
+              userId: number;
+            };
+          };
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  deleteAccessToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Numeric id. */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getHealth: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            status: string;
+          };
+        };
+      };
+    };
+  };
+  getMetrics: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The Prometheus text exposition format. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/plain': string;
+        };
+      };
+    };
+  };
+  getReadiness: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            status: string;
+            store: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            status: string;
+            store: string;
           };
         };
       };
