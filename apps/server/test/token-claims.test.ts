@@ -94,7 +94,7 @@ for (const dialect of DIALECTS) {
       expect(decodeProtectedHeader(jwt).typ).toBe('at+jwt');
       const { payload } = decodeJwt(jwt);
       expect(payload).toMatchObject({
-        iss: 'tokenward',
+        iss: s.app.tw.config.issuer,
         aud: 'tokenward',
         sub: String(user.id),
         client_id: 'claims-app',
@@ -112,7 +112,7 @@ for (const dialect of DIALECTS) {
         token_type: 'Bearer',
         sub: String(user.id),
         aud: 'tokenward',
-        iss: 'tokenward',
+        iss: s.app.tw.config.issuer,
         exp: payload.exp,
         iat: payload.iat,
         jti: payload.jti,
@@ -305,7 +305,9 @@ for (const dialect of DIALECTS) {
         expect(outcome.auth.claims.client_id).toBe('claims-app');
       }
       // The same claims signed by the very key the JWKS publishes: accepted as at+jwt, refused as JWT.
-      const signer = (s.app.tw.keys as unknown as { signer: { kid: string; privateKey: CryptoKey } }).signer;
+      const signer = (
+        s.app.tw.keys as unknown as { signer(): { kid: string; privateKey: CryptoKey } }
+      ).signer();
       const { payload } = decodeJwt(res.body.access_token);
       const signed = (typ: string) =>
         new SignJWT(payload)

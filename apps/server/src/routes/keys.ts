@@ -67,16 +67,20 @@ export const keyRoutes: FastifyPluginAsyncTypebox<KeyRouteOptions> = async (app,
           'Public signing keys (JWK set) for verifying access tokens offline. Carries an ETag; a matching If-None-Match gets 304.',
         response: {
           200: JwksSchema,
-          304: Type.Null({ description: 'Not modified: the JWKS still equals the one of the If-None-Match ETag.' }),
+          304: Type.Null({
+            description: 'Not modified: the JWKS still equals the one of the If-None-Match ETag.',
+          }),
         },
       },
     },
     async (request, reply) => {
       const jwks = signingKeys.jwks();
-      const etag = etagOf(JSON.stringify(jwks));
+      const body = JSON.stringify(jwks);
+      const etag = etagOf(body);
       reply.header('cache-control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`).header('etag', etag);
       if (noneMatch(request.headers['if-none-match'], etag)) return reply.code(304).send(null);
-      return reply.send(jwks);
+      // The ETag names these exact bytes, so they are sent as they were hashed.
+      return reply.type('application/json; charset=utf-8').serializer(() => body).send(jwks);
     },
   );
 
