@@ -36,6 +36,7 @@ import {
 } from './plugins/security-headers.js';
 import { validatorCompiler } from './plugins/validation.js';
 import { registerRoutes } from './routes/index.js';
+import { BASIC_CREDENTIAL, identityToken } from './services/client-authenticator.js';
 import { ErrorSchema } from './schemas/common.js';
 import { IdentitySchema, RoleSchema } from './schemas/identity.js';
 import { TokenViewSchema } from './schemas/token.js';
@@ -289,6 +290,7 @@ async function registerPlugins(app: App, services: Services, requests: RequestCo
       }),
     cachedToken: (credential) => verifier.cachedPrincipal(credential),
     authenticateHeader: (credential) => verifier.authenticateToken(credential),
+    authenticateBasic: (username, token) => identityToken(verifier, username, token, BASIC_CREDENTIAL),
     authenticateSession: (secret) => verifier.authenticateSession(secret),
     csrfMatches: (principal, presented) => sessions.csrfMatches(principal, presented),
   });

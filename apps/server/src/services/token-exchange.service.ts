@@ -1,8 +1,9 @@
-import { AppError, isValidPermission } from '@tokenward/core';
+import { AppError } from '@tokenward/core';
 import type { AccessIssuer, ActClaim } from './access-issuer.js';
 import type { AuditService } from './audit.service.js';
 import type { RequestMeta } from './request-meta.js';
 import type { RoleCatalog } from './role-catalog.js';
+import { parseScope } from './scope.js';
 import type { TokenMinter } from './token-minter.js';
 import type { Principal, Verifier } from './verifier.js';
 
@@ -29,7 +30,8 @@ export class TokenExchangeService {
    */
   async actorFrom(actorToken: string): Promise<Principal> {
     const actor = await this.deps.verifier.authenticateToken(actorToken, { spend: false });
-    if (!actor) throw new AppError('unauthenticated', 'The actor token is not valid.');
+    // RFC 8693 §2.2.2: an invalid actor_token is invalid_request.
+    if (!actor) throw new AppError('invalid_request', 'The actor token is not valid.');
     return actor;
   }
 
@@ -65,7 +67,9 @@ export class TokenExchangeService {
         // A single-use subject is refused below (it mints nothing), not spent here.
         subject = await this.deps.verifier.authenticateToken(req.subjectToken, { spend: false });
       } else throw new AppError('invalid_request', 'subject_token_type is not supported.');
-      if (!subject) throw new AppError('unauthenticated', 'The subject token is not valid.');
+      // RFC 8693 §2.2.2: an invalid subject_token is invalid_request (not a 401: the client
+      // authenticated; the token it brought is what is wrong).
+      if (!subject) throw new AppError('invalid_request', 'The subject token is not valid.');
       return await this.exchangeFor(actor, subject, req.scope, meta);
     } catch (err) {
       if (err instanceof AppError) {
@@ -87,15 +91,7 @@ export class TokenExchangeService {
     scope: string | undefined,
     meta: RequestMeta,
   ) {
-    const scopeRoles: string[] = [];
-    const permissions: string[] = [];
-    for (const item of (scope ?? '').split(/\s+/).filter(Boolean)) {
-      const role = item.includes(':') ? undefined : this.deps.roles.canonical(item);
-      if (role) scopeRoles.push(role);
-      else if (isValidPermission(item) && !item.includes('*')) permissions.push(item);
-      else
-        throw new AppError('invalid_request', `"${item.slice(0, 64)}" is neither a role nor a permission.`);
-    }
+    const { roles: scopeRoles, permissions } = parseScope(this.deps.roles, scope);
     const me = subject.identity;
     const target = { id: me.id, name: me.name, source: me.source, roles: me.roles };
     const plan = this.deps.minter.plan(subject.authority, 'exchange', target, {
