@@ -37,7 +37,7 @@ import {
 import { validatorCompiler } from './plugins/validation.js';
 import { registerRoutes } from './routes/index.js';
 import { BASIC_CREDENTIAL, identityToken } from './services/client-authenticator.js';
-import { ErrorSchema } from './schemas/common.js';
+import { ErrorSchema, OAuthErrorSchema } from './schemas/common.js';
 import { IdentitySchema, RoleSchema } from './schemas/identity.js';
 import { TokenViewSchema } from './schemas/token.js';
 
@@ -300,6 +300,7 @@ async function registerPlugins(app: App, services: Services, requests: RequestCo
 /** Shared schemas, the OpenAPI document and the interactive docs at /docs. */
 async function registerDocs(app: App): Promise<void> {
   app.addSchema(ErrorSchema);
+  app.addSchema(OAuthErrorSchema);
   app.addSchema(TokenViewSchema);
   app.addSchema(IdentitySchema);
   app.addSchema(RoleSchema);

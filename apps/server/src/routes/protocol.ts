@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AppError, basicCredentials, TOKEN_EXCHANGE_GRANT } from '@tokenward/core';
+import { AppError, basicCredentials, GRANT_TYPES, TOKEN_EXCHANGE_GRANT } from '@tokenward/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { INTROSPECTION_HEADERS } from '../plugins/fast-paths.js';
-import { BodyObject, errors } from '../schemas/common.js';
+import { BodyObject, oauthErrors } from '../schemas/common.js';
 import {
   type AuthenticatedClient,
   type ClientAuthenticator,
@@ -173,6 +173,9 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
     '/token',
     {
       config: OAUTH,
+      // RFC 6749 §5.2: a grant this server does not serve is unsupported_grant_type, whatever
+      // parameters that grant takes (they would be unknown fields here).
+      preValidation: unsupportedGrant,
       schema: {
         operationId: 'token',
         tags: TAGS,
@@ -185,7 +188,7 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
         body: TokenBody,
         response: {
           200: Type.Union([RefreshAnswer, ExchangeAnswer, ClientCredentialsAnswer]),
-          ...errors(400, 401, 403, 429),
+          ...oauthErrors(400, 401, 403, 429),
         },
       },
     },
@@ -216,7 +219,7 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
         body: IntrospectBody,
         response: {
           200: Type.Object({ active: Type.Boolean() }, { additionalProperties: true }),
-          ...errors(400, 401, 429),
+          ...oauthErrors(400, 401, 429),
         },
       },
     },
@@ -242,7 +245,7 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
         security: [],
         consumes: FORM_AND_JSON,
         body: IntrospectBody,
-        response: { 200: Type.Object({}), ...errors(400, 401, 429) },
+        response: { 200: Type.Object({}), ...oauthErrors(400, 401, 429) },
       },
     },
     async (request) => {
@@ -263,7 +266,7 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
         security: [],
         consumes: FORM_AND_JSON,
         body: RefreshBody,
-        response: { 200: RefreshAnswer, ...errors(400, 401, 429) },
+        response: { 200: RefreshAnswer, ...oauthErrors(400, 401, 429) },
       },
     },
     (request, reply) => {
@@ -284,7 +287,7 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
           'Alias of POST /token for RFC 8693 token exchange: an authenticated client (or actor_token) obtains a short-lived, down-scoped access token for the user whose token is subject_token. scope: role names and/or permissions.',
         consumes: FORM_AND_JSON,
         body: ExchangeBody,
-        response: { 200: ExchangeAnswer, ...errors(400, 401, 403, 429) },
+        response: { 200: ExchangeAnswer, ...oauthErrors(400, 401, 403, 429) },
       },
     },
     (request, reply) => {
@@ -293,6 +296,19 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
     },
   );
 };
+
+function unsupportedGrant(request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
+  const body: unknown = request.body;
+  const grantType =
+    typeof body === 'object' && body !== null && 'grant_type' in body ? body.grant_type : undefined;
+  if (typeof grantType === 'string' && !GRANTS.has(grantType)) {
+    done(new AppError('unsupported_grant_type', `grant_type "${grantType.slice(0, 64)}" is not supported.`));
+    return;
+  }
+  done();
+}
+
+const GRANTS: ReadonlySet<string> = new Set(GRANT_TYPES);
 
 /** A Basic header that does not decode: client authentication that fails, not a missing one. */
 const BAD_BASIC = { username: '', password: '' };
