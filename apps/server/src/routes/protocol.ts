@@ -141,7 +141,10 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
     noStore(reply);
     const value = b.refresh_token ?? b.refreshToken;
     if (!value) throw new AppError('invalid_request', 'refresh_token is required.');
-    return refresh.refresh(value, meta(request), client ? { clientIdentityId: client.principal.identity.id } : {});
+    // RFC 6749 §6: a client that authenticated as an OAuth client refreshes only its own tokens.
+    // A Bearer caller is not one (the refresh token alone has always been enough here).
+    const own = client && client.method !== 'bearer' ? { clientIdentityId: client.principal.identity.id } : {};
+    return refresh.refresh(value, meta(request), own);
   };
 
   // RFC 8693 §2.1: the client authenticates; the actor is actor_token's holder, or the client.
@@ -258,7 +261,10 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
   app.post(
     '/token/refresh',
     {
-      config: OAUTH,
+      // As before issue 14, a Bearer credential sent here (the SDK sends its own on every call)
+      // is not looked at: the refresh token is the credential. Basic and body client
+      // authentication are.
+      config: { ...OAUTH, auth: 'none' },
       schema: {
         tags: TAGS,
         summary:
