@@ -36,10 +36,10 @@ import {
 } from './plugins/security-headers.js';
 import { validatorCompiler } from './plugins/validation.js';
 import { registerRoutes } from './routes/index.js';
-import { BASIC_CREDENTIAL, identityToken } from './services/client-authenticator.js';
 import { ErrorSchema, OAuthErrorSchema } from './schemas/common.js';
 import { IdentitySchema, RoleSchema } from './schemas/identity.js';
 import { TokenViewSchema } from './schemas/token.js';
+import { BASIC_CREDENTIAL, identityToken } from './services/client-authenticator.js';
 
 export type { Services } from './compose-services.js';
 

@@ -40,7 +40,10 @@ for (const dialect of DIALECTS) {
       admin = await adminToken(s.url);
       op = await makeIdentity(s.url, admin, 'op', ['Operator']);
       reader = await makeIdentity(s.url, admin, 'reader', ['Reader']);
-      const p = await http(s.url, 'POST', '/api/v1/PersonalTokens', { token: op.token, json: { name: 'pat' } });
+      const p = await http(s.url, 'POST', '/api/v1/PersonalTokens', {
+        token: op.token,
+        json: { name: 'pat' },
+      });
       pat = p.body.token;
     });
 
@@ -62,7 +65,11 @@ for (const dialect of DIALECTS) {
         ]) {
           const res = await http(s.url, 'POST', OAUTH_PATHS.token, req);
           expect(res.status).toBe(401);
-          expect(res.body).toMatchObject({ error: 'invalid_client', code: 'invalid_client', errorCode: 2002 });
+          expect(res.body).toMatchObject({
+            error: 'invalid_client',
+            code: 'invalid_client',
+            errorCode: 2002,
+          });
           expect(res.headers.get('www-authenticate')).toMatch(/^Basic realm="tokenward"/);
           expect(res.headers.get('cache-control')).toBe('no-store');
           expect(res.text).not.toContain(secret);
@@ -76,7 +83,10 @@ for (const dialect of DIALECTS) {
         s.url,
         'POST',
         OAUTH_PATHS.token,
-        form({ grant_type: 'client_credentials', client_id: 'op', client_secret: op.token }, basic('op', op.token)),
+        form(
+          { grant_type: 'client_credentials', client_id: 'op', client_secret: op.token },
+          basic('op', op.token),
+        ),
       );
       expect(res.status).toBe(400);
       expect(res.body.error).toBe('invalid_request');
@@ -151,7 +161,12 @@ for (const dialect of DIALECTS) {
         s.url,
         'POST',
         '/api/v1/token/exchange',
-        form({ grant_type: TOKEN_EXCHANGE_GRANT, subject_token: op.token, client_id: 'admin', client_secret: admin }),
+        form({
+          grant_type: TOKEN_EXCHANGE_GRANT,
+          subject_token: op.token,
+          client_id: 'admin',
+          client_secret: admin,
+        }),
       );
       expect(asAdmin.status).toBe(200);
       const claims = JSON.parse(Buffer.from(asAdmin.body.access_token.split('.')[1], 'base64url').toString());
@@ -203,7 +218,9 @@ for (const dialect of DIALECTS) {
         form({ token: op.token, client_id: 'reader', client_secret: reader.token }),
       );
       expect(post.body).toMatchObject({ active: true, sub: String(op.id) });
-      const victim = await makeIdentity(s.url, admin, `victim-${Math.random().toString(36).slice(2, 8)}`, ['Reader']);
+      const victim = await makeIdentity(s.url, admin, `victim-${Math.random().toString(36).slice(2, 8)}`, [
+        'Reader',
+      ]);
       const wrongClient = await http(
         s.url,
         'POST',
@@ -223,14 +240,22 @@ for (const dialect of DIALECTS) {
         const { publicKey } = await generateKeyPair('ES256');
         const keys = [{ ...(await exportJWK(publicKey)), kid: 'a' }];
         const before = await digest();
-        expect((await http(s.url, 'PUT', `/api/v1/identity/${op.id}/jwks`, { json: { keys } })).status).toBe(401);
-        const r = await http(s.url, 'PUT', `/api/v1/identity/${op.id}/jwks`, { token: reader.token, json: { keys } });
-        expect(r.status).toBe(403);
-        expect((await http(s.url, 'GET', `/api/v1/identity/${op.id}/jwks`, { token: reader.token })).status).toBe(
-          404,
+        expect((await http(s.url, 'PUT', `/api/v1/identity/${op.id}/jwks`, { json: { keys } })).status).toBe(
+          401,
         );
+        const r = await http(s.url, 'PUT', `/api/v1/identity/${op.id}/jwks`, {
+          token: reader.token,
+          json: { keys },
+        });
+        expect(r.status).toBe(403);
+        expect(
+          (await http(s.url, 'GET', `/api/v1/identity/${op.id}/jwks`, { token: reader.token })).status,
+        ).toBe(404);
         expect(await digest()).toBe(before);
-        const own = await http(s.url, 'PUT', `/api/v1/identity/${op.id}/jwks`, { token: op.token, json: { keys } });
+        const own = await http(s.url, 'PUT', `/api/v1/identity/${op.id}/jwks`, {
+          token: op.token,
+          json: { keys },
+        });
         expect(own.status).toBe(200);
         expect(own.body.roles).toEqual(['Operator']);
         const got = await http(s.url, 'GET', `/api/v1/identity/${op.id}/jwks`, { token: op.token });
@@ -238,7 +263,8 @@ for (const dialect of DIALECTS) {
         // An Operator cannot register a key for the administrator (it could then act as one).
         const adminId = (await http(s.url, 'GET', '/api/v1/me', { token: admin })).body.identity.id;
         expect(
-          (await http(s.url, 'PUT', `/api/v1/identity/${adminId}/jwks`, { token: op.token, json: { keys } })).status,
+          (await http(s.url, 'PUT', `/api/v1/identity/${adminId}/jwks`, { token: op.token, json: { keys } }))
+            .status,
         ).toBe(403);
       });
 
@@ -344,7 +370,15 @@ for (const dialect of DIALECTS) {
 
       it('property: whatever username and token are combined, Basic yields the token’s own identity or nothing', async () => {
         const tokens = [op.token, pat, reader.token, admin, 'tw_app_garbage'];
-        const users = ['op', 'op@example.com', 'reader', 'reader@example.com', 'admin', String(op.id), 'nobody'];
+        const users = [
+          'op',
+          'op@example.com',
+          'reader',
+          'reader@example.com',
+          'admin',
+          String(op.id),
+          'nobody',
+        ];
         const owner = new Map<string, number>([
           [op.token, op.id],
           [pat, op.id],
@@ -374,7 +408,8 @@ for (const dialect of DIALECTS) {
           const statuses: number[] = [];
           for (let i = 0; i < 5; i++) {
             statuses.push(
-              (await http(limited.url, 'GET', '/api/v1/me', { headers: basic('admin', `tw_app_guess${i}`) })).status,
+              (await http(limited.url, 'GET', '/api/v1/me', { headers: basic('admin', `tw_app_guess${i}`) }))
+                .status,
             );
           }
           expect(statuses.slice(0, 3)).toEqual([401, 401, 401]);

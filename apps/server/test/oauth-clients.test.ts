@@ -30,7 +30,10 @@ async function oauthError(p: Promise<unknown>): Promise<string> {
     await p;
   } catch (err) {
     if (err instanceof oauth.ResponseBodyError || err instanceof client.ResponseBodyError) return err.error;
-    if (err instanceof oauth.WWWAuthenticateChallengeError || err instanceof client.WWWAuthenticateChallengeError) {
+    if (
+      err instanceof oauth.WWWAuthenticateChallengeError ||
+      err instanceof client.WWWAuthenticateChallengeError
+    ) {
       expect(err.status).toBe(401);
       expect(err.cause.map((c) => c.scheme)).toContain('basic');
       return ((await err.response.json()) as { error: string }).error;
@@ -65,7 +68,10 @@ for (const dialect of DIALECTS) {
         token: admin,
         json: { roles: ['Operator', 'Exchanger'] },
       });
-      const granted = await http(s.url, 'POST', `/api/v1/apptoken/grant/${svc.id}`, { token: admin, json: {} });
+      const granted = await http(s.url, 'POST', `/api/v1/apptoken/grant/${svc.id}`, {
+        token: admin,
+        json: {},
+      });
       svc.token = granted.body.token;
       as = {
         issuer: s.app.tw.config.publicUrl,
@@ -104,7 +110,10 @@ for (const dialect of DIALECTS) {
           const me = await http(s.url, 'GET', '/api/v1/me', { token: body.access_token });
           expect(me.body.identity?.id ?? me.body.id).toBe(svc.id);
           // Narrowed to Reader: it cannot grant, although the client (Operator) could.
-          const grant = await http(s.url, 'POST', '/api/v1/apptoken/grant', { token: body.access_token, json: {} });
+          const grant = await http(s.url, 'POST', '/api/v1/apptoken/grant', {
+            token: body.access_token,
+            json: {},
+          });
           expect(grant.status).toBe(403);
         }
       });
@@ -142,13 +151,19 @@ for (const dialect of DIALECTS) {
         expect(intro.active).toBe(true);
         // A replayed assertion (RFC 7523 §3 jti): capture one and send it again.
         let assertion = '';
-        await oauth.clientCredentialsGrantRequest(as, c(), auth, {}, {
-          ...insecure,
-          [oauth.customFetch]: async (url, init) => {
-            assertion = new URLSearchParams(String(init.body)).get('client_assertion') ?? '';
-            return fetch(url, init);
+        await oauth.clientCredentialsGrantRequest(
+          as,
+          c(),
+          auth,
+          {},
+          {
+            ...insecure,
+            [oauth.customFetch]: async (url, init) => {
+              assertion = new URLSearchParams(String(init.body)).get('client_assertion') ?? '';
+              return fetch(url, init);
+            },
           },
-        });
+        );
         const replay = await http(s.url, 'POST', OAUTH_PATHS.token, {
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
           body: new URLSearchParams({
@@ -162,16 +177,28 @@ for (const dialect of DIALECTS) {
         // Another key signs nothing that is accepted.
         const other = await generateKeyPair('ES256');
         const wrong = await oauthError(
-          oauth.clientCredentialsGrantRequest(as, c(), oauth.PrivateKeyJwt({ key: other.privateKey, kid: 'k1' }), {}, insecure).then(
-            (r) => oauth.processClientCredentialsResponse(as, c(), r),
-          ),
+          oauth
+            .clientCredentialsGrantRequest(
+              as,
+              c(),
+              oauth.PrivateKeyJwt({ key: other.privateKey, kid: 'k1' }),
+              {},
+              insecure,
+            )
+            .then((r) => oauth.processClientCredentialsResponse(as, c(), r)),
         );
         expect(wrong).toBe('invalid_client');
       });
 
       it('refresh_token grant rotates the refresh token', async () => {
         const rt = await refreshTokenOf(svc.token);
-        const res = await oauth.refreshTokenGrantRequest(as, c(), oauth.ClientSecretPost(svc.token), rt, insecure);
+        const res = await oauth.refreshTokenGrantRequest(
+          as,
+          c(),
+          oauth.ClientSecretPost(svc.token),
+          rt,
+          insecure,
+        );
         const body = await oauth.processRefreshTokenResponse(as, c(), res);
         expect(body.refresh_token).toBeTruthy();
         expect(body.refresh_token).not.toBe(rt);
@@ -190,7 +217,11 @@ for (const dialect of DIALECTS) {
           c(),
           oauth.ClientSecretBasic(svc.token),
           TOKEN_EXCHANGE_GRANT,
-          { subject_token: user.token, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', scope: 'Reader' },
+          {
+            subject_token: user.token,
+            subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+            scope: 'Reader',
+          },
           insecure,
         );
         const body = await oauth.processGenericTokenEndpointResponse(as, c(), res);
@@ -241,9 +272,17 @@ for (const dialect of DIALECTS) {
         expect(await oauthError(generic(TOKEN_EXCHANGE_GRANT, { subject_token: 'tw_app_forged' }))).toBe(
           'invalid_request',
         );
-        expect(await oauthError(generic('refresh_token', { refresh_token: 'tw_rt_unknown' }))).toBe('invalid_grant');
+        expect(await oauthError(generic('refresh_token', { refresh_token: 'tw_rt_unknown' }))).toBe(
+          'invalid_grant',
+        );
         // A 401 names Basic (RFC 6749 §5.2).
-        const res = await oauth.clientCredentialsGrantRequest(as, c(), oauth.ClientSecretBasic('nope'), {}, insecure);
+        const res = await oauth.clientCredentialsGrantRequest(
+          as,
+          c(),
+          oauth.ClientSecretBasic('nope'),
+          {},
+          insecure,
+        );
         expect(res.status).toBe(401);
         expect(res.headers.get('www-authenticate')).toMatch(/^Basic realm="tokenward"/);
       });
@@ -277,8 +316,9 @@ for (const dialect of DIALECTS) {
 
       it('errors surface as ResponseBodyError with the RFC code', async () => {
         const basic = config(client.ClientSecretBasic(svc.token));
-        expect(await oauthError(client.clientCredentialsGrant(config(client.ClientSecretBasic('x')))))
-          .toBe('invalid_client');
+        expect(await oauthError(client.clientCredentialsGrant(config(client.ClientSecretBasic('x'))))).toBe(
+          'invalid_client',
+        );
         expect(await oauthError(client.clientCredentialsGrant(basic, { scope: 'Administrator' }))).toBe(
           'invalid_scope',
         );

@@ -39,9 +39,7 @@ export function expectErrorShape(res: Json, code?: string): void {
   expect(res.headers.get('content-type') ?? '', res.text).toMatch(/^application\/json/);
   const oauth = res.body && typeof res.body === 'object' && 'error' in res.body;
   expect(res.body, res.text).toEqual({
-    ...(oauth
-      ? { error: expect.stringMatching(/^[a-z_]+$/), error_description: res.body.errorMessage }
-      : {}),
+    ...(oauth ? { error: expect.stringMatching(/^[a-z_]+$/), error_description: res.body.errorMessage } : {}),
     errorCode: expect.any(Number),
     errorMessage: expect.any(String),
     code: expect.stringMatching(/^[a-z][a-z0-9_]*$/),

@@ -125,7 +125,13 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
   app.addHook('onRoute', (route) => {
     const mode: AuthMode = route.config?.auth ?? 'required';
     if (mode === 'none') return;
-    const hook = authHook(app, mode, !route.config?.skipEndpointCheck, route.config?.clientAuth === true, deps);
+    const hook = authHook(
+      app,
+      mode,
+      !route.config?.skipEndpointCheck,
+      route.config?.clientAuth === true,
+      deps,
+    );
     const existing = route.onRequest;
     route.onRequest =
       existing === undefined ? [hook] : [hook, ...(Array.isArray(existing) ? existing : [existing])];

@@ -144,7 +144,10 @@ type ErrorResponse = ReturnType<typeof toErrorResponse>;
  * `invalid_request`, 403s `unauthorized_client`, 5xx and 429 `server_error` /
  * `temporarily_unavailable`. Never cached (RFC 6749 §5.1).
  */
-export function oauthErrorResponse(r: ErrorResponse, bearerPresented: boolean): ErrorResponse & { error: string } {
+export function oauthErrorResponse(
+  r: ErrorResponse,
+  bearerPresented: boolean,
+): ErrorResponse & { error: string } {
   let { status, body } = r;
   const headers: Record<string, string> = { ...r.headers, 'cache-control': 'no-store', pragma: 'no-cache' };
   if (body.code === 'role_not_held') {
@@ -208,7 +211,9 @@ export function registerErrorHandling(
     if (status === 401 && headers['www-authenticate'] === undefined) {
       reply.header(
         'www-authenticate',
-        bearerPresented(request) ? 'Bearer realm="tokenward", error="invalid_token"' : 'Bearer realm="tokenward"',
+        bearerPresented(request)
+          ? 'Bearer realm="tokenward", error="invalid_token"'
+          : 'Bearer realm="tokenward"',
       );
     }
     const publicBody = publicErrorBody(body, request.id);

@@ -34,7 +34,10 @@ export interface ClientKeyRouteOptions {
 }
 
 /** Public keys for private_key_jwt client authentication (RFC 7523), per identity. */
-export const clientKeyRoutes: FastifyPluginAsyncTypebox<ClientKeyRouteOptions> = async (app, { clientKeys }) => {
+export const clientKeyRoutes: FastifyPluginAsyncTypebox<ClientKeyRouteOptions> = async (
+  app,
+  { clientKeys },
+) => {
   app.get(
     '/identity/:id/jwks',
     {

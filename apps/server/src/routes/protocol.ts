@@ -136,19 +136,28 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
     });
   };
 
-  const refreshGrant = async (request: FastifyRequest, reply: FastifyReply, b: Static<typeof RefreshBody>) => {
+  const refreshGrant = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    b: Static<typeof RefreshBody>,
+  ) => {
     const client = await clientOf(request, b);
     noStore(reply);
     const value = b.refresh_token ?? b.refreshToken;
     if (!value) throw new AppError('invalid_request', 'refresh_token is required.');
     // RFC 6749 §6: a client that authenticated as an OAuth client refreshes only its own tokens.
     // A Bearer caller is not one (the refresh token alone has always been enough here).
-    const own = client && client.method !== 'bearer' ? { clientIdentityId: client.principal.identity.id } : {};
+    const own =
+      client && client.method !== 'bearer' ? { clientIdentityId: client.principal.identity.id } : {};
     return refresh.refresh(value, meta(request), own);
   };
 
   // RFC 8693 §2.1: the client authenticates; the actor is actor_token's holder, or the client.
-  const exchangeGrant = async (request: FastifyRequest, reply: FastifyReply, b: Static<typeof ExchangeBody>) => {
+  const exchangeGrant = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    b: Static<typeof ExchangeBody>,
+  ) => {
     const client = await clientOf(request, b);
     if (!client) throw invalidClient('Token exchange needs an authenticated client.');
     noStore(reply);
@@ -205,7 +214,10 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
         case 'client_credentials':
           return clientCredentialsGrant(request, reply, b);
         default:
-          throw new AppError('unsupported_grant_type', `grant_type "${b.grant_type.slice(0, 64)}" is not supported.`);
+          throw new AppError(
+            'unsupported_grant_type',
+            `grant_type "${b.grant_type.slice(0, 64)}" is not supported.`,
+          );
       }
     },
   );

@@ -25,7 +25,9 @@ export const ErrorSchema = Type.Object(
 
 export const OAuthErrorSchema = Type.Object(
   {
-    error: Type.String({ description: 'RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …).' }),
+    error: Type.String({
+      description: 'RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …).',
+    }),
     error_description: Type.String(),
     errorCode: Type.Integer(),
     errorMessage: Type.String(),

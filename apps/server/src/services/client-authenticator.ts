@@ -137,7 +137,7 @@ export class ClientAuthenticator {
     const identity = /^[0-9]{1,15}$/.test(clientId)
       ? await findIdentityById(db, Number(clientId))
       : await findIdentityByName(db, clientId);
-    if (!identity || identity.enabled !== 1) return null;
+    if (identity?.enabled !== 1) return null;
     const keys = await findClientKeys(db, identity.id);
     if (!keys) return null;
     const now = this.deps.clock();

@@ -33,7 +33,11 @@ export interface ClientCredentialsResult {
 export class ClientCredentialsService {
   constructor(private readonly deps: ClientCredentialsDeps) {}
 
-  async issue(client: Principal, scope: string | undefined, meta: RequestMeta): Promise<ClientCredentialsResult> {
+  async issue(
+    client: Principal,
+    scope: string | undefined,
+    meta: RequestMeta,
+  ): Promise<ClientCredentialsResult> {
     const me = client.identity;
     const target = { id: me.id, name: me.name, source: me.source, roles: me.roles };
     try {
@@ -58,15 +62,18 @@ export class ClientCredentialsService {
         targetType: 'token',
         targetId: issued.row.id,
         ip: meta.ip,
-        details: { roles: issued.roles, ...(asked.permissions.length ? { permissions: asked.permissions } : {}) },
+        details: {
+          roles: issued.roles,
+          ...(asked.permissions.length ? { permissions: asked.permissions } : {}),
+        },
       });
       return {
         access_token: issued.token,
         token_type: 'Bearer',
         expires_in: Math.max(0, seconds(issued.expiresAtMs - now)),
-        scope: [...new Set([...(asked.roles.length > 0 ? asked.roles : issued.roles), ...asked.permissions])].join(
-          ' ',
-        ),
+        scope: [
+          ...new Set([...(asked.roles.length > 0 ? asked.roles : issued.roles), ...asked.permissions]),
+        ].join(' '),
       };
     } catch (err) {
       await this.deps.audit.record({

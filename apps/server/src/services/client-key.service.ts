@@ -89,10 +89,14 @@ async function checkPublicKeys(keys: JWK[]): Promise<void> {
       throw new AppError('invalid_request', `keys[${i}]: kty must be EC, RSA or OKP.`);
     }
     if (PRIVATE_MEMBERS.some((m) => m in key)) {
-      throw new AppError('invalid_request', `keys[${i}] holds private key material; register public keys only.`);
+      throw new AppError(
+        'invalid_request',
+        `keys[${i}] holds private key material; register public keys only.`,
+      );
     }
     if (key.kid !== undefined) {
-      if (kids.has(key.kid)) throw new AppError('invalid_request', `keys[${i}]: kid "${key.kid.slice(0, 64)}" is used twice.`);
+      if (kids.has(key.kid))
+        throw new AppError('invalid_request', `keys[${i}]: kid "${key.kid.slice(0, 64)}" is used twice.`);
       kids.add(key.kid);
     }
     try {

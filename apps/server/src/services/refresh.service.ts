@@ -60,7 +60,8 @@ export class RefreshService {
     }
     // RFC 6749 §6: an authenticated client refreshes only tokens issued to it (its identity's).
     // Refused before anything is spent, so a wrong client cannot burn someone's refresh token.
-    if (opts.clientIdentityId !== undefined && opts.clientIdentityId !== row.identity_id) throw invalidGrant();
+    if (opts.clientIdentityId !== undefined && opts.clientIdentityId !== row.identity_id)
+      throw invalidGrant();
     const familyId = row.family_id ?? row.id;
     if (!(await spendToken(this.deps.store.db, row.id, now))) {
       const root = (await findTokenById(this.deps.store.db, familyId)) ?? row;
