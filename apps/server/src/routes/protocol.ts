@@ -117,13 +117,17 @@ export interface ProtocolRouteOptions {
 export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = async (app, o) => {
   const { introspection, revocation, refresh, exchange, clientCredentials, clients } = o;
 
-  /** The request's authenticated client (any method), or null when it presents none. */
-  const clientOf = (
+  /**
+   * The request's authenticated client (any method), or null when it presents none. A client
+   * whose credential has an endpoint allow-list must allow this endpoint, whichever method it
+   * used (the auth hook checks that for Bearer alike).
+   */
+  const clientOf = async (
     request: FastifyRequest,
     body: Static<typeof IntrospectBody> | TokenRequest | Static<typeof RefreshBody>,
   ): Promise<AuthenticatedClient | null> => {
     const auth = request.headers.authorization;
-    return clients.authenticate({
+    const client = await clients.authenticate({
       basic: auth !== undefined && /^basic\s/i.test(auth) ? (basicCredentials(auth) ?? BAD_BASIC) : null,
       bearer: request.principal,
       body: {
@@ -134,6 +138,10 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
       },
       ip: request.ip,
     });
+    if (client && !client.principal.authority.allowsRequest(request.method, request.url)) {
+      throw new AppError('endpoint_not_allowed');
+    }
+    return client;
   };
 
   const refreshGrant = async (
@@ -241,9 +249,6 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
     async (request, reply) => {
       const client = await clientOf(request, request.body);
       if (!client) throw invalidClient('Introspection needs an authenticated client.');
-      if (!client.principal.authority.allowsRequest(request.method, request.url)) {
-        throw new AppError('endpoint_not_allowed');
-      }
       sendIntrospection(reply, await introspection.introspect(request.body.token));
       return reply;
     },
