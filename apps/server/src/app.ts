@@ -315,11 +315,17 @@ async function registerDocs(app: App): Promise<void> {
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer' },
+          basic: {
+            type: 'http',
+            scheme: 'basic',
+            description:
+              "Username: an identity's name or email; password: one of its app or personal tokens. On the OAuth endpoints: client_secret_basic.",
+          },
           authtoken: { type: 'apiKey', in: 'header', name: 'Authtoken' },
           session: { type: 'apiKey', in: 'cookie', name: 'tw_session' },
         },
       },
-      security: [{ bearer: [] }, { authtoken: [] }, { session: [] }],
+      security: [{ bearer: [] }, { basic: [] }, { authtoken: [] }, { session: [] }],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });

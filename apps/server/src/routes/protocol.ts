@@ -101,6 +101,12 @@ function noStore(reply: FastifyReply): void {
   reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
 }
 
+/**
+ * OpenAPI security of the endpoints where client authentication is optional: Basic
+ * (client_secret_basic), Bearer, or none (body methods, or no client at all).
+ */
+const OPTIONAL_CLIENT: Array<Record<string, string[]>> = [{ basic: [] }, { bearer: [] }, {}];
+
 /** The OAuth endpoints' route settings: errors as RFC 6749 §5.2, Basic left to client authentication. */
 const OAUTH = { auth: 'optional', oauthErrors: true, clientAuth: true } as const;
 const TAGS = ['token protocol'];
@@ -203,7 +209,7 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
           'RFC 6749 token endpoint: refresh_token (rotation), token exchange (RFC 8693) and client_credentials grants.',
         description:
           'Form-encoded (RFC 6749 §3.2) or JSON. Client authentication: client_secret_basic, client_secret_post, private_key_jwt (RFC 7523) or Bearer. Errors are RFC 6749 §5.2 objects.',
-        security: [],
+        security: OPTIONAL_CLIENT,
         consumes: FORM_AND_JSON,
         body: TokenBody,
         response: {
@@ -262,7 +268,7 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
         tags: TAGS,
         summary:
           'RFC 7009 revocation: 200 whether or not the token was known. Holding a token is the right to revoke it; a client that authenticates must do so validly.',
-        security: [],
+        security: OPTIONAL_CLIENT,
         consumes: FORM_AND_JSON,
         body: IntrospectBody,
         response: { 200: Type.Object({}), ...oauthErrors(400, 401, 429) },
@@ -286,7 +292,7 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
         tags: TAGS,
         summary:
           'Alias of POST /token for grant_type=refresh_token (the default here): a new access token and a new refresh token (rotation). Reusing a spent refresh token revokes its whole family.',
-        security: [],
+        security: OPTIONAL_CLIENT,
         consumes: FORM_AND_JSON,
         body: RefreshBody,
         response: { 200: RefreshAnswer, ...oauthErrors(400, 401, 429) },
