@@ -333,6 +333,15 @@ for (const dialect of DIALECTS) {
       });
     });
 
+    // RFC 6750 §3 (issue 14 item 4): 401s carried no WWW-Authenticate.
+    it('every 401 of the API names its scheme; error=invalid_token only when a credential was sent', async () => {
+      const none = await http(s.url, 'GET', '/api/v1/apptoken');
+      expect(none.status).toBe(401);
+      expect(none.headers.get('www-authenticate')).toBe('Bearer realm="tokenward"');
+      const bad = await http(s.url, 'GET', '/api/v1/apptoken', { token: 'tw_app_nope' });
+      expect(bad.headers.get('www-authenticate')).toBe('Bearer realm="tokenward", error="invalid_token"');
+    });
+
     describe('HTTP Basic on every API route', () => {
       it('username = name or email, password = an app or personal token of that identity', async () => {
         for (const [user, token] of [
