@@ -78,6 +78,53 @@ for (const dialect of DIALECTS) {
       expect(await digest()).toBe(before);
     });
 
+    it('property: any client_id and secret combination yields the secret’s own identity or invalid_client', async () => {
+      const ids = [
+        'op',
+        'OP',
+        String(op.id),
+        'reader',
+        String(reader.id),
+        'admin',
+        'nobody',
+        'op@example.com',
+      ];
+      const secrets = [op.token, reader.token, pat, 'tw_app_garbage'];
+      const owner = new Map<string, { id: number; refs: string[] }>([
+        [op.token, { id: op.id, refs: ['op', String(op.id)] }],
+        [reader.token, { id: reader.id, refs: ['reader', String(reader.id)] }],
+      ]);
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(...ids),
+          fc.constantFrom(...secrets),
+          fc.boolean(),
+          async (id, secret, viaBasic) => {
+            const res = await http(
+              s.url,
+              'POST',
+              OAUTH_PATHS.token,
+              viaBasic
+                ? form({ grant_type: 'client_credentials' }, basic(id, secret))
+                : form({ grant_type: 'client_credentials', client_id: id, client_secret: secret }),
+            );
+            const expected = owner.get(secret);
+            if (expected?.refs.includes(id.toLowerCase())) {
+              expect(res.status).toBe(200);
+              const sub = JSON.parse(
+                Buffer.from(res.body.access_token.split('.')[1], 'base64url').toString(),
+              ).sub;
+              expect(sub).toBe(String(expected?.id));
+            } else {
+              expect(res.status).toBe(401);
+              expect(res.body.error).toBe('invalid_client');
+            }
+          },
+        ),
+        { numRuns: 30 },
+      );
+    });
+
     it('two client authentication methods at once: 400 invalid_request', async () => {
       const res = await http(
         s.url,
