@@ -31,6 +31,7 @@ import { registerDocs } from './plugins/openapi.js';
 import { registerSecurityHeaders, SECURITY_HEADERS } from './plugins/security-headers.js';
 import { validatorCompiler } from './plugins/validation.js';
 import { registerRoutes } from './routes/index.js';
+import { BASIC_CREDENTIAL, identityToken } from './services/client-authenticator.js';
 
 export type { Services } from './compose-services.js';
 
@@ -281,6 +282,7 @@ async function registerPlugins(app: App, services: Services, requests: RequestCo
       }),
     cachedToken: (credential) => verifier.cachedPrincipal(credential),
     authenticateHeader: (credential) => verifier.authenticateToken(credential),
+    authenticateBasic: (username, token) => identityToken(verifier, username, token, BASIC_CREDENTIAL),
     authenticateSession: (secret) => verifier.authenticateSession(secret),
     csrfMatches: (principal, presented) => sessions.csrfMatches(principal, presented),
   });

@@ -1,3 +1,4 @@
+import { OAUTH_PATHS } from '@tokenward/core';
 import type { Store } from '@tokenward/store';
 import type { FastifyBaseLogger } from 'fastify';
 import { bootstrapAdmin, type FirstStart } from './bootstrap.js';
@@ -7,6 +8,9 @@ import { AccessIssuer } from './services/access-issuer.js';
 import { AccessTokenV4Service } from './services/access-token-v4.service.js';
 import { AttemptLimiter, BearerFailureLimiter } from './services/attempt-limiter.js';
 import { AuditService } from './services/audit.service.js';
+import { ClientAuthenticator } from './services/client-authenticator.js';
+import { ClientCredentialsService } from './services/client-credentials.service.js';
+import { ClientKeyService } from './services/client-key.service.js';
 import { DiscoveryService } from './services/discovery.service.js';
 import { GrantAppToken } from './services/grant-app-token.js';
 import { IdentityService } from './services/identity.service.js';
@@ -196,6 +200,15 @@ export async function buildServices({ config, store, clock, log }: ServiceDeps):
       clock,
       delegationTtlMs: config.delegationTtlSeconds * 1000,
     }),
+    clientCredentials: new ClientCredentialsService({ minter, issuer, roles, audit, clock, accessTtlMs }),
+    clients: new ClientAuthenticator({
+      store,
+      verifier,
+      failures: bearerFailures,
+      clock,
+      audiences: clientAssertionAudiences(config),
+    }),
+    clientKeys: new ClientKeyService({ store, minter, audit, clock }),
     identities: new IdentityService({ store, roles, audit, invalidator, clock }),
     roleAdmin: new RoleService({ store, catalog: roles, audit, invalidator, clock }),
     sessions: new SessionService({
@@ -215,6 +228,24 @@ export async function buildServices({ config, store, clock, log }: ServiceDeps):
   };
 }
 
+/**
+ * RFC 7523 §3: a client assertion's `aud` identifies the authorization server: its issuer (the
+ * public URL, and the configured `iss` of tokens) or the URL of the endpoint it is sent to.
+ */
+function clientAssertionAudiences(config: Readonly<Config>): string[] {
+  const base = config.publicUrl;
+  return [
+    ...new Set([
+      base,
+      `${base}/`,
+      config.issuer,
+      `${base}${OAUTH_PATHS.token}`,
+      `${base}${OAUTH_PATHS.introspection}`,
+      `${base}${OAUTH_PATHS.revocation}`,
+    ]),
+  ];
+}
+
 /** The part of the services the routes get: no store, no verifier, no config. */
 export function routeServices(s: Services): RouteServices {
   return {
@@ -232,6 +263,9 @@ export function routeServices(s: Services): RouteServices {
     revocation: s.revocation,
     refresh: s.refresh,
     exchange: s.exchange,
+    clientCredentials: s.clientCredentials,
+    clients: s.clients,
+    clientKeys: s.clientKeys,
     accessTokens: s.accessTokens,
     signingKeys: s.signingKeys,
     discovery: s.discovery,

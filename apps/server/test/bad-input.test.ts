@@ -756,6 +756,10 @@ for (const dialect of DIALECTS) {
         const open = new Set([
           'POST /api/v1/signin',
           'POST /api/v1/PersonalTokens/authenticate',
+          'POST /api/v1/token',
+          // Client credentials may come in the body (RFC 6749 §2.3.1, RFC 7523), so the body is
+          // validated before the client is known to be missing (issue 14): refused, not 401 first.
+          'POST /api/v1/token/introspect',
           'POST /api/v1/token/refresh',
           'POST /api/v1/token/revoke',
           'POST /api/v1/token/exchange',

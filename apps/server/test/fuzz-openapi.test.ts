@@ -149,7 +149,7 @@ function operationsOf(doc: OpenApiDocument): Op[] {
 
 const GRANT_ON_GET = new Set(['GET /api/v1/apptoken/grant', 'GET /api/v1/apptoken/grant/{identityId}']);
 const COMPAT_PATHS = /^\/api\/(v4\/accesstoken|v1\/PersonalTokens)/;
-const isOAuth = (op: Op) => op.path.startsWith('/api/v1/token/');
+const isOAuth = (op: Op) => op.path === '/api/v1/token' || op.path.startsWith('/api/v1/token/');
 
 /* ------------------------------------------------------------------------------------------ */
 /* Plans: what to send, with placeholders for what only exists at run time                    */

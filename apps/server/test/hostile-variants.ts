@@ -181,6 +181,12 @@ export const BASES: Record<string, Base> = {
     body: { name: 'hostile', email: 'hostile@example.com', roles: ['Reader'], enabled: false },
   },
   'DELETE /api/v1/identity/{id}': { params: { id: NO_ID } },
+  'PUT /api/v1/identity/{id}/jwks': {
+    params: { id: NO_ID },
+    // A private key member on an EC key.
+    body: { keys: [{ kty: 'EC', crv: 'P-256', x: 'AAAA', y: 'AAAA', d: 'AAAA' }] },
+  },
+  'DELETE /api/v1/identity/{id}/jwks': { params: { id: NO_ID } },
   'POST /api/v1/role': {
     // A built-in name and a permission string that is not valid.
     body: { name: 'Administrator', description: 'hostile', permissions: ['NOT A PERMISSION'] },
@@ -208,6 +214,9 @@ export const BASES: Record<string, Base> = {
   },
   'POST /api/v1/token/introspect': { body: { token: CANARY_TOKEN, token_type_hint: 'access_token' } },
   'POST /api/v1/token/revoke': { body: { token: CANARY_TOKEN, token_type_hint: 'refresh_token' } },
+  'POST /api/v1/token': {
+    body: { grant_type: 'client_credentials', client_id: 'hostile-nobody', client_secret: CANARY_TOKEN },
+  },
   'POST /api/v1/token/refresh': { body: { grant_type: 'refresh_token', refresh_token: CANARY_TOKEN } },
   'POST /api/v1/token/exchange': {
     body: {

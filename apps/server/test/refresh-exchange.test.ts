@@ -73,7 +73,9 @@ for (const dialect of DIALECTS) {
       const replay = await http(s.url, 'POST', '/api/v1/token/refresh', {
         json: { refresh_token: first.refreshToken },
       });
-      expect(replay.status).toBe(401);
+      // RFC 6749 §5.2 (issue 14): a spent refresh token is 400 invalid_grant (it was 401).
+      expect(replay.status).toBe(400);
+      expect(replay.body.error).toBe('invalid_grant');
       for (const access of [first.accessToken, r1.body.access_token, r2.body.access_token]) {
         expect((await http(s.url, 'GET', '/api/v1/apptoken', { token: access })).status).toBe(401);
       }
@@ -83,7 +85,7 @@ for (const dialect of DIALECTS) {
             json: { refresh_token: r2.body.refresh_token },
           })
         ).status,
-      ).toBe(401);
+      ).toBe(400);
       const audit = await http(s.url, 'GET', '/api/v1/audit?action=token.refresh_reuse', { token: admin });
       expect(audit.body.total).toBeGreaterThanOrEqual(1);
       expect(audit.text).not.toContain(first.refreshToken);
@@ -95,8 +97,9 @@ for (const dialect of DIALECTS) {
         http(s.url, 'POST', '/api/v1/token/refresh', { json: { refresh_token: first.refreshToken } }),
         http(s.url, 'POST', '/api/v1/token/refresh', { json: { refresh_token: first.refreshToken } }),
       ]);
-      // Either the race is decided before the winner issues (one 200) or during it (both 401).
-      expect([a.status, b.status]).toContain(401);
+      // Either the race is decided before the winner issues (one 200) or during it (both 400
+      // invalid_grant; 401 before issue 14).
+      expect([a.status, b.status]).toContain(400);
       expect([a.status, b.status].filter((x) => x === 200).length).toBeLessThanOrEqual(1);
       for (const r of [a, b].filter((x) => x.status === 200)) {
         expect((await http(s.url, 'GET', '/api/v1/apptoken', { token: r.body.access_token })).status).toBe(
@@ -108,7 +111,7 @@ for (const dialect of DIALECTS) {
               json: { refresh_token: r.body.refresh_token },
             })
           ).status,
-        ).toBe(401);
+        ).toBe(400);
       }
       expect((await http(s.url, 'GET', '/api/v1/apptoken', { token: first.accessToken })).status).toBe(401);
     });
@@ -221,8 +224,9 @@ for (const dialect of DIALECTS) {
           scope: 'Administrator',
         },
       });
-      // Issue 14 item 5 (RFC 6749 §5.2): a scope not held is 400 invalid_scope, not 403.
+      // RFC 6749 §5.2 (issue 14): a scope not held is 400 invalid_scope (it was 403).
       expect(more.status).toBe(400);
+      expect(more.body.error).toBe('invalid_scope');
       expect(more.body.code).toBe('invalid_scope');
       const perm = await http(s.url, 'POST', '/api/v1/token/exchange', {
         token: admin,
@@ -233,7 +237,7 @@ for (const dialect of DIALECTS) {
         },
       });
       expect(perm.status).toBe(400);
-      expect(perm.body.code).toBe('invalid_scope');
+      expect(perm.body.error).toBe('invalid_scope');
       const bad = await http(s.url, 'POST', '/api/v1/token/exchange', {
         token: admin,
         json: {
@@ -241,7 +245,9 @@ for (const dialect of DIALECTS) {
           subject_token: 'tw_app_forged',
         },
       });
-      expect(bad.status).toBe(401);
+      // RFC 8693 §2.2.2 (issue 14): an invalid subject_token is 400 invalid_request (it was 401).
+      expect(bad.status).toBe(400);
+      expect(bad.body.error).toBe('invalid_request');
       // Narrowing one's own token to one permission (the caller is the subject's holder): the
       // token can read tokens but not grant.
       const narrow = await http(s.url, 'POST', '/api/v1/token/exchange', {

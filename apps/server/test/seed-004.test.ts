@@ -187,10 +187,11 @@ for (const dialect of DIALECTS) {
         (await http(s.url, 'DELETE', `/api/v4/accesstoken/${accessTokenId}`, { token: op.token })).status,
       ).toBe(204);
       expect((await http(s.url, 'GET', '/api/v1/apptoken', { token: accessToken })).status).toBe(401);
+      // RFC 6749 §5.2 (issue 14): a revoked refresh token is 400 invalid_grant (it was 401).
       expect(
         (await http(s.url, 'POST', '/api/v1/token/refresh', { json: { refresh_token: refreshToken } }))
           .status,
-      ).toBe(401);
+      ).toBe(400);
     });
 
     it('a Reader may not create access tokens, and nobody may without a credential', async () => {

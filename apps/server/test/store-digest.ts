@@ -25,6 +25,7 @@ export const DIGESTED_TABLES = {
   tokens: 'id',
   sessions: 'id',
   signing_keys: 'kid',
+  client_keys: 'identity_id',
 } as const satisfies Partial<Record<keyof Database, string>>;
 export type DigestedTable = keyof typeof DIGESTED_TABLES;
 const TABLE_NAMES = Object.keys(DIGESTED_TABLES) as DigestedTable[];

@@ -32,11 +32,14 @@ export function uniqueName(prefix: string): string {
 
 /**
  * Asserts the error shape: SPEC §4's `{errorCode: int, errorMessage: string, code: snake_case}`
- * with the request id and the link to the code's entry in docs/errors.md (issue 13 item 8).
+ * with the request id and the link to the code's entry in docs/errors.md (issue 13 item 8); on
+ * the OAuth endpoints also RFC 6749 §5.2's `error` and `error_description` (issue 14).
  */
 export function expectErrorShape(res: Json, code?: string): void {
   expect(res.headers.get('content-type') ?? '', res.text).toMatch(/^application\/json/);
+  const oauth = res.body && typeof res.body === 'object' && 'error' in res.body;
   expect(res.body, res.text).toEqual({
+    ...(oauth ? { error: expect.stringMatching(/^[a-z_]+$/), error_description: res.body.errorMessage } : {}),
     errorCode: expect.any(Number),
     errorMessage: expect.any(String),
     code: expect.stringMatching(/^[a-z][a-z0-9_]*$/),

@@ -114,6 +114,9 @@ describe('each client method calls the route of its name', () => {
     await c.identities.get(1);
     await c.identities.update(1, { email: null });
     await c.identities.delete(1);
+    await c.identities.clientKeys.get(1);
+    await c.identities.clientKeys.put(1, { keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'AAAA' }] });
+    await c.identities.clientKeys.delete(1);
     await c.roles.list();
     await c.roles.create({ name: 'R', permissions: [] });
     await c.roles.get('R');
@@ -123,6 +126,7 @@ describe('each client method calls the route of its name', () => {
     await c.me();
     await c.limits();
     await c.tokens.introspect('x');
+    await c.tokens.clientCredentials('Reader');
     await c.tokens.revoke('x');
     await c.tokens.refresh('x');
     await c.tokens.exchange({ subject_token: 'x' });

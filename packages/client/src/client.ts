@@ -3,6 +3,8 @@ import { ROUTES, type Route } from './routes.js';
 import type {
   AuditEvent,
   AuditQuery,
+  ClientKeys,
+  ClientKeysInput,
   CreateIdentityInput,
   CreateRoleInput,
   DateInput,
@@ -34,6 +36,7 @@ import type {
   Token,
   TokenListQuery,
   TokenRecord,
+  TokenResult,
   UpdateRoleInput,
 } from './types.js';
 
@@ -323,6 +326,14 @@ export class TokenwardClient {
       });
       return page.items.find((i) => i.name.toLowerCase() === name.toLowerCase()) ?? null;
     },
+    /** Public keys for private_key_jwt client authentication (RFC 7523). */
+    clientKeys: {
+      get: (id: number) => this.call<ClientKeys>(ROUTES.getClientKeys, { params: { id } }),
+      /** Replaces the identity's keys; registering them is like granting it an app token. */
+      put: (id: number, jwks: ClientKeysInput) =>
+        this.call<ClientKeys>(ROUTES.putClientKeys, { params: { id }, json: jwks }),
+      delete: (id: number) => this.call<void>(ROUTES.deleteClientKeys, { params: { id }, empty: true }),
+    },
   };
 
   /** Roles (built-ins are read-only). */
@@ -348,6 +359,11 @@ export class TokenwardClient {
     exchange: (input: ExchangeInput) =>
       this.call<ExchangeResult>(ROUTES.exchange, {
         json: { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', ...input },
+      }),
+    /** RFC 6749 §4.4: a short-lived access token for the client itself, narrowed to `scope` if given. */
+    clientCredentials: (scope?: string) =>
+      this.call<TokenResult>(ROUTES.token, {
+        json: { grant_type: 'client_credentials', ...(scope ? { scope } : {}) },
       }),
     /** The gateway check of the client's own credential (optionally requiring a permission). */
     verify: async (permission?: string): Promise<GatewayVerdict> => {

@@ -52,6 +52,9 @@ export const ROUTES = {
   getIdentity: r('GET', '/api/v1/identity/{id}'),
   updateIdentity: r('PUT', '/api/v1/identity/{id}'),
   deleteIdentity: r('DELETE', '/api/v1/identity/{id}'),
+  getClientKeys: r('GET', '/api/v1/identity/{id}/jwks'),
+  putClientKeys: r('PUT', '/api/v1/identity/{id}/jwks'),
+  deleteClientKeys: r('DELETE', '/api/v1/identity/{id}/jwks'),
 
   listRoles: r('GET', '/api/v1/role'),
   createRole: r('POST', '/api/v1/role'),
@@ -63,6 +66,7 @@ export const ROUTES = {
   me: r('GET', '/api/v1/me'),
   limits: r('GET', '/api/v1/settings/limits'),
 
+  token: r('POST', '/api/v1/token'),
   introspect: r('POST', '/api/v1/token/introspect'),
   revokeValue: r('POST', '/api/v1/token/revoke'),
   refresh: r('POST', '/api/v1/token/refresh'),

@@ -372,6 +372,36 @@ export type Introspection = ResponseJson<'/api/v1/token/introspect', 'post'>;
 export type RefreshResult = ResponseJson<'/api/v1/token/refresh', 'post'>;
 
 /**
+ * TokenResult (API shape): the answer of the token endpoint, `POST /api/v1/token`.
+ *
+ * @example
+ * ```ts
+ * const { access_token, scope } = await service.tokens.clientCredentials('Reader');
+ * ```
+ */
+export type TokenResult = ResponseJson<'/api/v1/token', 'post'>;
+
+/**
+ * ClientKeys (API shape): the public keys an identity registered for private_key_jwt.
+ *
+ * @example
+ * ```ts
+ * const { keys, roles } = await admin.identities.clientKeys.get(7);
+ * ```
+ */
+export type ClientKeys = ResponseJson<'/api/v1/identity/{id}/jwks', 'get'>;
+
+/**
+ * ClientKeysInput (API shape): a JWKS of public keys only.
+ *
+ * @example
+ * ```ts
+ * await admin.identities.clientKeys.put(7, { keys: [publicJwk] });
+ * ```
+ */
+export type ClientKeysInput = RequestJson<'/api/v1/identity/{id}/jwks', 'put'>;
+
+/**
  * ExchangeInput (API shape): the body without its fixed `grant_type`, which the client adds.
  *
  * @example

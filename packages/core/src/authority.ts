@@ -129,7 +129,9 @@ export type MintOperation =
   /** The next access + refresh token of a refresh family. */
   | 'refresh'
   /** RFC 8693: an access token for the subject, obtained by an actor. */
-  | 'exchange';
+  | 'exchange'
+  /** RFC 6749 §4.4: an authenticated client's access token for itself. */
+  | 'client-credentials';
 
 export interface MintRequest {
   operation: MintOperation;
@@ -192,6 +194,7 @@ export function assertMayMint(
     case 'personal':
     case 'pat-authenticate':
     case 'refresh':
+    case 'client-credentials':
       if (!self) throw new AppError('permission_denied');
       return;
     case 'exchange':

@@ -23,24 +23,80 @@ export const MAX_CREDENTIAL_LENGTH = 8192;
 export type HeaderValues = (name: string) => string | readonly string[] | undefined | null;
 
 export type PresentedCredential =
-  | { token: string }
+  | { token: string; username?: string }
   | { error: 'unauthenticated' | 'multiple_credentials' }
   | null;
 
 const BEARER = /^bearer\s+/i;
+const BASIC = /^basic\s+([A-Za-z0-9+/]+={0,2})$/i;
+
+/** HTTP Basic (RFC 7617) as a username and a password, or null when the header is not one. */
+export function basicCredentials(header: string): { username: string; password: string } | null {
+  const m = BASIC.exec(header.trim());
+  if (!m) return null;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0 || colon === decoded.length - 1) return null;
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
 
 /**
+ * RFC 6749 §2.3.1: a client id or secret in Basic is form-urlencoded first. Null when it is
+ * not valid form encoding.
+ */
+export function formDecoded(value: string): string | null {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether `ref` (a Basic username or an OAuth client_id) names the identity: its name or email
+ * (case-insensitively), or with `byId` its numeric id. The one reading of "identity ref", shared
+ * by HTTP Basic on every route and by client authentication.
+ */
+export function identityNamed(
+  ref: string,
+  identity: { id: number; name: string; email: string | null },
+  accept: { email: boolean; id: boolean },
+): boolean {
+  const lower = ref.toLowerCase();
+  if (identity.name.toLowerCase() === lower) return true;
+  if (accept.email && identity.email !== null && identity.email.toLowerCase() === lower) return true;
+  return accept.id && /^[0-9]{1,15}$/.test(ref) && Number(ref) === identity.id;
+}
+
+/**
+ * With `basic`, `Authorization: Basic` is read too (the server; the SDK leaves it out): its
+ * password is the token and `username` is set.
+ *
  * The one credential presented, `multiple_credentials` for two different ones (the same value
  * twice is one), `unauthenticated` for a malformed one (an `Authorization` header of another
  * scheme, an empty value, one over 8 KiB), or null for none.
  */
-export function presentedCredential(read: HeaderValues): PresentedCredential {
+export function presentedCredential(
+  read: HeaderValues,
+  options: { basic?: boolean } = {},
+): PresentedCredential {
   const found = new Set<string>();
+  let username: string | undefined;
   for (const name of CREDENTIAL_HEADERS) {
     const raw = read(name);
     if (raw === undefined || raw === null) continue;
     for (const value of typeof raw === 'string' ? [raw] : raw) {
       const v = value.trim();
+      if (name === 'authorization' && options.basic && /^basic\s/i.test(v)) {
+        // HTTP Basic (seed 003's PSCredential): the password is the token, the username names
+        // its identity (checked by whoever resolves it). Only in `Authorization`.
+        const basic = basicCredentials(v);
+        if (!basic || basic.password.length > MAX_CREDENTIAL_LENGTH || username !== undefined)
+          return { error: 'unauthenticated' };
+        username = basic.username;
+        found.add(basic.password);
+        continue;
+      }
       if (name === 'authorization' && !/^bearer\s+\S/i.test(v)) return { error: 'unauthenticated' };
       const token = v.replace(BEARER, '').trim();
       if (token.length === 0) return { error: 'unauthenticated' };
@@ -51,5 +107,5 @@ export function presentedCredential(read: HeaderValues): PresentedCredential {
   const [only] = found;
   if (only === undefined) return null;
   if (only.length > MAX_CREDENTIAL_LENGTH) return { error: 'unauthenticated' };
-  return { token: only };
+  return username === undefined ? { token: only } : { token: only, username };
 }

@@ -141,6 +141,20 @@ export interface RateLimitTable {
   blocked_until_ms: number;
 }
 
+/** An identity's registered public keys for private_key_jwt client authentication (RFC 7523). */
+export interface ClientKeyTable {
+  identity_id: number;
+  /** A JWKS as JSON text: public members only. */
+  jwks: string;
+  /** JSON arrays: the roles and ceiling planned when the keys were registered. */
+  roles: string;
+  ceiling: string;
+  /** JSON array of endpoint patterns, or null. */
+  api_endpoints: string | null;
+  created_by: number | null;
+  updated_at_ms: number;
+}
+
 export interface Database {
   identities: IdentityTable;
   roles: RoleTable;
@@ -149,6 +163,7 @@ export interface Database {
   audit_events: AuditEventTable;
   signing_keys: SigningKeyTable;
   rate_limits: RateLimitTable;
+  client_keys: ClientKeyTable;
 }
 
 /*

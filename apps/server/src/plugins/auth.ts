@@ -18,17 +18,29 @@ declare module 'fastify' {
     auth?: AuthMode;
     /** Skip the endpoint allow-list check (routes that evaluate it themselves). */
     skipEndpointCheck?: boolean;
+    /**
+     * An OAuth endpoint: `Authorization: Basic` is client authentication, which the route does
+     * (services/client-authenticator.ts), so this hook leaves it alone.
+     */
+    clientAuth?: boolean;
   }
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const BASIC = { basic: true } as const;
+
+/** A token presented as the password of HTTP Basic, with the username that must name its identity. */
+export interface BasicCredential {
+  token: string;
+  username: string;
+}
 
 /**
  * The credential presented in headers, or null (core's presentedCredential: the one reading of
- * SPEC §3, shared with the SDK). Two different values are a 400; a header credential always wins
- * over the (ambient) session cookie.
+ * SPEC §3, shared with the SDK, plus HTTP Basic). Two different values are a 400; a header
+ * credential always wins over the (ambient) session cookie.
  */
-export function headerCredential(request: FastifyRequest): string | null {
+export function headerCredential(request: FastifyRequest): string | BasicCredential | null {
   const common = singleBearer(request.headers, request.raw.rawHeaders);
   if (common !== undefined) return common;
   // Node joins a repeated header into one value (or keeps only the first Authorization): the
@@ -38,10 +50,10 @@ export function headerCredential(request: FastifyRequest): string | null {
     const values: string[] = [];
     for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) values.push(raw[i + 1]!);
     return values.length > 0 ? values : undefined;
-  });
+  }, BASIC);
   if (found === null) return null;
   if ('error' in found) throw new AppError(found.error);
-  return found.token;
+  return found.username === undefined ? found.token : { token: found.token, username: found.username };
 }
 
 /**
@@ -96,6 +108,8 @@ export interface AuthDeps {
   /** The caches' answer for a bearer token, or undefined when only the store can tell. */
   cachedToken: (credential: string) => Principal | null | undefined;
   authenticateHeader: (credential: string) => Promise<Principal | null>;
+  /** HTTP Basic: the token's principal when the username names its identity (client-authenticator's identityToken). */
+  authenticateBasic: (username: string, token: string) => Promise<Principal | null>;
   authenticateSession: (secret: string) => Promise<Principal | null>;
   csrfMatches: (principal: Principal, presented: string | undefined) => boolean;
 }
@@ -111,7 +125,13 @@ export function registerAuth(app: FastifyInstance, deps: AuthDeps): void {
   app.addHook('onRoute', (route) => {
     const mode: AuthMode = route.config?.auth ?? 'required';
     if (mode === 'none') return;
-    const hook = authHook(app, mode, !route.config?.skipEndpointCheck, deps);
+    const hook = authHook(
+      app,
+      mode,
+      !route.config?.skipEndpointCheck,
+      route.config?.clientAuth === true,
+      deps,
+    );
     const existing = route.onRequest;
     route.onRequest =
       existing === undefined ? [hook] : [hook, ...(Array.isArray(existing) ? existing : [existing])];
@@ -122,6 +142,7 @@ function authHook(
   app: FastifyInstance,
   mode: 'optional' | 'required',
   checkEndpoints: boolean,
+  clientAuth: boolean,
   deps: AuthDeps,
 ): onRequestHookHandler {
   const admit = (request: FastifyRequest, principal: Principal | null): void => {
@@ -138,7 +159,7 @@ function authHook(
   return (request, _reply, done) => {
     let found: Principal | null | Promise<Principal | null>;
     try {
-      found = resolvePrincipal(request, sessionSecret(app, request), mode, deps);
+      found = resolvePrincipal(request, sessionSecret(app, request), mode, clientAuth, deps);
       if (!(found instanceof Promise)) {
         admit(request, found);
         done();
@@ -168,9 +189,21 @@ function resolvePrincipal(
   request: FastifyRequest,
   secret: string | undefined,
   mode: AuthMode,
+  clientAuth: boolean,
   deps: AuthDeps,
 ): Principal | null | Promise<Principal | null> {
-  const credential = headerCredential(request);
+  let credential = headerCredential(request);
+  // On an OAuth endpoint, Basic is the client's authentication: the route's to check.
+  if (clientAuth && typeof credential === 'object') credential = null;
+  if (credential !== null && typeof credential === 'object') {
+    const basic = credential;
+    if (deps.anyAddressBlocked()) deps.checkAddress(request.ip);
+    return (async () => {
+      if (secret && (await deps.authenticateSession(secret))) throw new AppError('multiple_credentials');
+      const principal = await deps.authenticateBasic(basic.username, basic.token);
+      return principal ?? refuse(request, deps);
+    })();
+  }
   if (credential !== null) {
     // An address caught guessing gets 429 for every credential, good ones too: no oracle. (The
     // client address is only worked out while some address is blocked.)

@@ -5,6 +5,16 @@ import { AppError, ERRORS, type ErrorBody, type ErrorCode, errorBody } from '@to
 import { classifyStoreError } from '@tokenward/store';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * Errors of this route are RFC 6749 §5.2 objects (`error`, `error_description`) beside the
+     * SPEC §4 fields: the OAuth token, introspection and revocation endpoints.
+     */
+    oauthErrors?: boolean;
+  }
+}
+
 /** Where each error code is explained: `${ERRORS_DOCS_URL}#<code>` (docs/errors.md has an anchor per code). */
 export const ERRORS_DOCS_URL = 'https://github.com/tokenward/tokenward/blob/main/docs/errors.md';
 
@@ -106,12 +116,88 @@ export function toErrorResponse(err: unknown): {
   }
 }
 
+/** Tokenward codes that are RFC 6749 / 7009 / 8693 / 9449 error codes of the same meaning. */
+const OAUTH_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'unsupported_grant_type',
+  'invalid_scope',
+  'invalid_target',
+  'invalid_dpop_proof',
+  'use_dpop_nonce',
+]);
+
+/** The RFC 6749 §5.2 error object beside the SPEC §4 body. */
+export interface OAuthErrorBody extends PublicErrorBody {
+  error: string;
+  error_description: string;
+}
+
+type ErrorResponse = ReturnType<typeof toErrorResponse>;
+
+/**
+ * An error of an OAuth endpoint as RFC 6749 §5.2 has it. Where a standard names the failure
+ * otherwise, the Tokenward code follows it: a scope the grant does not hold is 400
+ * `invalid_scope` (not 403 `role_not_held`); any 401 is failed client authentication,
+ * `invalid_client`. Other codes keep their status and get the nearest `error`: 400s
+ * `invalid_request`, 403s `unauthorized_client`, 5xx and 429 `server_error` /
+ * `temporarily_unavailable`. Never cached (RFC 6749 §5.1).
+ */
+export function oauthErrorResponse(
+  r: ErrorResponse,
+  bearerPresented: boolean,
+): ErrorResponse & { error: string } {
+  let { status, body } = r;
+  const headers: Record<string, string> = { ...r.headers, 'cache-control': 'no-store', pragma: 'no-cache' };
+  if (body.code === 'role_not_held') {
+    body = errorBody('invalid_scope', body.errorMessage);
+    status = 400;
+  } else if (status === 401 && body.code !== 'invalid_client') {
+    body = errorBody('invalid_client');
+  }
+  if (status === 401 && headers['www-authenticate'] === undefined) {
+    // RFC 6749 §5.2: the scheme the client used, Basic when it used none; RFC 6750 §3.1 for Bearer.
+    headers['www-authenticate'] = bearerPresented
+      ? 'Bearer realm="tokenward", error="invalid_token"'
+      : 'Basic realm="tokenward", charset="UTF-8"';
+  }
+  const error = OAUTH_CODES.has(body.code)
+    ? body.code
+    : status === 401
+      ? 'invalid_client'
+      : status === 403
+        ? 'unauthorized_client'
+        : status === 429 || status === 503
+          ? 'temporarily_unavailable'
+          : status >= 500
+            ? 'server_error'
+            : 'invalid_request';
+  return { status, body, headers, error };
+}
+
+/** Whether the request carries a Bearer credential (for the scheme of a 401's challenge). */
+function bearerPresented(request: FastifyRequest): boolean {
+  const h = request.headers;
+  return (
+    /^bearer\s/i.test(h.authorization ?? '') ||
+    h['x-tokenward-authorization'] !== undefined ||
+    h['x-psu-authorization'] !== undefined ||
+    h.authtoken !== undefined
+  );
+}
+
 export function registerErrorHandling(
   app: FastifyInstance,
   onNotFound: (method: string, statusCode: number) => void,
 ): void {
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const { status, body, headers } = toErrorResponse(err);
+    const mapped = toErrorResponse(err);
+    const oauth =
+      request.routeOptions.config?.oauthErrors === true
+        ? oauthErrorResponse(mapped, bearerPresented(request))
+        : null;
+    const { status, body, headers } = oauth ?? mapped;
     // The cause goes to the log only, under the request id the answer carries; the body says
     // nothing more than its code.
     if (status >= 500) {
@@ -120,7 +206,21 @@ export function registerErrorHandling(
         body.code === 'store_unavailable' ? 'store unavailable' : 'unhandled error',
       );
     }
-    return reply.code(status).headers(headers).send(publicErrorBody(body, request.id));
+    // RFC 6750 §3 / RFC 9110 §11.6.1: every 401 names how to authenticate; `error=` only when a
+    // credential was presented.
+    if (status === 401 && headers['www-authenticate'] === undefined) {
+      reply.header(
+        'www-authenticate',
+        bearerPresented(request)
+          ? 'Bearer realm="tokenward", error="invalid_token"'
+          : 'Bearer realm="tokenward"',
+      );
+    }
+    const publicBody = publicErrorBody(body, request.id);
+    return reply
+      .code(status)
+      .headers(headers)
+      .send(oauth ? { error: oauth.error, error_description: body.errorMessage, ...publicBody } : publicBody);
   });
 
   app.setNotFoundHandler((request, reply) => {

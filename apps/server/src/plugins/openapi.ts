@@ -1,7 +1,7 @@
 import swagger, { type FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify';
-import { ErrorSchema } from '../schemas/common.js';
+import { ErrorSchema, OAuthErrorSchema } from '../schemas/common.js';
 import { IdentitySchema, RoleSchema } from '../schemas/identity.js';
 import { TokenViewSchema } from '../schemas/token.js';
 import type { AuthMode } from './auth.js';
@@ -105,6 +105,7 @@ function markOptionalBodies(document: { paths?: Record<string, Record<string, Op
  */
 export async function registerDocs(app: FastifyInstance, opts: { publicUrl: string }): Promise<void> {
   app.addSchema(ErrorSchema);
+  app.addSchema(OAuthErrorSchema);
   app.addSchema(TokenViewSchema);
   app.addSchema(IdentitySchema);
   app.addSchema(RoleSchema);

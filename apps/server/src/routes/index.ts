@@ -1,6 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AccessTokenV4Service } from '../services/access-token-v4.service.js';
 import type { AuditService } from '../services/audit.service.js';
+import type { ClientAuthenticator } from '../services/client-authenticator.js';
+import type { ClientCredentialsService } from '../services/client-credentials.service.js';
+import type { ClientKeyService } from '../services/client-key.service.js';
 import type { DiscoveryService } from '../services/discovery.service.js';
 import type { GrantAppToken } from '../services/grant-app-token.js';
 import type { IdentityService } from '../services/identity.service.js';
@@ -19,6 +22,7 @@ import type { TokenTransferService } from '../services/token-transfer.service.js
 import { accessTokenV4Routes } from './access-token-v4.js';
 import { appTokenRoutes } from './app-tokens.js';
 import { auditRoutes } from './audit.js';
+import { clientKeyRoutes } from './client-keys.js';
 import { discoveryRoutes } from './discovery.js';
 import { gatewayRoutes } from './gateway.js';
 import { healthRoutes } from './health.js';
@@ -50,6 +54,9 @@ export interface RouteServices {
   revocation: RevocationService;
   refresh: RefreshService;
   exchange: TokenExchangeService;
+  clientCredentials: ClientCredentialsService;
+  clients: ClientAuthenticator;
+  clientKeys: ClientKeyService;
   accessTokens: AccessTokenV4Service;
   signingKeys: SigningKeyService;
   discovery: DiscoveryService;
@@ -74,7 +81,10 @@ export const registerRoutes: FastifyPluginAsyncTypebox<RouteServices> = async (a
     revocation: s.revocation,
     refresh: s.refresh,
     exchange: s.exchange,
+    clientCredentials: s.clientCredentials,
+    clients: s.clients,
   });
+  await app.register(clientKeyRoutes, { prefix, clientKeys: s.clientKeys });
   await app.register(gatewayRoutes, { prefix });
   await app.register(keyRoutes, { signingKeys: s.signingKeys });
   await app.register(discoveryRoutes, { discovery: s.discovery });

@@ -80,7 +80,10 @@ export const keyRoutes: FastifyPluginAsyncTypebox<KeyRouteOptions> = async (app,
       reply.header('cache-control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`).header('etag', etag);
       if (noneMatch(request.headers['if-none-match'], etag)) return reply.code(304).send(null);
       // The ETag names these exact bytes, so they are sent as they were hashed.
-      return reply.type('application/json; charset=utf-8').serializer(() => body).send(jwks);
+      return reply
+        .type('application/json; charset=utf-8')
+        .serializer(() => body)
+        .send(jwks);
     },
   );
 

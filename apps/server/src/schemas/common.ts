@@ -23,6 +23,24 @@ export const ErrorSchema = Type.Object(
   { $id: 'Error', description: 'Every error response (SPEC §4).' },
 );
 
+export const OAuthErrorSchema = Type.Object(
+  {
+    error: Type.String({
+      description: 'RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …).',
+    }),
+    error_description: Type.String(),
+    errorCode: Type.Integer(),
+    errorMessage: Type.String(),
+    code: Type.String(),
+    requestId: Type.String({ description: 'The id of the request, as the server log records it.' }),
+    docs: Type.String({ format: 'uri', description: "The code's entry in docs/errors.md." }),
+  },
+  {
+    $id: 'OAuthError',
+    description: 'Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields.',
+  },
+);
+
 export const IdParams = Type.Object({
   id: Type.String({ pattern: '^[0-9]{1,15}$', description: 'Numeric id.' }),
 });
@@ -48,6 +66,13 @@ export function errors(...statuses: number[]) {
 }
 
 const errorRef = () => Type.Ref('Error', { description: 'An error (docs/errors.md lists the codes).' });
+
+/** Error responses of the OAuth endpoints (RFC 6749 §5.2 objects) for the OpenAPI document. */
+export function oauthErrors(...statuses: number[]) {
+  const out: Record<number, typeof OAuthErrorSchema> = {};
+  for (const s of statuses) out[s] = OAuthErrorSchema;
+  return out;
+}
 
 export const Name = Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\x00-\\x1f\\x7f]+$' });
 export const Text = Type.String({ maxLength: 2000 });

@@ -10,6 +10,9 @@ import type { Verifier } from './verifier.js';
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
+/** RFC 6749 §5.2: an unknown, spent, expired or revoked refresh token is 400 invalid_grant. */
+const invalidGrant = () => new AppError('invalid_grant', 'The refresh token is not valid.');
+
 export interface RefreshResult {
   access_token: string;
   token_type: 'Bearer';
@@ -42,15 +45,23 @@ export class RefreshService {
    * refresh pair is issued. A spent token presented again means it leaked: the whole family is
    * revoked and the event audited.
    */
-  async refresh(value: string, meta: RequestMeta): Promise<RefreshResult> {
+  async refresh(
+    value: string,
+    meta: RequestMeta,
+    opts: { clientIdentityId?: number } = {},
+  ): Promise<RefreshResult> {
     const entry = await this.deps.verifier.lookup(value);
-    if (entry?.kind !== 'refresh') throw new AppError('unauthenticated', 'The refresh token is not valid.');
+    if (entry?.kind !== 'refresh') throw invalidGrant();
     const row = await findTokenById(this.deps.store.db, entry.id);
     const now = this.deps.clock();
     // Spent is decided below, by one atomic update: a spent token presented again is a replay.
     if (!row || !isLive({ revoked: row.revoked === 1, spent: false, expiresAtMs: row.expires_at_ms }, now)) {
-      throw new AppError('unauthenticated', 'The refresh token is not valid.');
+      throw invalidGrant();
     }
+    // RFC 6749 §6: an authenticated client refreshes only tokens issued to it (its identity's).
+    // Refused before anything is spent, so a wrong client cannot burn someone's refresh token.
+    if (opts.clientIdentityId !== undefined && opts.clientIdentityId !== row.identity_id)
+      throw invalidGrant();
     const familyId = row.family_id ?? row.id;
     if (!(await spendToken(this.deps.store.db, row.id, now))) {
       const root = (await findTokenById(this.deps.store.db, familyId)) ?? row;
@@ -70,21 +81,21 @@ export class RefreshService {
           familyRevoked: revoked.revoked === 1,
         },
       });
-      throw new AppError('unauthenticated', 'The refresh token is not valid.');
+      throw invalidGrant();
     }
     await this.deps.verifier.forget(row.token_hash);
     const identity = await findIdentityById(this.deps.store.db, row.identity_id);
-    if (identity?.enabled !== 1) throw new AppError('unauthenticated', 'The refresh token is not valid.');
+    if (identity?.enabled !== 1) throw invalidGrant();
     // The refresh token mints its successors: they carry at most what it may do now.
     const minter = await this.deps.verifier.principalFor(entry, 'token');
-    if (!minter) throw new AppError('unauthenticated', 'The refresh token is not valid.');
+    if (!minter) throw invalidGrant();
     const target = targetOf(identity);
     let plan: MintPlan;
     try {
       plan = this.deps.minter.plan(minter.authority, 'refresh', target, {});
     } catch (err) {
       // Nothing left to carry (the identity lost every role the family had).
-      if (err instanceof AppError) throw new AppError('unauthenticated', 'The refresh token is not valid.');
+      if (err instanceof AppError) throw invalidGrant();
       throw err;
     }
     const next = await this.deps.minter.createOpaque('refresh', {
@@ -113,7 +124,7 @@ export class RefreshService {
     const root = await findTokenById(this.deps.store.db, familyId);
     if (!root || root.revoked === 1) {
       await this.deps.revoker.revokeTree(next.row, null, meta, 'token.refresh_reuse');
-      throw new AppError('unauthenticated', 'The refresh token is not valid.');
+      throw invalidGrant();
     }
     await this.deps.audit.record({
       action: 'token.refresh',

@@ -56,7 +56,8 @@ export class TokenExchangeService {
    */
   async actorFrom(actorToken: string): Promise<Principal> {
     const actor = await this.deps.verifier.authenticateToken(actorToken, { spend: false });
-    if (!actor) throw new AppError('unauthenticated', 'The actor token is not valid.');
+    // RFC 8693 §2.2.2: an invalid actor_token is invalid_request.
+    if (!actor) throw new AppError('invalid_request', 'The actor token is not valid.');
     return actor;
   }
 
@@ -87,7 +88,9 @@ export class TokenExchangeService {
         // A single-use subject is refused below (it mints nothing), not spent here.
         subject = await this.deps.verifier.authenticateToken(req.subjectToken, { spend: false });
       } else throw new AppError('invalid_request', 'subject_token_type is not supported.');
-      if (!subject) throw new AppError('unauthenticated', 'The subject token is not valid.');
+      // RFC 8693 §2.2.2: an invalid subject_token is invalid_request (not a 401: the client
+      // authenticated; the token it brought is what is wrong).
+      if (!subject) throw new AppError('invalid_request', 'The subject token is not valid.');
       return await this.exchangeFor(actor, subject, { scope: req.scope, audience, issuedType }, meta);
     } catch (err) {
       if (err instanceof AppError) {

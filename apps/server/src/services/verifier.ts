@@ -81,7 +81,8 @@ export interface TokenEntry {
 
 /** Who is calling and what they may do, attached to every authenticated request. */
 export interface Principal {
-  via: 'token' | 'session' | 'access';
+  /** `client`: an OAuth client authenticated with a registered key (private_key_jwt). */
+  via: 'token' | 'session' | 'access' | 'client';
   identity: IdentityEntry;
   /** The long-lived token presented (or that an access token came from). */
   token: TokenEntry | null;
@@ -386,6 +387,37 @@ export class Verifier {
     const principal = principalWith({ via, identity, token, session: null }, authority);
     token.principal = principal;
     return principal;
+  }
+
+  /**
+   * The principal of a client that proved it holds one of the keys its identity registered
+   * (private_key_jwt): what the registration planned (roles, ceiling, allow-list) ∩ the
+   * identity now, like an app token. Null when the identity is gone or disabled.
+   */
+  async clientKeyPrincipal(keys: {
+    identityId: number;
+    roles: readonly string[];
+    ceiling: readonly string[];
+    endpoints: readonly string[] | null;
+  }): Promise<Principal | null> {
+    // An allow-list that no longer parses allows nothing (fail closed), not everything.
+    const endpoints = keys.endpoints ? parseEndpointPatterns([...keys.endpoints]) : null;
+    if (keys.endpoints && !endpoints) return null;
+    const identity = await this.identity(keys.identityId);
+    if (!identity?.enabled) return null;
+    const authority = new Authority(
+      {
+        identityId: identity.id,
+        credentialRoles: [...keys.roles],
+        identityRoles: identity.roles,
+        ceiling: [...keys.ceiling],
+        endpoints,
+        singleUse: false,
+        actFor: identity.actFor,
+      },
+      this.o.roles,
+    );
+    return principalWith({ via: 'client', identity, token: null, session: null }, authority);
   }
 
   async authenticateSession(secret: string): Promise<Principal | null> {

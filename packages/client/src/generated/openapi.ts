@@ -234,6 +234,25 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/identity/{id}/jwks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** An identity's public keys for private_key_jwt (your own, or any with identities:read). */
+    get: operations['getClientKeys'];
+    /** Replaces an identity's public keys for private_key_jwt. Like granting it an app token: for yourself (tokens:grant) or another (tokens:grant-any); a client with the key may do what that token could. */
+    put: operations['putClientKeys'];
+    post?: never;
+    /** Removes an identity's public keys for private_key_jwt (as PUT). */
+    delete: operations['deleteClientKeys'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/keys': {
     parameters: {
       query?: never;
@@ -426,6 +445,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/token': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * RFC 6749 token endpoint: refresh_token (rotation), token exchange (RFC 8693) and client_credentials grants.
+     * @description Form-encoded (RFC 6749 §3.2) or JSON. Client authentication: client_secret_basic, client_secret_post, private_key_jwt (RFC 7523) or Bearer. Errors are RFC 6749 §5.2 objects.
+     */
+    post: operations['requestToken'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/token/exchange': {
     parameters: {
       query?: never;
@@ -435,7 +474,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** RFC 8693 token exchange: an app (the caller, or actor_token) obtains a short-lived, down-scoped access token for the user whose token is subject_token. scope: role names and/or permissions. */
+    /** Alias of POST /token for RFC 8693 token exchange: an authenticated client (or actor_token) obtains a short-lived, down-scoped access token for the user whose token is subject_token. scope: role names and/or permissions. */
     post: operations['exchangeToken'];
     delete?: never;
     options?: never;
@@ -452,7 +491,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** RFC 7662 introspection (caller must be authenticated): {active:false} for anything not active. */
+    /** RFC 7662 introspection (the client must be authenticated): {active:false} for anything not active. */
     post: operations['introspectToken'];
     delete?: never;
     options?: never;
@@ -469,7 +508,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Exchanges a refresh token for a new access token and a new refresh token (rotation). Reusing a spent refresh token revokes its whole family. */
+    /** Alias of POST /token for grant_type=refresh_token (the default here): a new access token and a new refresh token (rotation). Reusing a spent refresh token revokes its whole family. */
     post: operations['refreshToken'];
     delete?: never;
     options?: never;
@@ -486,7 +525,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** RFC 7009 revocation: 200 whether or not the token was known. Holding a token is the right to revoke it. */
+    /** RFC 7009 revocation: 200 whether or not the token was known. Holding a token is the right to revoke it; a client that authenticates must do so validly. */
     post: operations['revokeToken'];
     delete?: never;
     options?: never;
@@ -648,6 +687,22 @@ export interface components {
       source: string;
       /** Format: date-time */
       updated: string;
+    };
+    /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
+    OAuthError: {
+      code: string;
+      /**
+       * Format: uri
+       * @description The code's entry in docs/errors.md.
+       */
+      docs: string;
+      /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
+      error: string;
+      error_description: string;
+      errorCode: number;
+      errorMessage: string;
+      /** @description The id of the request, as the server log records it. */
+      requestId: string;
     };
     Role: {
       builtin: boolean;
@@ -2094,6 +2149,208 @@ export interface operations {
       };
     };
   };
+  getClientKeys: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Numeric id. */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            identityId: number;
+            keys: {
+              [key: string]: unknown;
+            }[];
+            roles: string[];
+            /** Format: date-time */
+            updated: string;
+          };
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  putClientKeys: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Numeric id. */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          keys: {
+            alg?: string;
+            crv?: string;
+            e?: string;
+            ext?: boolean;
+            key_ops?: string[];
+            kid?: string;
+            /** @enum {string} */
+            kty: 'EC' | 'RSA' | 'OKP';
+            n?: string;
+            /** @enum {string} */
+            use?: 'sig';
+            x?: string;
+            y?: string;
+          }[];
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            identityId: number;
+            keys: {
+              [key: string]: unknown;
+            }[];
+            roles: string[];
+            /** Format: date-time */
+            updated: string;
+          };
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  deleteClientKeys: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Numeric id. */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
   listSigningKeys: {
     parameters: {
       query?: never;
@@ -2973,6 +3230,178 @@ export interface operations {
       };
     };
   };
+  requestToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          actor_token?: string;
+          actor_token_type?: string;
+          audience?: string;
+          client_assertion?: string;
+          client_assertion_type?: string;
+          client_id?: string;
+          client_secret?: string;
+          grant_type: string;
+          refresh_token?: string;
+          refreshToken?: string;
+          requested_token_type?: string;
+          resource?: string;
+          scope?: string;
+          subject_token?: string;
+          subject_token_type?: string;
+        };
+        'application/x-www-form-urlencoded': {
+          actor_token?: string;
+          actor_token_type?: string;
+          audience?: string;
+          client_assertion?: string;
+          client_assertion_type?: string;
+          client_id?: string;
+          client_secret?: string;
+          grant_type: string;
+          refresh_token?: string;
+          refreshToken?: string;
+          requested_token_type?: string;
+          resource?: string;
+          scope?: string;
+          subject_token?: string;
+          subject_token_type?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json':
+            | {
+                access_token: string;
+                accessToken: string;
+                expires_in: number;
+                refresh_token: string;
+                refreshToken: string;
+                refreshTokenExpiryTimestamp: number;
+                token_type: string;
+                tokenExpiryTimestamp: number;
+              }
+            | {
+                access_token: string;
+                expires_in: number;
+                issued_token_type: string;
+                scope: string;
+                token_type: string;
+              }
+            | {
+                access_token: string;
+                expires_in: number;
+                scope: string;
+                token_type: string;
+              };
+        };
+      };
+      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            code: string;
+            /**
+             * Format: uri
+             * @description The code's entry in docs/errors.md.
+             */
+            docs: string;
+            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
+            error: string;
+            error_description: string;
+            errorCode: number;
+            errorMessage: string;
+            /** @description The id of the request, as the server log records it. */
+            requestId: string;
+          };
+        };
+      };
+      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            code: string;
+            /**
+             * Format: uri
+             * @description The code's entry in docs/errors.md.
+             */
+            docs: string;
+            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
+            error: string;
+            error_description: string;
+            errorCode: number;
+            errorMessage: string;
+            /** @description The id of the request, as the server log records it. */
+            requestId: string;
+          };
+        };
+      };
+      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            code: string;
+            /**
+             * Format: uri
+             * @description The code's entry in docs/errors.md.
+             */
+            docs: string;
+            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
+            error: string;
+            error_description: string;
+            errorCode: number;
+            errorMessage: string;
+            /** @description The id of the request, as the server log records it. */
+            requestId: string;
+          };
+        };
+      };
+      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            code: string;
+            /**
+             * Format: uri
+             * @description The code's entry in docs/errors.md.
+             */
+            docs: string;
+            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
+            error: string;
+            error_description: string;
+            errorCode: number;
+            errorMessage: string;
+            /** @description The id of the request, as the server log records it. */
+            requestId: string;
+          };
+        };
+      };
+    };
+  };
   exchangeToken: {
     parameters: {
       query?: never;
@@ -2986,24 +3415,30 @@ export interface operations {
           actor_token?: string;
           actor_token_type?: string;
           audience?: string;
-          /** @enum {string} */
-          grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange';
+          client_assertion?: string;
+          client_assertion_type?: string;
+          client_id?: string;
+          client_secret?: string;
+          grant_type: string;
           requested_token_type?: string;
           resource?: string;
           scope?: string;
-          subject_token: string;
+          subject_token?: string;
           subject_token_type?: string;
         };
         'application/x-www-form-urlencoded': {
           actor_token?: string;
           actor_token_type?: string;
           audience?: string;
-          /** @enum {string} */
-          grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange';
+          client_assertion?: string;
+          client_assertion_type?: string;
+          client_id?: string;
+          client_secret?: string;
+          grant_type: string;
           requested_token_type?: string;
           resource?: string;
           scope?: string;
-          subject_token: string;
+          subject_token?: string;
           subject_token_type?: string;
         };
       };
@@ -3024,31 +3459,96 @@ export interface operations {
           };
         };
       };
-      /** @description An error (docs/errors.md lists the codes). */
+      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['Error'];
+          'application/json': {
+            code: string;
+            /**
+             * Format: uri
+             * @description The code's entry in docs/errors.md.
+             */
+            docs: string;
+            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
+            error: string;
+            error_description: string;
+            errorCode: number;
+            errorMessage: string;
+            /** @description The id of the request, as the server log records it. */
+            requestId: string;
+          };
         };
       };
-      /** @description An error (docs/errors.md lists the codes). */
+      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['Error'];
+          'application/json': {
+            code: string;
+            /**
+             * Format: uri
+             * @description The code's entry in docs/errors.md.
+             */
+            docs: string;
+            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
+            error: string;
+            error_description: string;
+            errorCode: number;
+            errorMessage: string;
+            /** @description The id of the request, as the server log records it. */
+            requestId: string;
+          };
         };
       };
-      /** @description An error (docs/errors.md lists the codes). */
+      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['Error'];
+          'application/json': {
+            code: string;
+            /**
+             * Format: uri
+             * @description The code's entry in docs/errors.md.
+             */
+            docs: string;
+            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
+            error: string;
+            error_description: string;
+            errorCode: number;
+            errorMessage: string;
+            /** @description The id of the request, as the server log records it. */
+            requestId: string;
+          };
+        };
+      };
+      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            code: string;
+            /**
+             * Format: uri
+             * @description The code's entry in docs/errors.md.
+             */
+            docs: string;
+            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
+            error: string;
+            error_description: string;
+            errorCode: number;
+            errorMessage: string;
+            /** @description The id of the request, as the server log records it. */
+            requestId: string;
+          };
         };
       };
     };
@@ -3063,10 +3563,18 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          client_assertion?: string;
+          client_assertion_type?: string;
+          client_id?: string;
+          client_secret?: string;
           token: string;
           token_type_hint?: string;
         };
         'application/x-www-form-urlencoded': {
+          client_assertion?: string;
+          client_assertion_type?: string;
+          client_id?: string;
+          client_secret?: string;
           token: string;
           token_type_hint?: string;
         };
@@ -3120,22 +3628,73 @@ export interface operations {
           };
         };
       };
-      /** @description An error (docs/errors.md lists the codes). */
+      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['Error'];
+          'application/json': {
+            code: string;
+            /**
+             * Format: uri
+             * @description The code's entry in docs/errors.md.
+             */
+            docs: string;
+            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
+            error: string;
+            error_description: string;
+            errorCode: number;
+            errorMessage: string;
+            /** @description The id of the request, as the server log records it. */
+            requestId: string;
+          };
         };
       };
-      /** @description An error (docs/errors.md lists the codes). */
+      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['Error'];
+          'application/json': {
+            code: string;
+            /**
+             * Format: uri
+             * @description The code's entry in docs/errors.md.
+             */
+            docs: string;
+            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
+            error: string;
+            error_description: string;
+            errorCode: number;
+            errorMessage: string;
+            /** @description The id of the request, as the server log records it. */
+            requestId: string;
+          };
+        };
+      };
+      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            code: string;
+            /**
+             * Format: uri
+             * @description The code's entry in docs/errors.md.
+             */
+            docs: string;
+            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
+            error: string;
+            error_description: string;
+            errorCode: number;
+            errorMessage: string;
+            /** @description The id of the request, as the server log records it. */
+            requestId: string;
+          };
         };
       };
     };
@@ -3150,14 +3709,20 @@ export interface operations {
     requestBody?: {
       content: {
         'application/json': {
-          /** @enum {string} */
-          grant_type?: 'refresh_token';
+          client_assertion?: string;
+          client_assertion_type?: string;
+          client_id?: string;
+          client_secret?: string;
+          grant_type?: string;
           refresh_token?: string;
           refreshToken?: string;
         };
         'application/x-www-form-urlencoded': {
-          /** @enum {string} */
-          grant_type?: 'refresh_token';
+          client_assertion?: string;
+          client_assertion_type?: string;
+          client_id?: string;
+          client_secret?: string;
+          grant_type?: string;
           refresh_token?: string;
           refreshToken?: string;
         };
@@ -3182,22 +3747,73 @@ export interface operations {
           };
         };
       };
-      /** @description An error (docs/errors.md lists the codes). */
+      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['Error'];
+          'application/json': {
+            code: string;
+            /**
+             * Format: uri
+             * @description The code's entry in docs/errors.md.
+             */
+            docs: string;
+            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
+            error: string;
+            error_description: string;
+            errorCode: number;
+            errorMessage: string;
+            /** @description The id of the request, as the server log records it. */
+            requestId: string;
+          };
         };
       };
-      /** @description An error (docs/errors.md lists the codes). */
+      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['Error'];
+          'application/json': {
+            code: string;
+            /**
+             * Format: uri
+             * @description The code's entry in docs/errors.md.
+             */
+            docs: string;
+            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
+            error: string;
+            error_description: string;
+            errorCode: number;
+            errorMessage: string;
+            /** @description The id of the request, as the server log records it. */
+            requestId: string;
+          };
+        };
+      };
+      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            code: string;
+            /**
+             * Format: uri
+             * @description The code's entry in docs/errors.md.
+             */
+            docs: string;
+            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
+            error: string;
+            error_description: string;
+            errorCode: number;
+            errorMessage: string;
+            /** @description The id of the request, as the server log records it. */
+            requestId: string;
+          };
         };
       };
     };
@@ -3212,10 +3828,18 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          client_assertion?: string;
+          client_assertion_type?: string;
+          client_id?: string;
+          client_secret?: string;
           token: string;
           token_type_hint?: string;
         };
         'application/x-www-form-urlencoded': {
+          client_assertion?: string;
+          client_assertion_type?: string;
+          client_id?: string;
+          client_secret?: string;
           token: string;
           token_type_hint?: string;
         };
@@ -3231,13 +3855,73 @@ export interface operations {
           'application/json': Record<string, never>;
         };
       };
-      /** @description An error (docs/errors.md lists the codes). */
+      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['Error'];
+          'application/json': {
+            code: string;
+            /**
+             * Format: uri
+             * @description The code's entry in docs/errors.md.
+             */
+            docs: string;
+            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
+            error: string;
+            error_description: string;
+            errorCode: number;
+            errorMessage: string;
+            /** @description The id of the request, as the server log records it. */
+            requestId: string;
+          };
+        };
+      };
+      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            code: string;
+            /**
+             * Format: uri
+             * @description The code's entry in docs/errors.md.
+             */
+            docs: string;
+            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
+            error: string;
+            error_description: string;
+            errorCode: number;
+            errorMessage: string;
+            /** @description The id of the request, as the server log records it. */
+            requestId: string;
+          };
+        };
+      };
+      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            code: string;
+            /**
+             * Format: uri
+             * @description The code's entry in docs/errors.md.
+             */
+            docs: string;
+            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
+            error: string;
+            error_description: string;
+            errorCode: number;
+            errorMessage: string;
+            /** @description The id of the request, as the server log records it. */
+            requestId: string;
+          };
         };
       };
     };

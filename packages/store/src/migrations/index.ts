@@ -2,6 +2,7 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import * as initial from './2026-11-22T00-00-00_initial.js';
 import * as signingKeys from './2026-11-22T01-00-00_signing-keys.js';
 import * as ceilings from './2026-12-02T00-00-00_ceilings.js';
+import * as clientKeys from './2026-12-02T02-00-00_client-keys.js';
 import * as tokenClaims from './2026-12-02T10-00-00_token-claims.js';
 import * as keyActivation from './2026-12-02T16-00-00_key-activation.js';
 import type { MigrationContext } from './context.js';
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, MigrationModule> = {
   '2026-11-22T00-00-00_initial': initial,
   '2026-11-22T01-00-00_signing-keys': signingKeys,
   '2026-12-02T00-00-00_ceilings': ceilings,
+  '2026-12-02T02-00-00_client-keys': clientKeys,
   '2026-12-02T10-00-00_token-claims': tokenClaims,
   '2026-12-02T16-00-00_key-activation': keyActivation,
 };
