@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
+import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ADMIN_PASSWORD,
@@ -346,9 +347,59 @@ const SAMPLES: Sample[] = [
   },
   {
     operationId: 'refreshToken',
-    status: 401,
+    status: 400,
     call: (w) =>
       http(w.s.url, 'POST', '/api/v1/token/refresh', { json: { refresh_token: 'spent-or-unknown' } }),
+  },
+  {
+    operationId: 'requestToken',
+    call: (w) =>
+      http(w.s.url, 'POST', '/api/v1/token', {
+        ...form({
+          grant_type: 'client_credentials',
+          client_id: String(w.alice.id),
+          client_secret: w.alice.token,
+        }),
+      }),
+  },
+  {
+    operationId: 'requestToken',
+    call: async (w) =>
+      http(w.s.url, 'POST', '/api/v1/token', {
+        ...form({ grant_type: 'refresh_token', refresh_token: (await v4Token(w)).refreshToken }),
+      }),
+  },
+  {
+    operationId: 'requestToken',
+    status: 400,
+    call: (w) => http(w.s.url, 'POST', '/api/v1/token', { ...form({ grant_type: 'password' }) }),
+  },
+  {
+    operationId: 'requestToken',
+    status: 401,
+    call: (w) =>
+      http(w.s.url, 'POST', '/api/v1/token', {
+        ...form({ grant_type: 'client_credentials', client_id: String(w.alice.id), client_secret: 'wrong' }),
+      }),
+  },
+  {
+    operationId: 'putClientKeys',
+    call: async (w) => {
+      const { publicKey } = await generateKeyPair('ES256', { extractable: true });
+      return http(w.s.url, 'PUT', `/api/v1/identity/${w.alice.id}/jwks`, {
+        token: w.admin,
+        json: { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1' }] },
+      });
+    },
+  },
+  {
+    operationId: 'getClientKeys',
+    call: (w) => http(w.s.url, 'GET', `/api/v1/identity/${w.alice.id}/jwks`, { token: w.admin }),
+  },
+  {
+    operationId: 'deleteClientKeys',
+    status: 204,
+    call: (w) => http(w.s.url, 'DELETE', `/api/v1/identity/${w.alice.id}/jwks`, { token: w.admin }),
   },
   {
     operationId: 'exchangeToken',

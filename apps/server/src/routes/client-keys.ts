@@ -46,7 +46,7 @@ export const clientKeyRoutes: FastifyPluginAsyncTypebox<ClientKeyRouteOptions> =
         tags: ['identities'],
         summary: "An identity's public keys for private_key_jwt (your own, or any with identities:read).",
         params: IdParams,
-        response: { 200: ClientKeysAnswer, ...errors(401, 403, 404) },
+        response: { 200: ClientKeysAnswer, ...errors(400, 401, 403, 404) },
       },
     },
     async (request) => clientKeys.get(caller(request), Number(request.params.id)),
@@ -77,7 +77,7 @@ export const clientKeyRoutes: FastifyPluginAsyncTypebox<ClientKeyRouteOptions> =
         tags: ['identities'],
         summary: "Removes an identity's public keys for private_key_jwt (as PUT).",
         params: IdParams,
-        response: { 204: Type.Null(), ...errors(401, 403, 404) },
+        response: { 204: Type.Null(), ...errors(400, 401, 403, 404) },
       },
     },
     async (request, reply) => {

@@ -69,10 +69,13 @@ const errorRef = () => Type.Ref('Error', { description: 'An error (docs/errors.m
 
 /** Error responses of the OAuth endpoints (RFC 6749 §5.2 objects) for the OpenAPI document. */
 export function oauthErrors(...statuses: number[]) {
-  const out: Record<number, typeof OAuthErrorSchema> = {};
-  for (const s of statuses) out[s] = OAuthErrorSchema;
+  const out: Record<number, ReturnType<typeof oauthErrorRef>> = {};
+  for (const s of statuses) out[s] = oauthErrorRef();
   return out;
 }
+
+const oauthErrorRef = () =>
+  Type.Ref('OAuthError', { description: 'An RFC 6749 §5.2 error with the SPEC §4 fields beside it.' });
 
 export const Name = Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\x00-\\x1f\\x7f]+$' });
 export const Text = Type.String({ maxLength: 2000 });
