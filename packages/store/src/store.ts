@@ -61,6 +61,7 @@ const TABLES = {
   audit_events: true,
   signing_keys: true,
   rate_limits: true,
+  dpop_proofs: true,
 } satisfies Record<keyof Database, true>;
 
 export async function openStore(config: StoreConfig): Promise<Store> {

@@ -2,6 +2,7 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import * as initial from './2026-11-22T00-00-00_initial.js';
 import * as signingKeys from './2026-11-22T01-00-00_signing-keys.js';
 import * as ceilings from './2026-12-02T00-00-00_ceilings.js';
+import * as dpop from './2026-12-02T03-00-00_dpop.js';
 import type { MigrationContext } from './context.js';
 
 export type { MigrationContext } from './context.js';
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, MigrationModule> = {
   '2026-11-22T00-00-00_initial': initial,
   '2026-11-22T01-00-00_signing-keys': signingKeys,
   '2026-12-02T00-00-00_ceilings': ceilings,
+  '2026-12-02T03-00-00_dpop': dpop,
 };
 
 /** The names of this build's migrations, in the order they apply. */

@@ -31,6 +31,8 @@ export interface NewToken {
   /** First token of a refresh family. */
   familyId?: number | null;
   subtype?: string | null;
+  /** RFC 9449: thumbprint of the DPoP key the token is bound to. */
+  cnfJkt?: string | null;
   createdBy: number | null;
   imported?: boolean;
   revokedAtMs?: number | null;
@@ -63,6 +65,7 @@ export function newTokenRow(t: NewToken): NewTokenRow {
     permissions: null,
     ceiling: t.ceiling ? JSON.stringify(t.ceiling) : null,
     act: t.act ? JSON.stringify(t.act) : null,
+    cnf_jkt: t.cnfJkt ?? null,
   };
 }
 
@@ -90,6 +93,7 @@ export async function insertToken(db: Db, token: NewToken): Promise<TokenRow> {
     permissions: null,
     ceiling: token.ceiling ? [...token.ceiling] : null,
     act: token.act ? { ...token.act } : null,
+    cnf_jkt: row.cnf_jkt ?? null,
   };
 }
 
