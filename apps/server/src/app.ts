@@ -18,6 +18,7 @@ import Fastify, {
 import { buildServices, routeServices, type Services } from './compose-services.js';
 import type { Config } from './config.js';
 import { registerAuth } from './plugins/auth.js';
+import { dpopRequest } from './plugins/dpop-request.js';
 import { rewriteCompatUrl } from './plugins/compat-paths.js';
 import { registerConsole } from './plugins/console.js';
 import {
@@ -224,7 +225,7 @@ function startBackgroundWork(app: App, services: Services, ownStore: boolean): v
 
 /** Ours and external plugins, in order: errors, headers, body parsing, CORS, docs, auth, metrics. */
 async function registerPlugins(app: App, services: Services, requests: RequestCounts): Promise<void> {
-  const { config, verifier, bearerFailures, sessions } = services;
+  const { config, verifier, bearerFailures, sessions, dpop } = services;
   registerErrorHandling(app, (method, status) => requests.unmatched(method, status));
   registerSecurityHeaders(app);
   // JSON bodies must be valid UTF-8 (RFC 8259 §8.1): invalid bytes are a 400, not U+FFFD.
@@ -270,7 +271,10 @@ async function registerPlugins(app: App, services: Services, requests: RequestCo
         'x-csrf-token',
         'x-tokenward-authorization',
         'authtoken',
+        'dpop',
       ],
+      // RFC 9449 §8: a browser client must be able to read the nonce (and the challenge).
+      exposedHeaders: ['dpop-nonce', 'www-authenticate'],
       maxAge: 600,
     });
   }
@@ -290,6 +294,7 @@ async function registerPlugins(app: App, services: Services, requests: RequestCo
     cachedToken: (credential) => verifier.cachedPrincipal(credential),
     authenticateHeader: (credential) => verifier.authenticateToken(credential),
     authenticateSession: (secret) => verifier.authenticateSession(secret),
+    dpopProof: (request, token) => dpop.proofFor(dpopRequest(request, token), 'resource'),
     csrfMatches: (principal, presented) => sessions.csrfMatches(principal, presented),
   });
   await registerMetrics(app, requests, () => verifier.sizes());

@@ -7,13 +7,14 @@ import { AccessIssuer } from './services/access-issuer.js';
 import { AccessTokenV4Service } from './services/access-token-v4.service.js';
 import { AttemptLimiter, BearerFailureLimiter } from './services/attempt-limiter.js';
 import { AuditService } from './services/audit.service.js';
+import { DpopProofs } from './services/dpop.js';
 import { GrantAppToken } from './services/grant-app-token.js';
 import { IdentityService } from './services/identity.service.js';
 import { ImportAppToken } from './services/import-app-token.js';
 import { IntrospectionService } from './services/introspection.service.js';
 import { Invalidator } from './services/invalidator.js';
 import { KeyRing } from './services/key-ring.js';
-import { resolveMasterKey, Sealer } from './services/master-key.js';
+import { deriveKey, resolveMasterKey, Sealer } from './services/master-key.js';
 import { PersonalTokenService } from './services/personal-token.service.js';
 import { Readiness } from './services/readiness.js';
 import { RefreshService } from './services/refresh.service.js';
@@ -66,9 +67,10 @@ export async function buildServices({ config, store, clock, log }: ServiceDeps):
 
   const roles = new RoleCatalog(store);
   await roles.reload();
+  const masterKey = resolveMasterKey(config.masterKey, config.dataDir, log);
   const keys = new KeyRing({
     store,
-    sealer: new Sealer(resolveMasterKey(config.masterKey, config.dataDir, log), 'signing-keys'),
+    sealer: new Sealer(masterKey, 'signing-keys'),
     clock,
     issuer: config.issuer,
     audience: config.audience,
@@ -122,6 +124,14 @@ export async function buildServices({ config, store, clock, log }: ServiceDeps):
   const tokens = new TokenService({ store, views, revoker, audit, clock });
   const accessTtlMs = config.accessTokenTtlSeconds * 1000;
   const issuer = new AccessIssuer({ store, keys, roles, clock, prefix: config.tokenPrefix });
+  const dpop = new DpopProofs({
+    store,
+    clock,
+    windowSeconds: config.dpopWindowSeconds,
+    nonceKey: config.dpopNonce ? deriveKey(masterKey, 'dpop-nonce') : null,
+    nonceSeconds: config.dpopNonceSeconds,
+    publicUrl: config.publicUrl,
+  });
   return {
     config,
     store,
@@ -134,6 +144,7 @@ export async function buildServices({ config, store, clock, log }: ServiceDeps):
     keys,
     limiter,
     bearerFailures,
+    dpop,
     tokens,
     grant: new GrantAppToken({ minter, views }),
     importer: new ImportAppToken({
@@ -227,6 +238,7 @@ export function routeServices(s: Services): RouteServices {
     revocation: s.revocation,
     refresh: s.refresh,
     exchange: s.exchange,
+    dpop: s.dpop,
     accessTokens: s.accessTokens,
     signingKeys: s.signingKeys,
     cookies: s.cookies,

@@ -23,11 +23,13 @@ export const MAX_CREDENTIAL_LENGTH = 8192;
 export type HeaderValues = (name: string) => string | readonly string[] | undefined | null;
 
 export type PresentedCredential =
-  | { token: string }
+  /** `dpop`: sent as `Authorization: DPoP <token>` (RFC 9449 §7.1), to be used with a proof. */
+  | { token: string; dpop?: true }
   | { error: 'unauthenticated' | 'multiple_credentials' }
   | null;
 
 const BEARER = /^bearer\s+/i;
+const DPOP = /^dpop\s+/i;
 
 /**
  * The one credential presented, `multiple_credentials` for two different ones (the same value
@@ -36,13 +38,21 @@ const BEARER = /^bearer\s+/i;
  */
 export function presentedCredential(read: HeaderValues): PresentedCredential {
   const found = new Set<string>();
+  let dpop = false;
   for (const name of CREDENTIAL_HEADERS) {
     const raw = read(name);
     if (raw === undefined || raw === null) continue;
     for (const value of typeof raw === 'string' ? [raw] : raw) {
       const v = value.trim();
-      if (name === 'authorization' && !/^bearer\s+\S/i.test(v)) return { error: 'unauthenticated' };
-      const token = v.replace(BEARER, '').trim();
+      let token: string;
+      if (name === 'authorization' && /^dpop\s+\S/i.test(v)) {
+        // RFC 9449 §7.1: only Authorization carries the DPoP scheme.
+        dpop = true;
+        token = v.replace(DPOP, '').trim();
+      } else {
+        if (name === 'authorization' && !/^bearer\s+\S/i.test(v)) return { error: 'unauthenticated' };
+        token = v.replace(BEARER, '').trim();
+      }
       if (token.length === 0) return { error: 'unauthenticated' };
       found.add(token);
     }
@@ -51,5 +61,19 @@ export function presentedCredential(read: HeaderValues): PresentedCredential {
   const [only] = found;
   if (only === undefined) return null;
   if (only.length > MAX_CREDENTIAL_LENGTH) return { error: 'unauthenticated' };
-  return { token: only };
+  // The same token under both schemes is one credential sent two ways: which one holds is the
+  // question, so it is not guessed.
+  if (dpop && found.size === 1 && countSchemes(read) > 1) return { error: 'multiple_credentials' };
+  return dpop ? { token: only, dpop: true } : { token: only };
+}
+
+/** How many credential header values there are (a DPoP one beside a Bearer one is two). */
+function countSchemes(read: HeaderValues): number {
+  let n = 0;
+  for (const name of CREDENTIAL_HEADERS) {
+    const raw = read(name);
+    if (raw === undefined || raw === null) continue;
+    n += typeof raw === 'string' ? 1 : raw.length;
+  }
+  return n;
 }

@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { AppError, presentedCredential } from '@tokenward/core';
+import { AppError, dpopBindingHolds, presentedCredential } from '@tokenward/core';
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Principal } from '../services/verifier.js';
+import './dpop-request.js';
 
 export const SESSION_COOKIE = 'tw_session';
 export const CSRF_COOKIE = 'tw_csrf';
@@ -28,9 +29,9 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * SPEC §3, shared with the SDK). Two different values are a 400; a header credential always wins
  * over the (ambient) session cookie.
  */
-export function headerCredential(request: FastifyRequest): string | null {
+export function headerCredential(request: FastifyRequest): { token: string; dpop?: true } | null {
   const common = singleBearer(request.headers, request.raw.rawHeaders);
-  if (common !== undefined) return common;
+  if (common !== undefined) return { token: common };
   // Node joins a repeated header into one value (or keeps only the first Authorization): the
   // raw header list keeps every value, so two different ones are seen as two credentials.
   const raw = request.raw.rawHeaders;
@@ -41,7 +42,7 @@ export function headerCredential(request: FastifyRequest): string | null {
   });
   if (found === null) return null;
   if ('error' in found) throw new AppError(found.error);
-  return found.token;
+  return found;
 }
 
 /**
@@ -97,6 +98,11 @@ export interface AuthDeps {
   cachedToken: (credential: string) => Principal | null | undefined;
   authenticateHeader: (credential: string) => Promise<Principal | null>;
   authenticateSession: (secret: string) => Promise<Principal | null>;
+  /**
+   * The key of the request's valid DPoP proof for this access token (DpopProofs.proofFor at a
+   * resource), null when it has none; throws 401 for a wrong one.
+   */
+  dpopProof: (request: FastifyRequest, accessToken: string) => Promise<string | null>;
   csrfMatches: (principal: Principal, presented: string | undefined) => boolean;
 }
 
@@ -170,22 +176,38 @@ function resolvePrincipal(
   mode: AuthMode,
   deps: AuthDeps,
 ): Principal | null | Promise<Principal | null> {
-  const credential = headerCredential(request);
-  if (credential !== null) {
+  const presented = headerCredential(request);
+  if (presented !== null) {
+    const credential = presented.token;
     // An address caught guessing gets 429 for every credential, good ones too: no oracle. (The
     // client address is only worked out while some address is blocked.)
     if (deps.anyAddressBlocked()) deps.checkAddress(request.ip);
-    if (!secret) {
+    if (!secret && presented.dpop === undefined) {
       const cached = deps.cachedToken(credential);
       if (cached === null) return refuse(request, deps);
-      if (cached !== undefined) return cached;
+      // A token bound to a DPoP key is no bearer token (RFC 9449 §7.1): one property read.
+      if (cached !== undefined) return cached.token?.cnfJkt ? refuse(request, deps) : cached;
     }
     return (async () => {
       // A header credential and a live session are two credentials (SPEC §3). A stale cookie
       // left in a browser is no credential and does not get in the way.
       if (secret && (await deps.authenticateSession(secret))) throw new AppError('multiple_credentials');
       const principal = await deps.authenticateHeader(credential);
-      return principal ?? refuse(request, deps);
+      if (!principal) return refuse(request, deps);
+      const bound = principal.token?.cnfJkt ?? null;
+      if (presented.dpop === undefined) return bound === null ? principal : refuse(request, deps);
+      // `Authorization: DPoP`: a token bound to a key, with a valid proof of that key for this
+      // request and this token (RFC 9449 §7). The key check is core's dpopBindingHolds.
+      if (bound === null) return refuse(request, deps);
+      const jkt = await deps.dpopProof(request, credential);
+      if (jkt === null) throw new AppError('invalid_dpop_proof', 'A DPoP proof is required.', { status: 401 });
+      if (!dpopBindingHolds('resource', bound, jkt)) {
+        throw new AppError('invalid_dpop_proof', 'The DPoP proof is not made with the key the token is bound to.', {
+          status: 401,
+        });
+      }
+      request.dpopJkt = jkt;
+      return principal;
     })();
   }
   if (!secret) return null;

@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES as REASON_PHRASES } from 'node:http';
 import type { Socket } from 'node:net';
-import { AppError, ERRORS, type ErrorBody, type ErrorCode, errorBody } from '@tokenward/core';
+import {
+  ASYMMETRIC_ALGORITHMS,
+  AppError,
+  CREDENTIAL_HEADERS,
+  ERRORS,
+  type ErrorBody,
+  type ErrorCode,
+  errorBody,
+} from '@tokenward/core';
 import { classifyStoreError } from '@tokenward/store';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -106,6 +114,39 @@ export function toErrorResponse(err: unknown): {
   }
 }
 
+const DPOP_ALGS = ASYMMETRIC_ALGORITHMS.join(' ');
+
+/**
+ * The `WWW-Authenticate` of a 401 (RFC 6750 §3, RFC 9449 §7.1): a Bearer and a DPoP challenge,
+ * with `error="invalid_token"` on the scheme of a token that was presented and refused, the
+ * DPoP error (`invalid_dpop_proof`, `use_dpop_nonce`) on the DPoP one, and no error when no
+ * token was presented.
+ */
+export function wwwAuthenticate(request: FastifyRequest, code: string): string {
+  let bearerError = '';
+  let dpopError = '';
+  if (code === 'invalid_dpop_proof' || code === 'use_dpop_nonce') dpopError = `, error="${code}"`;
+  else {
+    const auth = request.headers.authorization;
+    if (typeof auth === 'string' && /^dpop\s/i.test(auth)) dpopError = ', error="invalid_token"';
+    else if (CREDENTIAL_HEADERS.some((h) => request.headers[h] !== undefined))
+      bearerError = ', error="invalid_token"';
+  }
+  return `Bearer realm="tokenward"${bearerError}, DPoP realm="tokenward", algs="${DPOP_ALGS}"${dpopError}`;
+}
+
+/** The answer's headers: the error's own, and on a 401 the challenge unless the error set one. */
+export function errorHeaders(
+  request: FastifyRequest,
+  status: number,
+  code: string,
+  headers: Record<string, string>,
+): Record<string, string> {
+  if (status !== 401 || Object.keys(headers).some((h) => h.toLowerCase() === 'www-authenticate'))
+    return headers;
+  return { ...headers, 'www-authenticate': wwwAuthenticate(request, code) };
+}
+
 export function registerErrorHandling(
   app: FastifyInstance,
   onNotFound: (method: string, statusCode: number) => void,
@@ -120,7 +161,10 @@ export function registerErrorHandling(
         body.code === 'store_unavailable' ? 'store unavailable' : 'unhandled error',
       );
     }
-    return reply.code(status).headers(headers).send(publicErrorBody(body, request.id));
+    return reply
+      .code(status)
+      .headers(errorHeaders(request, status, body.code, headers))
+      .send(publicErrorBody(body, request.id));
   });
 
   app.setNotFoundHandler((request, reply) => {

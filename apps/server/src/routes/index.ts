@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AccessTokenV4Service } from '../services/access-token-v4.service.js';
 import type { AuditService } from '../services/audit.service.js';
+import type { DpopProofs } from '../services/dpop.js';
 import type { GrantAppToken } from '../services/grant-app-token.js';
 import type { IdentityService } from '../services/identity.service.js';
 import type { ImportAppToken } from '../services/import-app-token.js';
@@ -48,6 +49,8 @@ export interface RouteServices {
   revocation: RevocationService;
   refresh: RefreshService;
   exchange: TokenExchangeService;
+  /** RFC 9449 proofs: the token endpoint binds tokens to the key of a request's proof. */
+  dpop: DpopProofs;
   accessTokens: AccessTokenV4Service;
   signingKeys: SigningKeyService;
   cookies: SessionRouteOptions['cookies'];
@@ -71,6 +74,7 @@ export const registerRoutes: FastifyPluginAsyncTypebox<RouteServices> = async (a
     revocation: s.revocation,
     refresh: s.refresh,
     exchange: s.exchange,
+    dpop: s.dpop,
   });
   await app.register(gatewayRoutes, { prefix });
   await app.register(keyRoutes, { signingKeys: s.signingKeys });

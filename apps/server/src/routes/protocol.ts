@@ -3,8 +3,10 @@ import { AppError } from '@tokenward/core';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
+import { tokenEndpointProof } from '../plugins/dpop-request.js';
 import { INTROSPECTION_HEADERS } from '../plugins/fast-paths.js';
 import { BodyObject, errors } from '../schemas/common.js';
+import type { DpopProofs } from '../services/dpop.js';
 import type { IntrospectionService } from '../services/introspection.service.js';
 import type { RefreshService } from '../services/refresh.service.js';
 import type { RevocationService } from '../services/revocation.service.js';
@@ -17,13 +19,20 @@ const IntrospectBody = BodyObject({
   token: TokenParam,
   token_type_hint: Type.Optional(Type.String({ maxLength: 64 })),
 });
+/**
+ * A public client's `client_id` (RFC 6749 §2.3, §3.2.1: OAuth libraries send it, e.g.
+ * oauth4webapi's `None()`); it names no one and authenticates nothing here.
+ */
+const PublicClientId = Type.Optional(Type.String({ minLength: 1, maxLength: 256 }));
 const RefreshBody = BodyObject({
   grant_type: Type.Optional(Type.Literal('refresh_token')),
+  client_id: PublicClientId,
   refresh_token: Type.Optional(TokenParam),
   refreshToken: Type.Optional(TokenParam),
 });
 const ExchangeBody = BodyObject({
   grant_type: Type.Literal('urn:ietf:params:oauth:grant-type:token-exchange'),
+  client_id: PublicClientId,
   subject_token: TokenParam,
   subject_token_type: Type.Optional(Type.String({ maxLength: 128 })),
   actor_token: Type.Optional(TokenParam),
@@ -44,11 +53,12 @@ export interface ProtocolRouteOptions {
   revocation: RevocationService;
   refresh: RefreshService;
   exchange: TokenExchangeService;
+  dpop: DpopProofs;
 }
 
 export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = async (
   app,
-  { introspection, revocation, refresh, exchange },
+  { introspection, revocation, refresh, exchange, dpop },
 ) => {
   app.post(
     '/token/introspect',
@@ -120,7 +130,8 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
       const value = b.refresh_token ?? b.refreshToken;
       if (!value) throw new AppError('invalid_request', 'refresh_token is required.');
       reply.header('cache-control', 'no-store');
-      return refresh.refresh(value, meta(request));
+      const jkt = await tokenEndpointProof(request, reply, dpop);
+      return refresh.refresh(value, meta(request), jkt);
     },
   );
 
@@ -149,6 +160,7 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
       const b = request.body;
       const actor = b.actor_token ? await exchange.actorFrom(b.actor_token) : request.principal;
       reply.header('cache-control', 'no-store');
+      const jkt = await tokenEndpointProof(request, reply, dpop);
       return exchange.exchange(
         actor,
         {
@@ -157,6 +169,7 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
           ...(b.scope ? { scope: b.scope } : {}),
         },
         meta(request),
+        jkt,
       );
     },
   );

@@ -24,6 +24,8 @@ export interface AccessGrant {
   name?: string;
   subtype?: string | null;
   act?: ActClaim | undefined;
+  /** RFC 9449: thumbprint of the DPoP key the token is bound to (`cnf.jkt`), or null/absent. */
+  cnfJkt?: string | null;
   createdBy: number | null;
 }
 
@@ -73,6 +75,7 @@ export class AccessIssuer {
       ...(g.plan.endpoints ? { api_endpoints: g.plan.endpoints } : {}),
       ...(grants.length === 1 && grants[0] === '*' ? {} : { perms: [...grants] }),
       ...(g.act ? { act: g.act } : {}),
+      ...(g.cnfJkt ? { cnf: { jkt: g.cnfJkt } } : {}),
     };
     const { jwt, expiresAtMs } = await this.deps.keys.sign(claims, g.ttlMs);
     const row = await this.insert(db, g, jwt, expiresAtMs);
@@ -108,6 +111,7 @@ export class AccessIssuer {
       actorTokenId: g.actorTokenId ?? null,
       familyId: g.familyId ?? null,
       subtype: g.subtype ?? null,
+      cnfJkt: g.cnfJkt ?? null,
       createdBy: g.createdBy,
     });
   }

@@ -2,6 +2,7 @@ import { AppError, isLive, type MintPlan } from '@tokenward/core';
 import { findIdentityById, findTokenById, type Store, spendToken } from '@tokenward/store';
 import type { AccessIssuer } from './access-issuer.js';
 import type { AuditService } from './audit.service.js';
+import { checkTokenEndpointDpop } from './dpop.js';
 import type { RequestMeta } from './request-meta.js';
 import type { TokenMinter } from './token-minter.js';
 import { targetOf } from './token-minter.js';
@@ -12,7 +13,7 @@ const seconds = (ms: number) => Math.floor(ms / 1000);
 
 export interface RefreshResult {
   access_token: string;
-  token_type: 'Bearer';
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   refresh_token: string;
   accessToken: string;
@@ -40,11 +41,14 @@ export class RefreshService {
   /**
    * Rotates a refresh token: the presented one is spent (one atomic update) and a new access +
    * refresh pair is issued. A spent token presented again means it leaked: the whole family is
-   * revoked and the event audited.
+   * revoked and the event audited. `dpopJkt`: the key of the request's valid DPoP proof (RFC
+   * 9449), or null: a refresh token bound to a key is used only with a proof of it (checked
+   * before it is spent), and the new tokens are bound to the proof's key.
    */
-  async refresh(value: string, meta: RequestMeta): Promise<RefreshResult> {
+  async refresh(value: string, meta: RequestMeta, dpopJkt: string | null = null): Promise<RefreshResult> {
     const entry = await this.deps.verifier.lookup(value);
     if (entry?.kind !== 'refresh') throw new AppError('unauthenticated', 'The refresh token is not valid.');
+    checkTokenEndpointDpop(dpopJkt, [entry], await this.deps.verifier.identity(entry.identityId));
     const row = await findTokenById(this.deps.store.db, entry.id);
     const now = this.deps.clock();
     // Spent is decided below, by one atomic update: a spent token presented again is a replay.
@@ -97,6 +101,7 @@ export class RefreshService {
       parentId: row.id,
       familyId,
       subtype: row.subtype,
+      cnfJkt: dpopJkt,
     });
     const access = await this.deps.issuer.issueJwt({
       identity: target,
@@ -106,6 +111,7 @@ export class RefreshService {
       familyId,
       name: row.name,
       subtype: row.subtype,
+      cnfJkt: dpopJkt,
       createdBy: row.created_by,
     });
     // A replay of the same refresh token may have revoked the family while this rotation was
@@ -126,7 +132,7 @@ export class RefreshService {
     const expiresIn = Math.max(0, seconds(access.expiresAtMs - now));
     return {
       access_token: access.token,
-      token_type: 'Bearer',
+      token_type: dpopJkt === null ? 'Bearer' : 'DPoP',
       expires_in: expiresIn,
       refresh_token: next.value,
       accessToken: access.token,

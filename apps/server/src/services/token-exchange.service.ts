@@ -1,6 +1,7 @@
 import { AppError, isValidPermission } from '@tokenward/core';
 import type { AccessIssuer, ActClaim } from './access-issuer.js';
 import type { AuditService } from './audit.service.js';
+import { checkTokenEndpointDpop } from './dpop.js';
 import type { RequestMeta } from './request-meta.js';
 import type { RoleCatalog } from './role-catalog.js';
 import type { TokenMinter } from './token-minter.js';
@@ -45,10 +46,12 @@ export class TokenExchangeService {
     actor: Principal | null,
     req: { subjectToken: string; subjectTokenType?: string; scope?: string },
     meta: RequestMeta,
+    /** The key of the request's valid DPoP proof, or null: the new token is bound to it. */
+    dpopJkt: string | null = null,
   ): Promise<{
     access_token: string;
     issued_token_type: string;
-    token_type: 'Bearer';
+    token_type: 'Bearer' | 'DPoP';
     expires_in: number;
     scope: string;
   }> {
@@ -66,7 +69,10 @@ export class TokenExchangeService {
         subject = await this.deps.verifier.authenticateToken(req.subjectToken, { spend: false });
       } else throw new AppError('invalid_request', 'subject_token_type is not supported.');
       if (!subject) throw new AppError('unauthenticated', 'The subject token is not valid.');
-      return await this.exchangeFor(actor, subject, req.scope, meta);
+      // A bound subject or actor token is used only with its key's proof: else a stolen bound
+      // token would buy an unbound one.
+      checkTokenEndpointDpop(dpopJkt, [subject.token, actor.token], subject.identity);
+      return await this.exchangeFor(actor, subject, req.scope, meta, dpopJkt);
     } catch (err) {
       if (err instanceof AppError) {
         await this.deps.audit.record({
@@ -86,6 +92,7 @@ export class TokenExchangeService {
     subject: Principal,
     scope: string | undefined,
     meta: RequestMeta,
+    dpopJkt: string | null,
   ) {
     const scopeRoles: string[] = [];
     const permissions: string[] = [];
@@ -120,6 +127,7 @@ export class TokenExchangeService {
       actorTokenId: actor.token?.id ?? null,
       name: act ? `delegated to ${act.name}` : 'token exchange',
       act,
+      cnfJkt: dpopJkt,
       createdBy: actor.identity.id,
     });
     const held = issued.roles;
@@ -139,7 +147,7 @@ export class TokenExchangeService {
     return {
       access_token: issued.token,
       issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-      token_type: 'Bearer' as const,
+      token_type: dpopJkt === null ? ('Bearer' as const) : ('DPoP' as const),
       expires_in: Math.max(0, seconds(issued.expiresAtMs - now)),
       scope: [...new Set([...(scopeRoles.length > 0 ? scopeRoles : held), ...permissions])].join(' '),
     };

@@ -41,6 +41,8 @@ export interface IdentityEntry {
   permissions: PermissionSet;
   /** Identities this one may act for through token exchange, or null for any. */
   actFor: number[] | null;
+  /** Its new tokens at the token endpoint need a DPoP proof (its own flag or one of its roles'). */
+  requireDpop: boolean;
 }
 
 export interface TokenEntry {
@@ -62,6 +64,8 @@ export interface TokenEntry {
   familyId: number | null;
   name: string;
   createdAtMs: number;
+  /** RFC 9449: thumbprint of the DPoP key the token is bound to, or null (a bearer token). */
+  cnfJkt: string | null;
   /** The principal last built from this entry (see principalFor). */
   principal?: Principal;
 }
@@ -203,6 +207,7 @@ export class Verifier {
       enabled: row.enabled === 1,
       permissions: this.o.roles.permissionsOf(roles),
       actFor: row.act_for,
+      requireDpop: row.require_dpop === 1 || this.o.roles.requireDpop(roles),
     };
   }
 
@@ -227,6 +232,7 @@ export class Verifier {
       familyId: row.family_id,
       name: row.name,
       createdAtMs: row.created_at_ms,
+      cnfJkt: row.cnf_jkt ?? null,
     };
   }
 
