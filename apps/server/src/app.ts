@@ -18,9 +18,9 @@ import Fastify, {
 import { buildServices, routeServices, type Services } from './compose-services.js';
 import type { Config } from './config.js';
 import { registerAuth } from './plugins/auth.js';
-import { dpopRequest } from './plugins/dpop-request.js';
 import { rewriteCompatUrl } from './plugins/compat-paths.js';
 import { registerConsole } from './plugins/console.js';
+import { dpopRequest } from './plugins/dpop-request.js';
 import {
   clientErrorHandler,
   newRequestId,

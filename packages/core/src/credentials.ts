@@ -22,8 +22,8 @@ export const MAX_CREDENTIAL_LENGTH = 8192;
  */
 export type HeaderValues = (name: string) => string | readonly string[] | undefined | null;
 
+/** `dpop`: sent as `Authorization: DPoP <token>` (RFC 9449 §7.1), to be used with a proof. */
 export type PresentedCredential =
-  /** `dpop`: sent as `Authorization: DPoP <token>` (RFC 9449 §7.1), to be used with a proof. */
   | { token: string; dpop?: true }
   | { error: 'unauthenticated' | 'multiple_credentials' }
   | null;

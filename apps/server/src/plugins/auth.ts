@@ -200,11 +200,16 @@ function resolvePrincipal(
       // request and this token (RFC 9449 §7). The key check is core's dpopBindingHolds.
       if (bound === null) return refuse(request, deps);
       const jkt = await deps.dpopProof(request, credential);
-      if (jkt === null) throw new AppError('invalid_dpop_proof', 'A DPoP proof is required.', { status: 401 });
+      if (jkt === null)
+        throw new AppError('invalid_dpop_proof', 'A DPoP proof is required.', { status: 401 });
       if (!dpopBindingHolds('resource', bound, jkt)) {
-        throw new AppError('invalid_dpop_proof', 'The DPoP proof is not made with the key the token is bound to.', {
-          status: 401,
-        });
+        throw new AppError(
+          'invalid_dpop_proof',
+          'The DPoP proof is not made with the key the token is bound to.',
+          {
+            status: 401,
+          },
+        );
       }
       request.dpopJkt = jkt;
       return principal;

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES as REASON_PHRASES } from 'node:http';
 import type { Socket } from 'node:net';
 import {
-  ASYMMETRIC_ALGORITHMS,
   AppError,
+  ASYMMETRIC_ALGORITHMS,
   CREDENTIAL_HEADERS,
   ERRORS,
   type ErrorBody,

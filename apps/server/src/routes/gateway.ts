@@ -34,7 +34,10 @@ export function gatewayErrorHandler(
   }
   if (status === 403 || status === 429) return reply.code(status).headers(headers).send(body);
   // 401, and every other 4xx (a 400 for two different credentials, a bad query string…).
-  return reply.code(401).headers(errorHeaders(request, 401, body.code, headers)).send(body);
+  return reply
+    .code(401)
+    .headers(errorHeaders(request, 401, body.code, headers))
+    .send(body);
 }
 
 export const gatewayRoutes: FastifyPluginAsyncTypebox = async (app) => {

@@ -78,5 +78,5 @@ export const registerRoutes: FastifyPluginAsyncTypebox<RouteServices> = async (a
   });
   await app.register(gatewayRoutes, { prefix });
   await app.register(keyRoutes, { signingKeys: s.signingKeys });
-  await app.register(accessTokenV4Routes, { accessTokens: s.accessTokens });
+  await app.register(accessTokenV4Routes, { accessTokens: s.accessTokens, dpop: s.dpop });
 };

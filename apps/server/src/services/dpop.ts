@@ -1,7 +1,7 @@
 import { createHmac, hash } from 'node:crypto';
 import {
-  ASYMMETRIC_ALGORITHMS,
   AppError,
+  ASYMMETRIC_ALGORITHMS,
   accessTokenHash,
   dpopBindingHolds,
   dpopHtu,
@@ -166,9 +166,16 @@ export class DpopProofs {
    * Records the proof's `jti` for this key until its `iat` window has passed: one insert that
    * only one instance can make; a second use anywhere is a replay.
    */
-  private async record(jkt: string, jti: string, iat: number, nowMs: number, where: DpopWhere): Promise<void> {
+  private async record(
+    jkt: string,
+    jti: string,
+    iat: number,
+    nowMs: number,
+    where: DpopWhere,
+  ): Promise<void> {
     const key = hash('sha256', `${jkt}\n${jti}`, 'hex');
-    if (this.seen.has(key)) throw this.refusal(where, 'invalid_dpop_proof', 'The DPoP proof was used before.');
+    if (this.seen.has(key))
+      throw this.refusal(where, 'invalid_dpop_proof', 'The DPoP proof was used before.');
     const expiresAtMs = (Math.max(iat, nowMs / 1000) + this.deps.windowSeconds + 1) * 1000;
     if (!(await recordDpopProof(this.deps.store.db, key, Math.ceil(expiresAtMs)))) {
       this.seen.set(key, true, { ttl: Math.max(1, expiresAtMs - nowMs) });
@@ -217,10 +224,7 @@ export function checkTokenEndpointDpop(
 ): void {
   for (const token of presented) {
     if (token && !dpopBindingHolds('token-endpoint', token.cnfJkt, jkt)) {
-      throw new AppError(
-        'invalid_dpop_proof',
-        'A token bound to a DPoP key needs a proof of that key.',
-      );
+      throw new AppError('invalid_dpop_proof', 'A token bound to a DPoP key needs a proof of that key.');
     }
   }
   if (forIdentity?.requireDpop && jkt === null) {
