@@ -2,9 +2,10 @@
 // Tokenward's own API; hand-made proofs (jose) show every refusal. Real sockets, both stores.
 import { randomUUID } from 'node:crypto';
 import { accessTokenHash } from '@tokenward/core';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+import { calculateJwkThumbprint, exportJWK, SignJWT } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ES256, type KeyPair, makeProof, type ProofOptions } from './dpop-proof.js';
 import {
   adminToken,
   DIALECTS,
@@ -16,43 +17,9 @@ import {
   type TestServer,
 } from './helpers.js';
 
-type KeyPair = { publicKey: CryptoKey; privateKey: CryptoKey };
-
-interface ProofOptions {
-  htm?: string;
-  htu?: string;
-  iat?: number;
-  jti?: string;
-  ath?: string;
-  nonce?: string;
-  alg?: string;
-  typ?: string;
-  jwk?: JWK;
-}
-
-/** A DPoP proof made by hand, every part overridable. */
-export async function makeProof(
-  key: KeyPair,
-  o: ProofOptions & { htm: string; htu: string },
-): Promise<string> {
-  const jwk = o.jwk ?? (await exportJWK(key.publicKey));
-  return new SignJWT({
-    htm: o.htm,
-    htu: o.htu,
-    iat: o.iat ?? Math.floor(Date.now() / 1000),
-    jti: o.jti ?? randomUUID(),
-    ...(o.ath === undefined ? {} : { ath: o.ath }),
-    ...(o.nonce === undefined ? {} : { nonce: o.nonce }),
-  })
-    .setProtectedHeader({ alg: o.alg ?? 'ES256', typ: o.typ ?? 'dpop+jwt', jwk })
-    .sign(key.privateKey);
-}
-
 function claims(jwt: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8'));
 }
-
-const ES256 = async (): Promise<KeyPair> => generateKeyPair('ES256', { extractable: true });
 
 for (const dialect of DIALECTS) {
   describe(`DPoP (RFC 9449) [${dialect}]`, () => {
