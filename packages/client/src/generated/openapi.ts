@@ -1784,6 +1784,8 @@ export interface paths {
             lastName?: string | null;
             name: string;
             password?: string | null;
+            /** @description Tokens minted at the token endpoint need a DPoP proof (RFC 9449). */
+            requireDpop?: boolean;
             roles?: string[];
             source?: string;
           };
@@ -2000,6 +2002,8 @@ export interface paths {
             lastName?: string | null;
             name?: string;
             password?: string | null;
+            /** @description Tokens minted at the token endpoint need a DPoP proof (RFC 9449). */
+            requireDpop?: boolean;
             roles?: string[];
           };
         };
@@ -3010,6 +3014,8 @@ export interface paths {
             description?: string;
             name: string;
             permissions: string[];
+            /** @description Tokens minted at the token endpoint need a DPoP proof (RFC 9449). */
+            requireDpop?: boolean;
           };
         };
       };
@@ -3216,6 +3222,8 @@ export interface paths {
           'application/json': {
             description?: string;
             permissions?: string[];
+            /** @description Tokens minted at the token endpoint need a DPoP proof (RFC 9449). */
+            requireDpop?: boolean;
           };
         };
       };
@@ -3693,6 +3701,7 @@ export interface paths {
             actor_token?: string;
             actor_token_type?: string;
             audience?: string;
+            client_id?: string;
             /** @enum {string} */
             grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange';
             requested_token_type?: string;
@@ -3894,6 +3903,7 @@ export interface paths {
       requestBody: {
         content: {
           'application/json': {
+            client_id?: string;
             /** @enum {string} */
             grant_type?: 'refresh_token';
             refresh_token?: string;
@@ -4597,6 +4607,8 @@ export interface components {
       id: number;
       lastName: string | null;
       name: string;
+      /** @description Tokens minted for this identity at the token endpoint need a DPoP proof (RFC 9449): they are all sender-constrained. */
+      requireDpop: boolean;
       roles: string[];
       source: string;
       /** Format: date-time */
@@ -4607,6 +4619,8 @@ export interface components {
       description: string;
       name: string;
       permissions: string[];
+      /** @description Tokens minted at the token endpoint for an identity holding this role need a DPoP proof. */
+      requireDpop: boolean;
     };
     Token: {
       apiEndpoints: string[] | null;
