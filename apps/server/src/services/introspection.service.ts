@@ -74,6 +74,8 @@ export class IntrospectionService {
       ...(entry.parentId === null ? {} : { tid: entry.parentId }),
       ...(entry.subtype ? { token_subtype: entry.subtype } : {}),
       ...(entry.act ? { act: entry.act } : {}),
+      // RFC 9449 §6.2: the key a DPoP-bound token is bound to.
+      ...(entry.cnfJkt ? { cnf: { jkt: entry.cnfJkt } } : {}),
     });
     return principal.introspection;
   }
