@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 
-export type KeyPair = { publicKey: CryptoKey; privateKey: CryptoKey };
+export type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
 
 export interface ProofOptions {
   htm?: string;
