@@ -27,11 +27,11 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /**
  * The credential presented in headers, or null (core's presentedCredential: the one reading of
  * SPEC §3, shared with the SDK). Two different values are a 400; a header credential always wins
- * over the (ambient) session cookie.
+ * over the (ambient) session cookie. A token sent as `Authorization: DPoP` comes as `{dpop}`.
  */
-export function headerCredential(request: FastifyRequest): { token: string; dpop?: true } | null {
+export function headerCredential(request: FastifyRequest): string | { dpop: string } | null {
   const common = singleBearer(request.headers, request.raw.rawHeaders);
-  if (common !== undefined) return { token: common };
+  if (common !== undefined) return common;
   // Node joins a repeated header into one value (or keeps only the first Authorization): the
   // raw header list keeps every value, so two different ones are seen as two credentials.
   const raw = request.raw.rawHeaders;
@@ -42,7 +42,7 @@ export function headerCredential(request: FastifyRequest): { token: string; dpop
   });
   if (found === null) return null;
   if ('error' in found) throw new AppError(found.error);
-  return found;
+  return found.dpop ? { dpop: found.token } : found.token;
 }
 
 /**
@@ -178,11 +178,13 @@ function resolvePrincipal(
 ): Principal | null | Promise<Principal | null> {
   const presented = headerCredential(request);
   if (presented !== null) {
-    const credential = presented.token;
+    // A plain string: a bearer credential (the common case allocates nothing more).
+    const dpop = typeof presented !== 'string';
+    const credential = dpop ? presented.dpop : presented;
     // An address caught guessing gets 429 for every credential, good ones too: no oracle. (The
     // client address is only worked out while some address is blocked.)
     if (deps.anyAddressBlocked()) deps.checkAddress(request.ip);
-    if (!secret && presented.dpop === undefined) {
+    if (!secret && !dpop) {
       const cached = deps.cachedToken(credential);
       if (cached === null) return refuse(request, deps);
       // A token bound to a DPoP key is no bearer token (RFC 9449 §7.1): one property read.
@@ -195,7 +197,7 @@ function resolvePrincipal(
       const principal = await deps.authenticateHeader(credential);
       if (!principal) return refuse(request, deps);
       const bound = principal.token?.cnfJkt ?? null;
-      if (presented.dpop === undefined) return bound === null ? principal : refuse(request, deps);
+      if (!dpop) return bound === null ? principal : refuse(request, deps);
       // `Authorization: DPoP`: a token bound to a key, with a valid proof of that key for this
       // request and this token (RFC 9449 §7). The key check is core's dpopBindingHolds.
       if (bound === null) return refuse(request, deps);
