@@ -292,7 +292,8 @@ async function registerPlugins(app: App, services: Services, requests: RequestCo
         app.log.warn({ err }, 'could not count a failed credential');
       }),
     cachedToken: (credential) => verifier.cachedPrincipal(credential),
-    authenticateHeader: (credential) => verifier.authenticateToken(credential),
+    authenticateHeader: (credential, spend) =>
+      verifier.authenticateToken(credential, spend === false ? { spend: false } : {}),
     authenticateSession: (secret) => verifier.authenticateSession(secret),
     dpopProof: (request, token) => dpop.proofFor(dpopRequest(request, token), 'resource'),
     csrfMatches: (principal, presented) => sessions.csrfMatches(principal, presented),

@@ -237,6 +237,20 @@ for (const dialect of DIALECTS) {
       expect((await callMe(t)).status).toBe(200);
     });
 
+    it('a bound single-use token is spent only by a request with a right proof', async () => {
+      const V4 = '/api/v4/accesstoken';
+      const grant = await http(s.url, 'POST', V4, {
+        headers: { authtoken: op.token, dpop: await makeProof(key, { htm: 'POST', htu: s.url + V4 }) },
+        json: { tokenName: 'one-touch', tokenType: 'OneTouch' },
+      });
+      expect(grant.status, grant.text).toBe(200);
+      const t = grant.body.tokenInfo.accessToken as string;
+      expect((await callMe(t, {}, await ES256())).status).toBe(401);
+      expect((await callMe(t, { htm: 'POST' })).status).toBe(401);
+      expect((await callMe(t)).status).toBe(200);
+      expect((await callMe(t)).status).toBe(401);
+    });
+
     it('a replayed proof is refused, also by another instance on the same store', async () => {
       const pair = await boundPair();
       const proof = await makeProof(key, {

@@ -96,7 +96,8 @@ export interface AuthDeps {
   credentialFailed: (address: string) => Promise<void>;
   /** The caches' answer for a bearer token, or undefined when only the store can tell. */
   cachedToken: (credential: string) => Principal | null | undefined;
-  authenticateHeader: (credential: string) => Promise<Principal | null>;
+  /** Verifier.authenticateToken; `spend: false` leaves a single-use token unspent. */
+  authenticateHeader: (credential: string, spend?: boolean) => Promise<Principal | null>;
   authenticateSession: (secret: string) => Promise<Principal | null>;
   /**
    * The key of the request's valid DPoP proof for this access token (DpopProofs.proofFor at a
@@ -194,16 +195,20 @@ function resolvePrincipal(
       // A header credential and a live session are two credentials (SPEC §3). A stale cookie
       // left in a browser is no credential and does not get in the way.
       if (secret && (await deps.authenticateSession(secret))) throw new AppError('multiple_credentials');
-      const principal = await deps.authenticateHeader(credential);
+      // `Authorization: DPoP` (RFC 9449 §7): proof and binding are checked before a single-use
+      // token is spent, so only a request proving possession of its key spends it.
+      let jkt: string | null = null;
+      if (dpop) {
+        jkt = await deps.dpopProof(request, credential);
+        if (jkt === null)
+          throw new AppError('invalid_dpop_proof', 'A DPoP proof is required.', { status: 401 });
+      }
+      const principal = await deps.authenticateHeader(credential, !dpop);
       if (!principal) return refuse(request, deps);
       const bound = principal.token?.cnfJkt ?? null;
-      if (!dpop) return bound === null ? principal : refuse(request, deps);
-      // `Authorization: DPoP`: a token bound to a key, with a valid proof of that key for this
-      // request and this token (RFC 9449 §7). The key check is core's dpopBindingHolds.
-      if (bound === null) return refuse(request, deps);
-      const jkt = await deps.dpopProof(request, credential);
-      if (jkt === null)
-        throw new AppError('invalid_dpop_proof', 'A DPoP proof is required.', { status: 401 });
+      // A bound token only as DPoP with a proof of its key, DPoP only for a bound token: core's
+      // dpopBindingHolds. A bound token as Bearer, or DPoP for a bearer token, is a bad token.
+      if (!dpop || bound === null) return bound === null && !dpop ? principal : refuse(request, deps);
       if (!dpopBindingHolds('resource', bound, jkt)) {
         throw new AppError(
           'invalid_dpop_proof',
@@ -213,6 +218,8 @@ function resolvePrincipal(
           },
         );
       }
+      if (principal.token?.subtype === 'OneTouch' && !(await deps.authenticateHeader(credential, true)))
+        return refuse(request, deps);
       request.dpopJkt = jkt;
       return principal;
     })();
