@@ -164,6 +164,11 @@ describe('the tokenward command against a real server', () => {
     expect(grant.stdout.trim()).toMatch(/^tw_app_/);
     const upd = await runCli(['identity', 'update', 'cli-bot', '--disable', '--json'], { env });
     expect(JSON.parse(upd.stdout).enabled).toBe(false);
+    // Issue 14 item 7: an identity may require DPoP, and stop requiring it.
+    const dpop = await runCli(['identity', 'update', 'cli-bot', '--require-dpop', '--json'], { env });
+    expect(JSON.parse(dpop.stdout).requireDpop).toBe(true);
+    const noDpop = await runCli(['identity', 'update', 'cli-bot', '--no-require-dpop', '--json'], { env });
+    expect(JSON.parse(noDpop.stdout).requireDpop).toBe(false);
 
     const pat = await runCli(['pat', 'create', '--name', 'cli-pat', '--json'], { env });
     const patToken = JSON.parse(pat.stdout);

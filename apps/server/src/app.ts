@@ -18,6 +18,7 @@ import type { Config } from './config.js';
 import { registerAuth } from './plugins/auth.js';
 import { rewriteCompatUrl } from './plugins/compat-paths.js';
 import { registerConsole } from './plugins/console.js';
+import { dpopRequest } from './plugins/dpop-request.js';
 import {
   clientErrorHandler,
   newRequestId,
@@ -217,7 +218,7 @@ function startBackgroundWork(app: App, services: Services, ownStore: boolean): v
 
 /** Ours and external plugins, in order: errors, headers, body parsing, CORS, docs, auth, metrics. */
 async function registerPlugins(app: App, services: Services, requests: RequestCounts): Promise<void> {
-  const { config, verifier, bearerFailures, sessions } = services;
+  const { config, verifier, bearerFailures, sessions, dpop } = services;
   registerErrorHandling(app, (method, status) => requests.unmatched(method, status));
   registerSecurityHeaders(app);
   // JSON bodies must be valid UTF-8 (RFC 8259 §8.1): invalid bytes are a 400, not U+FFFD.
@@ -263,7 +264,10 @@ async function registerPlugins(app: App, services: Services, requests: RequestCo
         'x-csrf-token',
         'x-tokenward-authorization',
         'authtoken',
+        'dpop',
       ],
+      // RFC 9449 §8: a browser client must be able to read the nonce (and the challenge).
+      exposedHeaders: ['dpop-nonce', 'www-authenticate'],
       maxAge: 600,
     });
   }
@@ -281,9 +285,11 @@ async function registerPlugins(app: App, services: Services, requests: RequestCo
         app.log.warn({ err }, 'could not count a failed credential');
       }),
     cachedToken: (credential) => verifier.cachedPrincipal(credential),
-    authenticateHeader: (credential) => verifier.authenticateToken(credential),
+    authenticateHeader: (credential, spend) =>
+      verifier.authenticateToken(credential, spend === false ? { spend: false } : {}),
     authenticateBasic: (username, token) => identityToken(verifier, username, token, BASIC_CREDENTIAL),
     authenticateSession: (secret) => verifier.authenticateSession(secret),
+    dpopProof: (request, token) => dpop.proofFor(dpopRequest(request, token), 'resource'),
     csrfMatches: (principal, presented) => sessions.csrfMatches(principal, presented),
   });
   await registerMetrics(app, requests, () => verifier.sizes());

@@ -12,13 +12,14 @@ import { ClientAuthenticator } from './services/client-authenticator.js';
 import { ClientCredentialsService } from './services/client-credentials.service.js';
 import { ClientKeyService } from './services/client-key.service.js';
 import { DiscoveryService } from './services/discovery.service.js';
+import { DpopProofs } from './services/dpop.js';
 import { GrantAppToken } from './services/grant-app-token.js';
 import { IdentityService } from './services/identity.service.js';
 import { ImportAppToken } from './services/import-app-token.js';
 import { IntrospectionService } from './services/introspection.service.js';
 import { Invalidator } from './services/invalidator.js';
 import { KeyRing } from './services/key-ring.js';
-import { resolveMasterKey, Sealer } from './services/master-key.js';
+import { deriveKey, resolveMasterKey, Sealer } from './services/master-key.js';
 import { PersonalTokenService } from './services/personal-token.service.js';
 import { Readiness } from './services/readiness.js';
 import { RefreshService } from './services/refresh.service.js';
@@ -71,9 +72,10 @@ export async function buildServices({ config, store, clock, log }: ServiceDeps):
 
   const roles = new RoleCatalog(store);
   await roles.reload();
+  const masterKey = resolveMasterKey(config.masterKey, config.dataDir, log);
   const keys = new KeyRing({
     store,
-    sealer: new Sealer(resolveMasterKey(config.masterKey, config.dataDir, log), 'signing-keys'),
+    sealer: new Sealer(masterKey, 'signing-keys'),
     clock,
     issuer: config.issuer,
     legacyIssuers: config.legacyIssuers,
@@ -130,6 +132,14 @@ export async function buildServices({ config, store, clock, log }: ServiceDeps):
   const tokens = new TokenService({ store, views, revoker, audit, clock });
   const accessTtlMs = config.accessTokenTtlSeconds * 1000;
   const issuer = new AccessIssuer({ store, keys, roles, clock, prefix: config.tokenPrefix });
+  const dpop = new DpopProofs({
+    store,
+    clock,
+    windowSeconds: config.dpopWindowSeconds,
+    nonceKey: config.dpopNonce ? deriveKey(masterKey, 'dpop-nonce') : null,
+    nonceSeconds: config.dpopNonceSeconds,
+    publicUrl: config.publicUrl,
+  });
   return {
     config,
     store,
@@ -142,6 +152,7 @@ export async function buildServices({ config, store, clock, log }: ServiceDeps):
     keys,
     limiter,
     bearerFailures,
+    dpop,
     tokens,
     grant: new GrantAppToken({ minter, views }),
     importer: new ImportAppToken({
@@ -266,6 +277,7 @@ export function routeServices(s: Services): RouteServices {
     clientCredentials: s.clientCredentials,
     clients: s.clients,
     clientKeys: s.clientKeys,
+    dpop: s.dpop,
     accessTokens: s.accessTokens,
     signingKeys: s.signingKeys,
     discovery: s.discovery,

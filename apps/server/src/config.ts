@@ -73,6 +73,12 @@ export interface Config {
   authFailureMax: number;
   /** Window of those failures, in seconds. */
   authFailureWindowSeconds: number;
+  /** How far a DPoP proof's `iat` may be from now, either way (RFC 9449 §11.1). */
+  dpopWindowSeconds: number;
+  /** Whether DPoP proofs must carry a server-provided nonce (RFC 9449 §8, §9). */
+  dpopNonce: boolean;
+  /** How long a DPoP nonce is good for: its time slot and the next. */
+  dpopNonceSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -224,6 +230,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     signinWindowSeconds: integer(env, 'TOKENWARD_SIGNIN_WINDOW_SECONDS', 900, 1, 86_400),
     authFailureMax: integer(env, 'TOKENWARD_AUTH_FAILURE_MAX', 20, 1, 1_000_000),
     authFailureWindowSeconds: integer(env, 'TOKENWARD_AUTH_FAILURE_WINDOW_SECONDS', 60, 1, 86_400),
+    dpopWindowSeconds: integer(env, 'TOKENWARD_DPOP_WINDOW_SECONDS', 60, 5, 600),
+    dpopNonce: boolean(env, 'TOKENWARD_DPOP_NONCE', false),
+    dpopNonceSeconds: integer(env, 'TOKENWARD_DPOP_NONCE_SECONDS', 300, 10, 3600),
   };
   return Object.freeze(config);
 }

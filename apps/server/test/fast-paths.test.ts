@@ -276,7 +276,9 @@ for (const dialect of DIALECTS) {
       expect(res.fastify).toBe(true);
       // Issue 12 item 4: nginx's auth_request turns a 400 into a 500; the body keeps its code.
       expect(res.status).toBe(401);
-      expect(res.headers.get('www-authenticate')).toBe('Bearer');
+      expect(res.headers.get('www-authenticate')).toMatch(
+        /^Bearer realm="tokenward", error="invalid_token", DPoP /,
+      );
       expectErrorShape({ ...res, body: JSON.parse(res.text) }, 'multiple_credentials');
     });
 

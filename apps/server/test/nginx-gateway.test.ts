@@ -1,6 +1,8 @@
 import type { ServerResponse } from 'node:http';
+import { accessTokenHash } from '@tokenward/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { personalAccessJwt } from './access-jwt.js';
+import { ES256, makeProof } from './dpop-proof.js';
 import {
   adminToken,
   DIALECTS,
@@ -66,6 +68,10 @@ async function send(
   return { ...res, echo };
 }
 
+/** A 401's WWW-Authenticate (RFC 6750 §3, RFC 9449 §7.1). */
+const CHALLENGE =
+  /^Bearer realm="tokenward"(, error="invalid_token")?, DPoP realm="tokenward", algs="[^"]+"(, error="[a-z_]+")?$/;
+
 /** The gateway's own refusal: its status, its JSON body, and the upstream never asked. */
 async function expectGatewayRefusal(
   gw: Gateway,
@@ -78,7 +84,8 @@ async function expectGatewayRefusal(
   const res = await send(gw, path, opts);
   expect(res.status, `${opts.method ?? 'GET'} ${path}: ${res.text}`).toBe(status);
   expectErrorShape(res);
-  if (status === 401) expect(res.headers.get('www-authenticate')).toBe('Bearer');
+  // Issue 14 item 4: RFC 6750 §3 challenges (error="invalid_token" when a token was refused).
+  if (status === 401) expect(res.headers.get('www-authenticate')).toMatch(CHALLENGE);
   expect(upstream.seen.slice(before), `${path} reached the upstream`).toEqual([]);
   return res;
 }
@@ -149,6 +156,37 @@ for (const dialect of DIALECTS) {
         });
         expect(res.status, res.text).toBe(200);
         expect(res.echo!.headers['x-tokenward-identity']).toBe('1');
+      });
+
+      it('a DPoP-bound token passes with a proof for the URL the client called, and only then', async () => {
+        const key = await ES256();
+        const grant = await http(s.url, 'POST', '/api/v4/accesstoken', {
+          token: admin,
+          headers: { dpop: await makeProof(key, { htm: 'POST', htu: `${s.url}/api/v4/accesstoken` }) },
+          json: { tokenName: 'gw-dpop' },
+        });
+        expect(grant.status, grant.text).toBe(200);
+        const at = grant.body.tokenInfo.accessToken as string;
+        const ath = accessTokenHash(at);
+        const call = async (htm: string, htu: string, scheme = 'DPoP') =>
+          through('/orders/9?x=1', {
+            method: 'DELETE',
+            headers: { authorization: `${scheme} ${at}`, dpop: await makeProof(key, { htm, htu, ath }) },
+          });
+        const ok = await call('DELETE', `${gw.url}/orders/9`);
+        expect(ok.status, ok.text).toBe(200);
+        expect(ok.echo!.headers['x-tokenward-identity']).toBe('1');
+        for (const [htm, htu, scheme] of [
+          ['GET', `${gw.url}/orders/9`, 'DPoP'],
+          ['DELETE', `${gw.url}/orders/10`, 'DPoP'],
+          ['DELETE', `${gw.url}/orders/9`, 'Bearer'],
+        ] as const) {
+          const res = await expectRefused(401, '/orders/9?x=1', {
+            method: 'DELETE',
+            headers: { authorization: `${scheme} ${at}`, dpop: await makeProof(key, { htm, htu, ath }) },
+          });
+          expect(res.headers.get('www-authenticate')).toMatch(/error="invalid_(dpop_proof|token)"/);
+        }
       });
 
       it('a request without a token is refused with 401 (JSON, WWW-Authenticate) and never reaches the upstream', async () => {
@@ -345,7 +383,7 @@ for (const dialect of DIALECTS) {
       for (const [what, headers, query, code] of cases) {
         const res = await verify(headers, query);
         expect(res.status, `${what}: ${res.text}`).toBe(401);
-        expect(res.headers.get('www-authenticate'), what).toBe('Bearer');
+        expect(res.headers.get('www-authenticate'), what).toMatch(CHALLENGE);
         expectErrorShape(res, code);
       }
     });
@@ -359,10 +397,12 @@ for (const dialect of DIALECTS) {
       expect((await verify({ 'x-tokenward-authorization': `Bearer ${admin}` })).status).toBe(204);
     });
 
-    it('a 401 carries WWW-Authenticate: Bearer', async () => {
+    it('a 401 carries WWW-Authenticate: Bearer (no error when no token was presented) and DPoP', async () => {
       const res = await verify({});
       expect(res.status).toBe(401);
-      expect(res.headers.get('www-authenticate')).toBe('Bearer');
+      expect(res.headers.get('www-authenticate')).toBe(
+        'Bearer realm="tokenward", DPoP realm="tokenward", algs="ES256 ES384 PS256 RS256 EdDSA"',
+      );
     });
   });
 }
@@ -409,7 +449,12 @@ describe.skipIf(problem !== null && !inCi)(
     });
 
     it('answers 401 and 403 as JSON, with WWW-Authenticate on the 401', async () => {
-      answer = (res) => res.writeHead(401, { 'www-authenticate': 'Bearer' }).end();
+      answer = (res) =>
+        res
+          .writeHead(401, {
+            'www-authenticate': 'Bearer realm="tokenward", DPoP realm="tokenward", algs="ES256"',
+          })
+          .end();
       const unauthenticated = await expectGatewayRefusal(gw, upstream, 401, '/orders/1');
       expect(unauthenticated.body.code).toBe('unauthenticated');
       answer = (res) => res.writeHead(403).end();

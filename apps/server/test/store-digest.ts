@@ -11,7 +11,9 @@ import { type Kysely, SqliteAdapter, sql } from 'kysely';
  * - `tokens.last_used_at_ms`, `tokens.use_count`, `sessions.last_seen_at_ms`: usage, written in
  *   batches by services/usage-tracker.ts whenever it flushes;
  * - the `audit_events` table: refusals are audited;
- * - the `rate_limits` table: failures are counted.
+ * - the `rate_limits` table: failures are counted;
+ * - the `dpop_proofs` table: a DPoP proof is spent when it is checked, whatever the request
+ *   then does (RFC 9449 §11.1 replay check).
  *
  * `storeDigest` is one query whatever the store holds (the rows are joined and, on PostgreSQL,
  * hashed with SHA-256 by the database), so it is cheap enough to take around every request;
@@ -34,6 +36,7 @@ const TABLE_NAMES = Object.keys(DIGESTED_TABLES) as DigestedTable[];
 export const UNDIGESTED_TABLES: readonly string[] = [
   'audit_events',
   'rate_limits',
+  'dpop_proofs',
   'kysely_migration',
   'kysely_migration_lock',
 ];

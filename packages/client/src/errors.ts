@@ -1,3 +1,5 @@
+import { ASYMMETRIC_ALGORITHMS } from '@tokenward/core';
+
 /**
  * The JSON body of every Tokenward error response (SPEC §4), and of the middleware's own.
  *
@@ -68,6 +70,15 @@ export const MIDDLEWARE_ERRORS = {
       code: 'multiple_credentials',
     },
   },
+  invalid_dpop_proof: {
+    // At a resource a wrong DPoP proof is a 401 (RFC 9449 §7.1).
+    status: 401,
+    body: {
+      errorCode: 1024,
+      errorMessage: 'The DPoP proof is missing or not valid.',
+      code: 'invalid_dpop_proof',
+    },
+  },
   permission_denied: {
     status: 403,
     body: {
@@ -119,4 +130,19 @@ export interface Refusal {
 export function refusal(code: keyof typeof MIDDLEWARE_ERRORS, message?: string): Refusal {
   const e = MIDDLEWARE_ERRORS[code];
   return { status: e.status, body: { ...e.body, ...(message ? { errorMessage: message } : {}) } };
+}
+
+/**
+ * The `WWW-Authenticate` of a 401 the middleware answers (RFC 6750 §3; RFC 9449 §7.1 for a DPoP
+ * refusal, which names the algorithms proofs may use).
+ *
+ * @example
+ * ```ts
+ * if (r.status === 401) res.setHeader('www-authenticate', wwwAuthenticate(r));
+ * ```
+ */
+export function wwwAuthenticate(r: Refusal): string {
+  return r.body.code === 'invalid_dpop_proof'
+    ? `Bearer, DPoP algs="${ASYMMETRIC_ALGORITHMS.join(' ')}", error="invalid_dpop_proof"`
+    : 'Bearer';
 }

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { type Refusal, refusal } from './errors.js';
+import { type Refusal, refusal, wwwAuthenticate } from './errors.js';
 import { type Guard, requirePermission as permissionGuard, requireRole as roleGuard } from './guards.js';
 import { type TokenwardAuth, TokenwardVerifier, type VerifierOptions } from './verifier.js';
 
@@ -14,7 +14,7 @@ declare global {
 }
 
 function send(res: Response, r: Refusal): void {
-  if (r.status === 401) res.setHeader('www-authenticate', 'Bearer');
+  if (r.status === 401) res.setHeader('www-authenticate', wwwAuthenticate(r));
   res.status(r.status).json(r.body);
 }
 
@@ -38,7 +38,12 @@ export function tokenward(options: VerifierOptions | { verifier: TokenwardVerifi
   const verifier = 'verifier' in options ? options.verifier : new TokenwardVerifier(options);
   return (req: Request, res: Response, next: NextFunction) => {
     verifier
-      .verifyRequest((name) => req.headers[name], req.method, req.originalUrl)
+      .verifyRequest(
+        (name) => req.headers[name],
+        req.method,
+        req.originalUrl,
+        `${req.protocol}://${req.get('host')}`,
+      )
       .then((outcome) => {
         if (!outcome.ok) return send(res, outcome.refusal);
         req.tokenward = outcome.auth;

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { type Refusal, refusal } from './errors.js';
+import { type Refusal, refusal, wwwAuthenticate } from './errors.js';
 import { type Guard, requirePermission as permissionGuard, requireRole as roleGuard } from './guards.js';
 import { type TokenwardAuth, TokenwardVerifier, type VerifierOptions } from './verifier.js';
 
@@ -25,7 +25,7 @@ declare module 'fastify' {
 export type FastifyTokenwardOptions = VerifierOptions | { verifier: TokenwardVerifier };
 
 function send(reply: FastifyReply, r: Refusal): FastifyReply {
-  if (r.status === 401) reply.header('www-authenticate', 'Bearer');
+  if (r.status === 401) reply.header('www-authenticate', wwwAuthenticate(r));
   return reply.code(r.status).type('application/json; charset=utf-8').send(r.body);
 }
 
@@ -57,6 +57,7 @@ export const tokenward: FastifyPluginAsync<FastifyTokenwardOptions> = async (app
       (name) => request.headers[name],
       request.method,
       request.url,
+      `${request.protocol}://${request.host}`,
     );
     if (!outcome.ok) return send(reply, outcome.refusal);
     request.tokenward = outcome.auth;

@@ -63,6 +63,7 @@ export function withTokenward(
       (name) => request.headers.get(name),
       request.method,
       url.pathname + url.search,
+      url.origin,
     );
     if (!outcome.ok) return refusalResponse(outcome.refusal);
     for (const guard of guards) {

@@ -13,6 +13,7 @@ import {
   errors as joseErrors,
   jwtVerify,
 } from 'jose';
+import { boundJkt, DpopChecker } from './dpop.js';
 import { endpointAllowed } from './endpoints.js';
 import { type Refusal, refusal } from './errors.js';
 import { TtlLru } from './lru.js';
@@ -115,6 +116,16 @@ export interface VerifierOptions {
   clock?: () => number;
   /** A fetch implementation (default: the global one). */
   fetch?: typeof fetch;
+  /**
+   * This service's public URL (e.g. `https://api.example.com`) when it runs behind a proxy: a
+   * DPoP proof's `htu` may name it plus the request path, as well as the URL the request
+   * arrived at.
+   */
+  publicUrl?: string;
+  /** How far a DPoP proof's `iat` may be from now, either way, in seconds (default 60). */
+  dpopWindowSeconds?: number;
+  /** Most DPoP proofs remembered against replay in this process (default 100 000). */
+  dpopReplayCacheMax?: number;
 }
 
 /**
@@ -149,7 +160,9 @@ export type HeaderReader = (name: string) => string | string[] | undefined | nul
  * if (found && 'token' in found) console.log('a token was presented');
  * ```
  */
-export function presentedCredential(read: HeaderReader): { token: string } | { refusal: Refusal } | null {
+export function presentedCredential(
+  read: HeaderReader,
+): { token: string; dpop?: true } | { refusal: Refusal } | null {
   const found = corePresentedCredential(read);
   if (found === null) return null;
   if ('error' in found) return { refusal: refusal(found.error) };
@@ -194,6 +207,7 @@ export class TokenwardVerifier {
   private roleMapAtMs = 0;
   private roleMapLoading: Promise<void> | null = null;
   private issuersLoading: Promise<string[]> | null = null;
+  private readonly dpop: DpopChecker;
 
   constructor(private readonly o: VerifierOptions) {
     if (!/^https?:\/\//i.test(o.baseUrl)) throw new TypeError('baseUrl must be an http:// or https:// URL.');
@@ -207,6 +221,11 @@ export class TokenwardVerifier {
       ...(o.fetch ? { [customFetch]: (url: string, init: RequestInit) => fetchImpl(url, init) } : {}),
     });
     this.cache = new TtlLru<Cached>(o.cacheMax ?? 10_000, this.clock);
+    this.dpop = new DpopChecker({
+      windowSeconds: o.dpopWindowSeconds ?? 60,
+      clock: this.clock,
+      replayCacheMax: o.dpopReplayCacheMax ?? 100_000,
+    });
     if (o.permissions) {
       this.roleMap = new Map(Object.entries(o.permissions).map(([k, v]) => [k.toLowerCase(), [...v]]));
     }
@@ -214,7 +233,10 @@ export class TokenwardVerifier {
 
   /**
    * Verifies the credential of a request and checks the token's endpoint allow-list against
-   * `method` and `url`.
+   * `method` and `url`. A token bound to a DPoP key (`cnf.jkt`, RFC 9449) is accepted only as
+   * `Authorization: DPoP` with a valid proof of that key for this request (`origin`: the
+   * `scheme://host` it arrived at, or the `publicUrl` option); `Authorization: DPoP` with an
+   * unbound token is refused.
    *
    * @example
    * ```ts
@@ -222,12 +244,35 @@ export class TokenwardVerifier {
    * if (!outcome.ok) return Response.json(outcome.refusal.body, { status: outcome.refusal.status });
    * ```
    */
-  async verifyRequest(read: HeaderReader, method: string, url: string): Promise<VerifyOutcome> {
+  async verifyRequest(
+    read: HeaderReader,
+    method: string,
+    url: string,
+    origin?: string,
+  ): Promise<VerifyOutcome> {
     const presented = presentedCredential(read);
     if (presented === null) return { ok: false, refusal: refusal('unauthenticated') };
     if ('refusal' in presented) return { ok: false, refusal: presented.refusal };
     const outcome = await this.verifyToken(presented.token);
     if (!outcome.ok) return outcome;
+    const bound = boundJkt(outcome.auth.claims);
+    if (bound !== null || presented.dpop) {
+      // A bound token as Bearer, or DPoP with a bearer token: refused like a bad token.
+      if (bound === null || !presented.dpop) return { ok: false, refusal: refusal('unauthenticated') };
+      const raw = read('dpop');
+      const proofs = raw === undefined || raw === null ? [] : typeof raw === 'string' ? [raw] : raw;
+      const urls = [this.o.publicUrl, origin]
+        .filter((b): b is string => typeof b === 'string')
+        .map((b) => b.replace(/\/+$/, '') + url);
+      const problem = await this.dpop.check({
+        proofs,
+        method,
+        urls,
+        accessToken: presented.token,
+        boundJkt: bound,
+      });
+      if (problem !== null) return { ok: false, refusal: refusal('invalid_dpop_proof', problem) };
+    }
     const endpoints = outcome.auth.apiEndpoints;
     if (endpoints && this.o.enforceApiEndpoints !== false && !endpointAllowed(endpoints, method, url)) {
       return { ok: false, refusal: refusal('endpoint_not_allowed') };

@@ -22,8 +22,9 @@ export const MAX_CREDENTIAL_LENGTH = 8192;
  */
 export type HeaderValues = (name: string) => string | readonly string[] | undefined | null;
 
+/** `dpop`: sent as `Authorization: DPoP <token>` (RFC 9449 §7.1), to be used with a proof. */
 export type PresentedCredential =
-  | { token: string; username?: string }
+  | { token: string; username?: string; dpop?: true }
   | { error: 'unauthenticated' | 'multiple_credentials' }
   | null;
 
@@ -39,6 +40,8 @@ export function basicCredentials(header: string): { username: string; password: 
   if (colon <= 0 || colon === decoded.length - 1) return null;
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
+
+const DPOP = /^dpop\s+/i;
 
 /**
  * RFC 6749 §2.3.1: a client id or secret in Basic is form-urlencoded first. Null when it is
@@ -82,6 +85,7 @@ export function presentedCredential(
 ): PresentedCredential {
   const found = new Set<string>();
   let username: string | undefined;
+  let dpop = false;
   for (const name of CREDENTIAL_HEADERS) {
     const raw = read(name);
     if (raw === undefined || raw === null) continue;
@@ -97,8 +101,15 @@ export function presentedCredential(
         found.add(basic.password);
         continue;
       }
-      if (name === 'authorization' && !/^bearer\s+\S/i.test(v)) return { error: 'unauthenticated' };
-      const token = v.replace(BEARER, '').trim();
+      let token: string;
+      if (name === 'authorization' && /^dpop\s+\S/i.test(v)) {
+        // RFC 9449 §7.1: only Authorization carries the DPoP scheme.
+        dpop = true;
+        token = v.replace(DPOP, '').trim();
+      } else {
+        if (name === 'authorization' && !/^bearer\s+\S/i.test(v)) return { error: 'unauthenticated' };
+        token = v.replace(BEARER, '').trim();
+      }
       if (token.length === 0) return { error: 'unauthenticated' };
       found.add(token);
     }
@@ -107,5 +118,20 @@ export function presentedCredential(
   const [only] = found;
   if (only === undefined) return null;
   if (only.length > MAX_CREDENTIAL_LENGTH) return { error: 'unauthenticated' };
-  return username === undefined ? { token: only } : { token: only, username };
+  // The same token under both schemes is one credential sent two ways: which one holds is the
+  // question, so it is not guessed.
+  if (dpop && found.size === 1 && countSchemes(read) > 1) return { error: 'multiple_credentials' };
+  if (username !== undefined) return { token: only, username };
+  return dpop ? { token: only, dpop: true } : { token: only };
+}
+
+/** How many credential header values there are (a DPoP one beside a Bearer one is two). */
+function countSchemes(read: HeaderValues): number {
+  let n = 0;
+  for (const name of CREDENTIAL_HEADERS) {
+    const raw = read(name);
+    if (raw === undefined || raw === null) continue;
+    n += typeof raw === 'string' ? 1 : raw.length;
+  }
+  return n;
 }

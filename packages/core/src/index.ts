@@ -1,6 +1,7 @@
 export * from './authority.js';
 export * from './credentials.js';
 export * from './dates.js';
+export * from './dpop.js';
 export * from './duration.js';
 export * from './endpoint-pattern.js';
 export * from './errors.js';

@@ -2,6 +2,7 @@ export { createDialect, type DialectName, SCHEMA_PATTERN, type StoreConfig } fro
 export { GroupCommit } from './group-commit.js';
 export * from './repositories/audit.repository.js';
 export * from './repositories/client-key.repository.js';
+export * from './repositories/dpop-proof.repository.js';
 export * from './repositories/identity.repository.js';
 export * from './repositories/rate-limit.repository.js';
 export * from './repositories/role.repository.js';

@@ -24,6 +24,8 @@ export interface IdentityTable {
   updated_at_ms: number;
   /** JSON array of identity ids this identity may act for (token exchange), or null: any. */
   act_for: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 1: tokens minted for it at the token endpoint need a DPoP proof (RFC 9449). */
+  require_dpop: ColumnType<number, number | undefined, number>;
 }
 
 export interface RoleTable {
@@ -34,6 +36,8 @@ export interface RoleTable {
   permissions: string;
   created_at_ms: number;
   updated_at_ms: number;
+  /** 1: tokens minted for an identity holding it need a DPoP proof (RFC 9449). */
+  require_dpop: ColumnType<number, number | undefined, number>;
 }
 
 export interface TokenTable {
@@ -83,6 +87,8 @@ export interface TokenTable {
   client_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** An access JWT's `aud` when not the default audience, or null. */
   audience: ColumnType<string | null, string | null | undefined, string | null>;
+  /** RFC 9449 / RFC 7638: thumbprint of the DPoP key the token is bound to, or null (a bearer token). */
+  cnf_jkt: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface SessionTable {
@@ -155,6 +161,13 @@ export interface ClientKeyTable {
   updated_at_ms: number;
 }
 
+/** DPoP proofs accepted within their iat window (RFC 9449 §11.1 replay check), every instance's. */
+export interface DpopProofTable {
+  /** SHA-256 hex of the key thumbprint and the proof's `jti`. */
+  jti_hash: string;
+  expires_at_ms: number;
+}
+
 export interface Database {
   identities: IdentityTable;
   roles: RoleTable;
@@ -164,6 +177,7 @@ export interface Database {
   signing_keys: SigningKeyTable;
   rate_limits: RateLimitTable;
   client_keys: ClientKeyTable;
+  dpop_proofs: DpopProofTable;
 }
 
 /*

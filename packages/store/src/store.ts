@@ -62,6 +62,7 @@ const TABLES = {
   signing_keys: true,
   rate_limits: true,
   client_keys: true,
+  dpop_proofs: true,
 } satisfies Record<keyof Database, true>;
 
 export async function openStore(config: StoreConfig): Promise<Store> {

@@ -19,6 +19,7 @@ interface IdentityOptions {
   enable?: boolean;
   disable?: boolean;
   source?: string;
+  requireDpop?: boolean;
 }
 
 async function fields(o: IdentityOptions): Promise<IdentityInput> {
@@ -29,6 +30,7 @@ async function fields(o: IdentityOptions): Promise<IdentityInput> {
     ...(o.lastName !== undefined ? { lastName: o.lastName || null } : {}),
     ...(o.role !== undefined ? { roles: o.role } : {}),
     ...(o.passwordStdin ? { password: await readStdinLine('password') } : {}),
+    ...(o.requireDpop !== undefined ? { requireDpop: o.requireDpop } : {}),
   };
 }
 
@@ -98,6 +100,7 @@ export function registerIdentity(program: Command): void {
     .option('--password-stdin', 'read a sign-in password from standard input')
     .option('--disabled', 'create it disabled')
     .option('--source <source>', 'source, e.g. local (default) or scim')
+    .option('--require-dpop', 'its new tokens at the token endpoint need a DPoP proof (RFC 9449)')
     .action(async (name: string, o: IdentityOptions, cmd: Command) => {
       const created = await authedClient(cmd).identities.create({
         ...(await fields(o)),
@@ -125,6 +128,8 @@ export function registerIdentity(program: Command): void {
     .option('--enable', 'enable it')
     .option('--disable', 'disable it (its tokens stop working at once)')
     .option('--password-stdin', 'set a new password read from standard input')
+    .option('--require-dpop', 'its new tokens at the token endpoint need a DPoP proof (RFC 9449)')
+    .option('--no-require-dpop', 'its new tokens may be bearer tokens again')
     .action(async (ref: string, o: IdentityOptions, cmd: Command) => {
       if (o.enable && o.disable) throw usageError('--enable and --disable exclude each other.');
       const patch = {

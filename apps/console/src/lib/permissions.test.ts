@@ -23,6 +23,7 @@ describe('permissionsFromRoles (used when the server has no GET /me)', () => {
         description: '',
         permissions: ['audit:read', 'sessions:*', 'billing:read'],
         builtin: false,
+        requireDpop: false,
       },
     ];
     expect([...permissionsFromRoles(['Reader', 'auditor'], custom)].sort()).toEqual([

@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { AppError, presentedCredential } from '@tokenward/core';
+import { AppError, dpopBindingHolds, presentedCredential } from '@tokenward/core';
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Principal } from '../services/verifier.js';
+import './dpop-request.js';
 
 export const SESSION_COOKIE = 'tw_session';
 export const CSRF_COOKIE = 'tw_csrf';
@@ -38,9 +39,12 @@ export interface BasicCredential {
 /**
  * The credential presented in headers, or null (core's presentedCredential: the one reading of
  * SPEC §3, shared with the SDK, plus HTTP Basic). Two different values are a 400; a header
- * credential always wins over the (ambient) session cookie.
+ * credential always wins over the (ambient) session cookie. A token sent as
+ * `Authorization: DPoP` comes as `{dpop}`.
  */
-export function headerCredential(request: FastifyRequest): string | BasicCredential | null {
+export function headerCredential(
+  request: FastifyRequest,
+): string | BasicCredential | { dpop: string } | null {
   const common = singleBearer(request.headers, request.raw.rawHeaders);
   if (common !== undefined) return common;
   // Node joins a repeated header into one value (or keeps only the first Authorization): the
@@ -53,7 +57,8 @@ export function headerCredential(request: FastifyRequest): string | BasicCredent
   }, BASIC);
   if (found === null) return null;
   if ('error' in found) throw new AppError(found.error);
-  return found.username === undefined ? found.token : { token: found.token, username: found.username };
+  if (found.username !== undefined) return { token: found.token, username: found.username };
+  return found.dpop ? { dpop: found.token } : found.token;
 }
 
 /**
@@ -107,10 +112,16 @@ export interface AuthDeps {
   credentialFailed: (address: string) => Promise<void>;
   /** The caches' answer for a bearer token, or undefined when only the store can tell. */
   cachedToken: (credential: string) => Principal | null | undefined;
-  authenticateHeader: (credential: string) => Promise<Principal | null>;
+  /** Verifier.authenticateToken; `spend: false` leaves a single-use token unspent. */
+  authenticateHeader: (credential: string, spend?: boolean) => Promise<Principal | null>;
   /** HTTP Basic: the token's principal when the username names its identity (client-authenticator's identityToken). */
   authenticateBasic: (username: string, token: string) => Promise<Principal | null>;
   authenticateSession: (secret: string) => Promise<Principal | null>;
+  /**
+   * The key of the request's valid DPoP proof for this access token (DpopProofs.proofFor at a
+   * resource), null when it has none; throws 401 for a wrong one.
+   */
+  dpopProof: (request: FastifyRequest, accessToken: string) => Promise<string | null>;
   csrfMatches: (principal: Principal, presented: string | undefined) => boolean;
 }
 
@@ -192,33 +203,64 @@ function resolvePrincipal(
   clientAuth: boolean,
   deps: AuthDeps,
 ): Principal | null | Promise<Principal | null> {
-  let credential = headerCredential(request);
+  let presented = headerCredential(request);
   // On an OAuth endpoint, Basic is the client's authentication: the route's to check.
-  if (clientAuth && typeof credential === 'object') credential = null;
-  if (credential !== null && typeof credential === 'object') {
-    const basic = credential;
+  if (clientAuth && presented !== null && typeof presented === 'object' && 'username' in presented)
+    presented = null;
+  if (presented !== null && typeof presented === 'object' && 'username' in presented) {
+    const basic = presented;
     if (deps.anyAddressBlocked()) deps.checkAddress(request.ip);
     return (async () => {
       if (secret && (await deps.authenticateSession(secret))) throw new AppError('multiple_credentials');
       const principal = await deps.authenticateBasic(basic.username, basic.token);
-      return principal ?? refuse(request, deps);
+      // A token bound to a DPoP key is no password either (RFC 9449 §7.1).
+      return principal && !principal.token?.cnfJkt ? principal : refuse(request, deps);
     })();
   }
-  if (credential !== null) {
+  if (presented !== null) {
+    // A plain string: a bearer credential (the common case allocates nothing more).
+    const dpop = typeof presented !== 'string';
+    const credential = typeof presented === 'string' ? presented : presented.dpop;
     // An address caught guessing gets 429 for every credential, good ones too: no oracle. (The
     // client address is only worked out while some address is blocked.)
     if (deps.anyAddressBlocked()) deps.checkAddress(request.ip);
-    if (!secret) {
+    if (!secret && !dpop) {
       const cached = deps.cachedToken(credential);
       if (cached === null) return refuse(request, deps);
-      if (cached !== undefined) return cached;
+      // A token bound to a DPoP key is no bearer token (RFC 9449 §7.1): one property read.
+      if (cached !== undefined) return cached.token?.cnfJkt ? refuse(request, deps) : cached;
     }
     return (async () => {
       // A header credential and a live session are two credentials (SPEC §3). A stale cookie
       // left in a browser is no credential and does not get in the way.
       if (secret && (await deps.authenticateSession(secret))) throw new AppError('multiple_credentials');
-      const principal = await deps.authenticateHeader(credential);
-      return principal ?? refuse(request, deps);
+      // `Authorization: DPoP` (RFC 9449 §7): proof and binding are checked before a single-use
+      // token is spent, so only a request proving possession of its key spends it.
+      let jkt: string | null = null;
+      if (dpop) {
+        jkt = await deps.dpopProof(request, credential);
+        if (jkt === null)
+          throw new AppError('invalid_dpop_proof', 'A DPoP proof is required.', { status: 401 });
+      }
+      const principal = await deps.authenticateHeader(credential, !dpop);
+      if (!principal) return refuse(request, deps);
+      const bound = principal.token?.cnfJkt ?? null;
+      // A bound token only as DPoP with a proof of its key, DPoP only for a bound token: core's
+      // dpopBindingHolds. A bound token as Bearer, or DPoP for a bearer token, is a bad token.
+      if (!dpop || bound === null) return bound === null && !dpop ? principal : refuse(request, deps);
+      if (!dpopBindingHolds('resource', bound, jkt)) {
+        throw new AppError(
+          'invalid_dpop_proof',
+          'The DPoP proof is not made with the key the token is bound to.',
+          {
+            status: 401,
+          },
+        );
+      }
+      if (principal.token?.subtype === 'OneTouch' && !(await deps.authenticateHeader(credential, true)))
+        return refuse(request, deps);
+      request.dpopJkt = jkt;
+      return principal;
     })();
   }
   if (!secret) return null;

@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES as REASON_PHRASES } from 'node:http';
 import type { Socket } from 'node:net';
-import { AppError, ERRORS, type ErrorBody, type ErrorCode, errorBody } from '@tokenward/core';
+import {
+  AppError,
+  ASYMMETRIC_ALGORITHMS,
+  CREDENTIAL_HEADERS,
+  ERRORS,
+  type ErrorBody,
+  type ErrorCode,
+  errorBody,
+} from '@tokenward/core';
 import { classifyStoreError } from '@tokenward/store';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -187,6 +195,39 @@ function bearerPresented(request: FastifyRequest): boolean {
   );
 }
 
+const DPOP_ALGS = ASYMMETRIC_ALGORITHMS.join(' ');
+
+/**
+ * The `WWW-Authenticate` of a 401 (RFC 6750 §3, RFC 9449 §7.1): a Bearer and a DPoP challenge,
+ * with `error="invalid_token"` on the scheme of a token that was presented and refused, the
+ * DPoP error (`invalid_dpop_proof`, `use_dpop_nonce`) on the DPoP one, and no error when no
+ * token was presented.
+ */
+export function wwwAuthenticate(request: FastifyRequest, code: string): string {
+  let bearerError = '';
+  let dpopError = '';
+  if (code === 'invalid_dpop_proof' || code === 'use_dpop_nonce') dpopError = `, error="${code}"`;
+  else {
+    const auth = request.headers.authorization;
+    if (typeof auth === 'string' && /^dpop\s/i.test(auth)) dpopError = ', error="invalid_token"';
+    else if (CREDENTIAL_HEADERS.some((h) => request.headers[h] !== undefined))
+      bearerError = ', error="invalid_token"';
+  }
+  return `Bearer realm="tokenward"${bearerError}, DPoP realm="tokenward", algs="${DPOP_ALGS}"${dpopError}`;
+}
+
+/** The answer's headers: the error's own, and on a 401 the challenge unless the error set one. */
+export function errorHeaders(
+  request: FastifyRequest,
+  status: number,
+  code: string,
+  headers: Record<string, string>,
+): Record<string, string> {
+  if (status !== 401 || Object.keys(headers).some((h) => h.toLowerCase() === 'www-authenticate'))
+    return headers;
+  return { ...headers, 'www-authenticate': wwwAuthenticate(request, code) };
+}
+
 export function registerErrorHandling(
   app: FastifyInstance,
   onNotFound: (method: string, statusCode: number) => void,
@@ -206,20 +247,10 @@ export function registerErrorHandling(
         body.code === 'store_unavailable' ? 'store unavailable' : 'unhandled error',
       );
     }
-    // RFC 6750 §3 / RFC 9110 §11.6.1: every 401 names how to authenticate; `error=` only when a
-    // credential was presented.
-    if (status === 401 && headers['www-authenticate'] === undefined) {
-      reply.header(
-        'www-authenticate',
-        bearerPresented(request)
-          ? 'Bearer realm="tokenward", error="invalid_token"'
-          : 'Bearer realm="tokenward"',
-      );
-    }
     const publicBody = publicErrorBody(body, request.id);
     return reply
       .code(status)
-      .headers(headers)
+      .headers(errorHeaders(request, status, body.code, headers))
       .send(oauth ? { error: oauth.error, error_description: body.errorMessage, ...publicBody } : publicBody);
   });
 

@@ -94,7 +94,11 @@ export interface FastPathDeps {
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-const unrestricted = (p: Principal): boolean => p.authority.endpoints === null;
+/**
+ * A principal the fast paths may answer for: no endpoint allow-list, and not bound to a DPoP
+ * key (a bound token presented as Bearer is refused by the route's auth hook).
+ */
+const unrestricted = (p: Principal): boolean => p.authority.endpoints === null && !p.token?.cnfJkt;
 
 /**
  * The two calls every API call behind Tokenward may pay for, in front of the framework. Most of

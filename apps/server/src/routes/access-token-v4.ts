@@ -1,10 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
+import { tokenEndpointProof } from '../plugins/dpop-request.js';
 import { canonicalFields, rewriteInput } from '../plugins/validation.js';
 import { BodyObject, errors, IdParams, Pagination } from '../schemas/common.js';
 import { TokenViewSchema } from '../schemas/token.js';
 import { type AccessTokenV4Service, TOKEN_TYPES } from '../services/access-token-v4.service.js';
+import type { DpopProofs } from '../services/dpop.js';
 import { meta } from './meta.js';
 
 const Body = BodyObject({
@@ -56,11 +58,12 @@ const AccessTokenList = Type.Object({
 /** Seed 004: the access-token API, at `/api/v4/accesstoken` (matched case-insensitively). */
 export interface AccessTokenV4RouteOptions {
   accessTokens: AccessTokenV4Service;
+  dpop: DpopProofs;
 }
 
 export const accessTokenV4Routes: FastifyPluginAsyncTypebox<AccessTokenV4RouteOptions> = async (
   app,
-  { accessTokens },
+  { accessTokens, dpop },
 ) => {
   app.post(
     '/api/v4/accesstoken',
@@ -76,8 +79,15 @@ export const accessTokenV4Routes: FastifyPluginAsyncTypebox<AccessTokenV4RouteOp
       // Seed 004's fields, in any case (`TokenName` from .NET clients): a compatibility route.
       preValidation: rewriteInput({ body: (body) => canonicalFields(body, V4_FIELDS) }),
     },
-    async (request) => {
-      const tokenInfo = await accessTokens.createAccessToken(caller(request), request.body, meta(request));
+    async (request, reply) => {
+      // A DPoP proof binds the tokens made here as at the token endpoint (RFC 9449 §5).
+      const jkt = await tokenEndpointProof(request, reply, dpop);
+      const tokenInfo = await accessTokens.createAccessToken(
+        caller(request),
+        request.body,
+        meta(request),
+        jkt,
+      );
       return { error: { errorMessage: '', errorCode: 0 }, tokenInfo };
     },
   );

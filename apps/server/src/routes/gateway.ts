@@ -3,7 +3,7 @@ import { AppError } from '@tokenward/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
-import { publicErrorBody, toErrorResponse } from '../plugins/errors.js';
+import { errorHeaders, publicErrorBody, toErrorResponse } from '../plugins/errors.js';
 import { gatewayHeaders, spoofedTokenwardHeader } from '../plugins/fast-paths.js';
 import { errors } from '../schemas/common.js';
 
@@ -34,7 +34,10 @@ export function gatewayErrorHandler(
   }
   if (status === 403 || status === 429) return reply.code(status).headers(headers).send(body);
   // 401, and every other 4xx (a 400 for two different credentials, a bad query string…).
-  return reply.code(401).headers(headers).header('www-authenticate', 'Bearer').send(body);
+  return reply
+    .code(401)
+    .headers(errorHeaders(request, 401, body.code, headers))
+    .send(body);
 }
 
 export const gatewayRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -52,7 +55,7 @@ export const gatewayRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/auth/verify',
     {
-      config: { skipEndpointCheck: true },
+      config: { skipEndpointCheck: true, dpopFromGateway: true },
       errorHandler: gatewayErrorHandler,
       schema: {
         tags: ['token protocol'],

@@ -5,6 +5,7 @@ import type { ClientAuthenticator } from '../services/client-authenticator.js';
 import type { ClientCredentialsService } from '../services/client-credentials.service.js';
 import type { ClientKeyService } from '../services/client-key.service.js';
 import type { DiscoveryService } from '../services/discovery.service.js';
+import type { DpopProofs } from '../services/dpop.js';
 import type { GrantAppToken } from '../services/grant-app-token.js';
 import type { IdentityService } from '../services/identity.service.js';
 import type { ImportAppToken } from '../services/import-app-token.js';
@@ -57,6 +58,8 @@ export interface RouteServices {
   clientCredentials: ClientCredentialsService;
   clients: ClientAuthenticator;
   clientKeys: ClientKeyService;
+  /** RFC 9449 proofs: the token endpoint binds tokens to the key of a request's proof. */
+  dpop: DpopProofs;
   accessTokens: AccessTokenV4Service;
   signingKeys: SigningKeyService;
   discovery: DiscoveryService;
@@ -83,10 +86,11 @@ export const registerRoutes: FastifyPluginAsyncTypebox<RouteServices> = async (a
     exchange: s.exchange,
     clientCredentials: s.clientCredentials,
     clients: s.clients,
+    dpop: s.dpop,
   });
   await app.register(clientKeyRoutes, { prefix, clientKeys: s.clientKeys });
   await app.register(gatewayRoutes, { prefix });
   await app.register(keyRoutes, { signingKeys: s.signingKeys });
   await app.register(discoveryRoutes, { discovery: s.discovery });
-  await app.register(accessTokenV4Routes, { accessTokens: s.accessTokens });
+  await app.register(accessTokenV4Routes, { accessTokens: s.accessTokens, dpop: s.dpop });
 };

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError, basicCredentials, GRANT_TYPES, TOKEN_EXCHANGE_GRANT } from '@tokenward/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Static, Type } from 'typebox';
+import { tokenEndpointProof } from '../plugins/dpop-request.js';
 import { INTROSPECTION_HEADERS } from '../plugins/fast-paths.js';
 import { BodyObject, FORM_OR_JSON, oauthErrors } from '../schemas/common.js';
 import {
@@ -10,6 +11,7 @@ import {
   invalidClient,
 } from '../services/client-authenticator.js';
 import type { ClientCredentialsService } from '../services/client-credentials.service.js';
+import { checkTokenEndpointDpop, type DpopProofs } from '../services/dpop.js';
 import type { IntrospectionService } from '../services/introspection.service.js';
 import type { RefreshService } from '../services/refresh.service.js';
 import type { RevocationService } from '../services/revocation.service.js';
@@ -164,10 +166,12 @@ export interface ProtocolRouteOptions {
   exchange: TokenExchangeService;
   clientCredentials: ClientCredentialsService;
   clients: ClientAuthenticator;
+  /** RFC 9449 proofs: the token endpoint binds tokens to the key of a request's proof. */
+  dpop: DpopProofs;
 }
 
 export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = async (app, o) => {
-  const { introspection, revocation, refresh, exchange, clientCredentials, clients } = o;
+  const { introspection, revocation, refresh, exchange, clientCredentials, clients, dpop } = o;
 
   /**
    * The request's authenticated client (any method), or null when it presents none. A client
@@ -209,7 +213,8 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
     // A Bearer caller is not one (the refresh token alone has always been enough here).
     const own =
       client && client.method !== 'bearer' ? { clientIdentityId: client.principal.identity.id } : {};
-    return refresh.refresh(value, meta(request), own);
+    const dpopJkt = await tokenEndpointProof(request, reply, dpop);
+    return refresh.refresh(value, meta(request), { ...own, dpopJkt });
   };
 
   // RFC 8693 §2.1: the client authenticates; the actor is actor_token's holder, or the client.
@@ -223,6 +228,7 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
     noStore(reply);
     if (!b.subject_token) throw new AppError('invalid_request', 'subject_token is required.');
     const actor = b.actor_token ? await exchange.actorFrom(b.actor_token) : client.principal;
+    const jkt = await tokenEndpointProof(request, reply, dpop);
     return exchange.exchange(
       actor,
       {
@@ -234,6 +240,7 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
         requestedTokenType: b.requested_token_type,
       },
       meta(request),
+      jkt,
     );
   };
 
@@ -241,7 +248,10 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
     const client = await clientOf(request, b);
     if (!client) throw invalidClient('The client_credentials grant needs an authenticated client.');
     noStore(reply);
-    return clientCredentials.issue(client.principal, b.scope, meta(request));
+    const jkt = await tokenEndpointProof(request, reply, dpop);
+    // A client credential bound to a key buys tokens only with that key's proof (RFC 9449 §5).
+    checkTokenEndpointDpop(jkt, [client.principal.token], client.principal.identity);
+    return clientCredentials.issue(client.principal, b.scope, meta(request), jkt);
   };
 
   app.post(

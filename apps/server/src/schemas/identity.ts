@@ -17,6 +17,10 @@ export const IdentitySchema = Type.Object(
       description:
         'Identities (ids) this identity may act for through token exchange, when it holds tokens:exchange; null: any.',
     }),
+    requireDpop: Type.Boolean({
+      description:
+        'Tokens minted for this identity at the token endpoint need a DPoP proof (RFC 9449): they are all sender-constrained.',
+    }),
     created: Type.String({ format: 'date-time' }),
     updated: Type.String({ format: 'date-time' }),
   },
@@ -35,6 +39,10 @@ const ActFor = Type.Union(
   },
 );
 
+const RequireDpop = Type.Boolean({
+  description: 'Tokens minted at the token endpoint need a DPoP proof (RFC 9449).',
+});
+
 export const CreateIdentityBody = BodyObject({
   name: Name,
   email: Type.Optional(Email),
@@ -45,6 +53,7 @@ export const CreateIdentityBody = BodyObject({
   password: Type.Optional(Password),
   source: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_-]{0,31}$' })),
   actFor: Type.Optional(ActFor),
+  requireDpop: Type.Optional(RequireDpop),
 });
 
 export const UpdateIdentityBody = BodyObject({
@@ -56,6 +65,7 @@ export const UpdateIdentityBody = BodyObject({
   enabled: Type.Optional(Type.Boolean()),
   password: Type.Optional(Password),
   actFor: Type.Optional(ActFor),
+  requireDpop: Type.Optional(RequireDpop),
 });
 
 export const IdentityListQuery = Type.Object({
@@ -78,6 +88,9 @@ export const RoleSchema = Type.Object(
     description: Type.String(),
     permissions: Type.Array(Type.String()),
     builtin: Type.Boolean(),
+    requireDpop: Type.Boolean({
+      description: 'Tokens minted at the token endpoint for an identity holding this role need a DPoP proof.',
+    }),
   },
   { $id: 'Role' },
 );
@@ -86,12 +99,14 @@ export const CreateRoleBody = BodyObject({
   name: Type.String({ minLength: 1, maxLength: 64 }),
   description: Type.Optional(Type.String({ maxLength: 2000 })),
   permissions: Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 200 }),
+  requireDpop: Type.Optional(RequireDpop),
 });
 
 export const UpdateRoleBody = BodyObject(
   {
     description: Type.Optional(Type.String({ maxLength: 2000 })),
     permissions: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 200 })),
+    requireDpop: Type.Optional(RequireDpop),
   },
   { minProperties: 1 },
 );

@@ -24,6 +24,8 @@ export interface AccessGrant {
   name?: string;
   subtype?: string | null;
   act?: ActClaim | undefined;
+  /** RFC 9449: thumbprint of the DPoP key the token is bound to (`cnf.jkt`), or null/absent. */
+  cnfJkt?: string | null;
   createdBy: number | null;
   /**
    * RFC 9068 `client_id`: the name of the identity whose client obtained the token (exchange:
@@ -115,6 +117,7 @@ export class AccessIssuer {
       ...(g.plan.endpoints ? { api_endpoints: g.plan.endpoints } : {}),
       ...(grants.length === 1 && grants[0] === '*' ? {} : { perms: [...grants] }),
       ...(g.act ? { act: g.act } : {}),
+      ...(g.cnfJkt ? { cnf: { jkt: g.cnfJkt } } : {}),
     };
     const audience = g.audience ?? this.deps.keys.audience;
     const { jwt, expiresAtMs, issuedAtMs } = await this.deps.keys.sign(claims, g.ttlMs, audience);
@@ -158,6 +161,7 @@ export class AccessIssuer {
       actorTokenId: g.actorTokenId ?? null,
       familyId: g.familyId ?? null,
       subtype: g.subtype ?? null,
+      cnfJkt: g.cnfJkt ?? null,
       createdBy: g.createdBy,
       scopes: g.scope ?? null,
       clientId: g.clientId ?? g.identity.name,

@@ -2,6 +2,7 @@ import { AppError } from '@tokenward/core';
 import { findTokenById, listTokens, type Store } from '@tokenward/store';
 import type { AccessIssuer } from './access-issuer.js';
 import type { AuditService } from './audit.service.js';
+import { checkTokenEndpointDpop } from './dpop.js';
 import type { RequestMeta } from './request-meta.js';
 import type { TokenMinter } from './token-minter.js';
 import type { TokenRevoker } from './token-revoker.js';
@@ -81,7 +82,17 @@ export class AccessTokenV4Service {
   }
 
   /** Seed 004: POST /api/v4/accesstoken. */
-  async createAccessToken(caller: Principal, req: AccessTokenRequest, meta: RequestMeta): Promise<TokenInfo> {
+  /**
+   * `dpopJkt`: the key of the request's valid DPoP proof (RFC 9449), or null; the tokens made
+   * are bound to it, and an identity that requires DPoP gets none without it.
+   */
+  async createAccessToken(
+    caller: Principal,
+    req: AccessTokenRequest,
+    meta: RequestMeta,
+    dpopJkt: string | null = null,
+  ): Promise<TokenInfo> {
+    checkTokenEndpointDpop(dpopJkt, [caller.token], caller.identity);
     const type = parseTokenType(req.tokenType);
     if (!type)
       throw new AppError(
@@ -107,6 +118,7 @@ export class AccessTokenV4Service {
         parentId,
         name: req.tokenName,
         subtype: type,
+        cnfJkt: dpopJkt,
         createdBy: me.id,
       });
       info = {
@@ -141,6 +153,7 @@ export class AccessTokenV4Service {
         createdBy: me.id,
         parentId,
         subtype: type,
+        cnfJkt: dpopJkt,
       });
       const access = await this.deps.issuer.issueJwt({
         identity,
@@ -150,6 +163,7 @@ export class AccessTokenV4Service {
         familyId: refresh.row.id,
         name: req.tokenName,
         subtype: type,
+        cnfJkt: dpopJkt,
         createdBy: me.id,
       });
       info = {

@@ -20,7 +20,7 @@ export interface ClientCredentialsDeps {
 
 export interface ClientCredentialsResult {
   access_token: string;
-  token_type: 'Bearer';
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   scope: string;
 }
@@ -37,6 +37,8 @@ export class ClientCredentialsService {
     client: Principal,
     scope: string | undefined,
     meta: RequestMeta,
+    /** The key of the request's valid DPoP proof, or null: the new token is bound to it. */
+    dpopJkt: string | null = null,
   ): Promise<ClientCredentialsResult> {
     const me = client.identity;
     const target = { id: me.id, name: me.name, source: me.source, roles: me.roles };
@@ -59,6 +61,7 @@ export class ClientCredentialsService {
         createdBy: me.id,
         clientId: me.name,
         scope: asked.scopes,
+        cnfJkt: dpopJkt,
       });
       await this.deps.audit.record({
         action: 'token.client_credentials',
@@ -73,7 +76,7 @@ export class ClientCredentialsService {
       });
       return {
         access_token: issued.token,
-        token_type: 'Bearer',
+        token_type: dpopJkt === null ? 'Bearer' : 'DPoP',
         expires_in: Math.max(0, seconds(issued.expiresAtMs - now)),
         scope: issued.scope,
       };

@@ -29,6 +29,7 @@ export interface IdentityView {
   enabled: boolean;
   hasPassword: boolean;
   actFor: number[] | null;
+  requireDpop: boolean;
   created: string;
   updated: string;
 }
@@ -43,6 +44,7 @@ export interface IdentityInput {
   password?: string | null;
   source?: string;
   actFor?: number[] | null;
+  requireDpop?: boolean;
 }
 
 export function identityView(row: IdentityRow): IdentityView {
@@ -59,6 +61,7 @@ export function identityView(row: IdentityRow): IdentityView {
     enabled: row.enabled === 1,
     hasPassword: row.password_hash !== null,
     actFor: row.act_for,
+    requireDpop: row.require_dpop === 1,
     created: new Date(row.created_at_ms).toISOString(),
     updated: new Date(row.updated_at_ms).toISOString(),
   };
@@ -120,6 +123,7 @@ export class IdentityService {
         enabled: input.enabled === false ? 0 : 1,
         password_hash: input.password ? await hashPassword(input.password) : null,
         act_for: input.actFor ? JSON.stringify([...new Set(input.actFor)]) : null,
+        require_dpop: input.requireDpop ? 1 : 0,
         created_at_ms: now,
         updated_at_ms: now,
       });
@@ -200,6 +204,10 @@ export class IdentityService {
     if (input.actFor !== undefined) {
       patch.act_for = input.actFor ? JSON.stringify([...new Set(input.actFor)]) : null;
       changed.push('actFor');
+    }
+    if (input.requireDpop !== undefined) {
+      patch.require_dpop = input.requireDpop ? 1 : 0;
+      changed.push('requireDpop');
     }
     const staysAdmin =
       (patch.enabled ?? row.enabled) === 1 && newRoles.some((r) => roleKey(r) === 'administrator');

@@ -87,6 +87,8 @@ export class IntrospectionService {
       ...(entry.endpoints ? { api_endpoints: entry.endpoints.map((e) => e.source) } : {}),
       ...(entry.parentId === null ? {} : { tid: entry.parentId }),
       ...(entry.subtype ? { token_subtype: entry.subtype } : {}),
+      // RFC 9449 §6.2: the key a DPoP-bound token is bound to.
+      ...(entry.cnfJkt ? { cnf: { jkt: entry.cnfJkt } } : {}),
     });
     return principal.introspection;
   }
@@ -97,6 +99,6 @@ export class IntrospectionService {
  * Hook for DPoP (RFC 9449): a sender-constrained token (its entry carries a `cnf.jkt`) is
  * `DPoP`, and its answer adds that `cnf`.
  */
-function tokenTypeOf(_entry: TokenEntry): 'Bearer' | 'DPoP' {
-  return 'Bearer';
+function tokenTypeOf(entry: TokenEntry): 'Bearer' | 'DPoP' {
+  return entry.cnfJkt ? 'DPoP' : 'Bearer';
 }

@@ -88,6 +88,8 @@ export interface AccessClaims extends JWTPayload {
   client_id?: string;
   act?: { sub: string; name: string; act?: unknown };
   token_type?: string;
+  /** RFC 9449 §6.1: the DPoP key the token is bound to (RFC 7638 thumbprint). */
+  cnf?: { jkt: string };
 }
 
 export interface KeyRingDeps {

@@ -47,12 +47,17 @@ export function resolveMasterKey(
   return key;
 }
 
+/** A 32-byte key derived from the master key for one purpose (HKDF-SHA-256). */
+export function deriveKey(masterKey: Buffer, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `tokenward:${purpose}`, 32));
+}
+
 /** Encrypts with AES-256-GCM under a key derived from the master key for this purpose. */
 export class Sealer {
   private readonly key: Buffer;
 
   constructor(masterKey: Buffer, purpose: string) {
-    this.key = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `tokenward:${purpose}`, 32));
+    this.key = deriveKey(masterKey, purpose);
   }
 
   seal(plaintext: string): string {

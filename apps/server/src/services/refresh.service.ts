@@ -2,6 +2,7 @@ import { AppError, isLive, type MintPlan } from '@tokenward/core';
 import { findIdentityById, findTokenById, type Store, spendToken } from '@tokenward/store';
 import type { AccessIssuer } from './access-issuer.js';
 import type { AuditService } from './audit.service.js';
+import { checkTokenEndpointDpop } from './dpop.js';
 import type { RequestMeta } from './request-meta.js';
 import type { TokenMinter } from './token-minter.js';
 import { targetOf } from './token-minter.js';
@@ -15,7 +16,7 @@ const invalidGrant = () => new AppError('invalid_grant', 'The refresh token is n
 
 export interface RefreshResult {
   access_token: string;
-  token_type: 'Bearer';
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   refresh_token: string;
   accessToken: string;
@@ -43,15 +44,19 @@ export class RefreshService {
   /**
    * Rotates a refresh token: the presented one is spent (one atomic update) and a new access +
    * refresh pair is issued. A spent token presented again means it leaked: the whole family is
-   * revoked and the event audited.
+   * revoked and the event audited. `dpopJkt`: the key of the request's valid DPoP proof (RFC
+   * 9449), or null: a refresh token bound to a key is used only with a proof of it (checked
+   * before it is spent), and the new tokens are bound to the proof's key.
    */
   async refresh(
     value: string,
     meta: RequestMeta,
-    opts: { clientIdentityId?: number } = {},
+    opts: { clientIdentityId?: number; dpopJkt?: string | null } = {},
   ): Promise<RefreshResult> {
+    const dpopJkt = opts.dpopJkt ?? null;
     const entry = await this.deps.verifier.lookup(value);
     if (entry?.kind !== 'refresh') throw invalidGrant();
+    checkTokenEndpointDpop(dpopJkt, [entry], await this.deps.verifier.identity(entry.identityId));
     const row = await findTokenById(this.deps.store.db, entry.id);
     const now = this.deps.clock();
     // Spent is decided below, by one atomic update: a spent token presented again is a replay.
@@ -108,6 +113,7 @@ export class RefreshService {
       parentId: row.id,
       familyId,
       subtype: row.subtype,
+      cnfJkt: dpopJkt,
     });
     const access = await this.deps.issuer.issueJwt({
       identity: target,
@@ -117,6 +123,7 @@ export class RefreshService {
       familyId,
       name: row.name,
       subtype: row.subtype,
+      cnfJkt: dpopJkt,
       createdBy: row.created_by,
     });
     // A replay of the same refresh token may have revoked the family while this rotation was
@@ -137,7 +144,7 @@ export class RefreshService {
     const expiresIn = Math.max(0, seconds(access.expiresAtMs - now));
     return {
       access_token: access.token,
-      token_type: 'Bearer',
+      token_type: dpopJkt === null ? 'Bearer' : 'DPoP',
       expires_in: expiresIn,
       refresh_token: next.value,
       accessToken: access.token,

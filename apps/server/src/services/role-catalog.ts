@@ -14,6 +14,8 @@ export interface RoleInfo {
   description: string;
   permissions: string[];
   builtin: boolean;
+  /** Tokens minted for an identity holding it need a DPoP proof. */
+  requireDpop: boolean;
 }
 
 /**
@@ -35,10 +37,17 @@ export class RoleCatalog {
         description: r.description,
         permissions: r.permissions,
         builtin: false,
+        requireDpop: r.require_dpop === 1,
       });
     }
     this.custom = next;
     this.sets = new Map();
+  }
+
+  /** Whether any of these roles requires DPoP at the token endpoint. */
+  requireDpop(roles: readonly string[]): boolean {
+    for (const r of roles) if (this.custom.get(roleKey(r))?.requireDpop) return true;
+    return false;
   }
 
   /** Canonical name of a role, or undefined when no such role exists. */
@@ -65,6 +74,7 @@ export class RoleCatalog {
         description: BUILTIN_ROLES[b].description,
         permissions: [...BUILTIN_ROLES[b].grants],
         builtin: true,
+        requireDpop: false,
       };
     }
     return this.custom.get(roleKey(name));

@@ -57,7 +57,7 @@ export class RoleService {
 
   async create(
     caller: Principal,
-    input: { name: string; description?: string; permissions: string[] },
+    input: { name: string; description?: string; permissions: string[]; requireDpop?: boolean },
     meta: RequestMeta,
   ): Promise<RoleInfo> {
     caller.authority.require('roles:write');
@@ -78,6 +78,7 @@ export class RoleService {
         name_key: roleKey(name),
         description: input.description ?? '',
         permissions: JSON.stringify(permissions),
+        require_dpop: input.requireDpop ? 1 : 0,
         created_at_ms: now,
         updated_at_ms: now,
       });
@@ -100,17 +101,23 @@ export class RoleService {
   async update(
     caller: Principal,
     name: string,
-    input: { description?: string; permissions?: string[] },
+    input: { description?: string; permissions?: string[]; requireDpop?: boolean },
     meta: RequestMeta,
   ): Promise<RoleInfo> {
     caller.authority.require('roles:write');
     if (isBuiltinRole(this.deps.catalog.canonical(name) ?? '')) throw new AppError('role_read_only');
     const existing = await findRole(this.deps.store.db, name);
     if (!existing) throw new AppError('not_found', 'The role was not found.');
-    const patch: { description?: string; permissions?: string; updated_at_ms: number } = {
+    const patch: {
+      description?: string;
+      permissions?: string;
+      require_dpop?: number;
+      updated_at_ms: number;
+    } = {
       updated_at_ms: this.deps.clock(),
     };
     if (input.description !== undefined) patch.description = input.description;
+    if (input.requireDpop !== undefined) patch.require_dpop = input.requireDpop ? 1 : 0;
     let permissions: string[] | undefined;
     if (input.permissions !== undefined) {
       permissions = this.validPermissions(caller, input.permissions);
@@ -124,7 +131,11 @@ export class RoleService {
       targetType: 'role',
       targetId: existing.name,
       ip: meta.ip,
-      details: { from: existing.permissions, ...(permissions ? { to: permissions } : {}) },
+      details: {
+        from: existing.permissions,
+        ...(permissions ? { to: permissions } : {}),
+        ...(input.requireDpop === undefined ? {} : { requireDpop: input.requireDpop }),
+      },
     });
     return this.deps.catalog.get(name)!;
   }

@@ -1,6 +1,7 @@
 import { AppError } from '@tokenward/core';
 import type { AccessIssuer, ActClaim } from './access-issuer.js';
 import type { AuditService } from './audit.service.js';
+import { checkTokenEndpointDpop } from './dpop.js';
 import type { RequestMeta } from './request-meta.js';
 import { planForScope, readScope } from './requested-scope.js';
 import type { RoleCatalog } from './role-catalog.js';
@@ -30,7 +31,7 @@ export interface ExchangeRequest {
 export interface ExchangeResult {
   access_token: string;
   issued_token_type: string;
-  token_type: 'Bearer';
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   scope: string;
 }
@@ -69,7 +70,13 @@ export class TokenExchangeService {
    * each held by both): exchange only ever narrows. Its `act` names the actor, with the
    * subject's own `act` chain inside. Refusals are audited like successes.
    */
-  async exchange(actor: Principal | null, req: ExchangeRequest, meta: RequestMeta): Promise<ExchangeResult> {
+  async exchange(
+    actor: Principal | null,
+    req: ExchangeRequest,
+    meta: RequestMeta,
+    /** The key of the request's valid DPoP proof, or null: the new token is bound to it. */
+    dpopJkt: string | null = null,
+  ): Promise<ExchangeResult> {
     let subject: Principal | null = null;
     try {
       if (!actor) throw new AppError('unauthenticated', 'Token exchange needs an authenticated actor.');
@@ -91,7 +98,16 @@ export class TokenExchangeService {
       // RFC 8693 §2.2.2: an invalid subject_token is invalid_request (not a 401: the client
       // authenticated; the token it brought is what is wrong).
       if (!subject) throw new AppError('invalid_request', 'The subject token is not valid.');
-      return await this.exchangeFor(actor, subject, { scope: req.scope, audience, issuedType }, meta);
+      // A bound subject or actor token is used only with its key's proof: else a stolen bound
+      // token would buy an unbound one.
+      checkTokenEndpointDpop(dpopJkt, [subject.token, actor.token], subject.identity);
+      return await this.exchangeFor(
+        actor,
+        subject,
+        { scope: req.scope, audience, issuedType },
+        meta,
+        dpopJkt,
+      );
     } catch (err) {
       if (err instanceof AppError) {
         await this.deps.audit.record({
@@ -111,6 +127,7 @@ export class TokenExchangeService {
     subject: Principal,
     req: { scope: string | undefined; audience: string; issuedType: string },
     meta: RequestMeta,
+    dpopJkt: string | null,
   ): Promise<ExchangeResult> {
     const asked = readScope(req.scope, this.deps.roles);
     const me = subject.identity;
@@ -139,6 +156,7 @@ export class TokenExchangeService {
       actorTokenId: actor.token?.id ?? null,
       name: act ? `delegated to ${act.name}` : 'token exchange',
       act,
+      cnfJkt: dpopJkt,
       createdBy: actor.identity.id,
       clientId: actor.identity.name,
       scope: asked.scopes,
@@ -162,7 +180,7 @@ export class TokenExchangeService {
     return {
       access_token: issued.token,
       issued_token_type: req.issuedType,
-      token_type: 'Bearer' as const,
+      token_type: dpopJkt === null ? ('Bearer' as const) : ('DPoP' as const),
       expires_in: Math.max(0, seconds(issued.expiresAtMs - now)),
       // The JWT's own scope claim: the answer, the token and its introspection agree.
       scope: issued.scope,

@@ -149,6 +149,8 @@ export class TokenMinter {
       parentId: number | null;
       familyId?: number | null;
       subtype?: string | null;
+      /** RFC 9449: a refresh token bound to the DPoP key it was issued to. */
+      cnfJkt?: string | null;
     },
     db: Store['db'] = this.deps.store.db,
   ): Promise<{ value: string; row: TokenRow }> {
@@ -167,6 +169,7 @@ export class TokenMinter {
       expiresAtMs: t.expiresAtMs,
       parentId: t.parentId,
       familyId: t.familyId ?? null,
+      cnfJkt: t.cnfJkt ?? null,
       subtype: t.subtype ?? null,
       createdBy: t.createdBy,
     });

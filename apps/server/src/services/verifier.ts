@@ -41,6 +41,8 @@ export interface IdentityEntry {
   permissions: PermissionSet;
   /** Identities this one may act for through token exchange, or null for any. */
   actFor: number[] | null;
+  /** Its new tokens at the token endpoint need a DPoP proof (its own flag or one of its roles'). */
+  requireDpop: boolean;
 }
 
 export interface TokenEntry {
@@ -75,6 +77,8 @@ export interface TokenEntry {
    * token, and (an access JWT) for this API's own audience. Decided once, when the entry is made.
    */
   bearer: boolean;
+  /** RFC 9449: thumbprint of the DPoP key the token is bound to, or null (a bearer token). */
+  cnfJkt: string | null;
   /** The principal last built from this entry (see principalFor). */
   principal?: Principal;
 }
@@ -217,6 +221,7 @@ export class Verifier {
       enabled: row.enabled === 1,
       permissions: this.o.roles.permissionsOf(roles),
       actFor: row.act_for,
+      requireDpop: row.require_dpop === 1 || this.o.roles.requireDpop(roles),
     };
   }
 
@@ -247,6 +252,7 @@ export class Verifier {
       audience: row.audience,
       // A token for another configured audience is introspected, never accepted here.
       bearer: BEARER_KINDS.has(row.kind) && (row.audience === null || row.audience === this.o.keys.audience),
+      cnfJkt: row.cnf_jkt ?? null,
     };
   }
 

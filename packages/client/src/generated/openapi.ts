@@ -683,6 +683,8 @@ export interface components {
       id: number;
       lastName: string | null;
       name: string;
+      /** @description Tokens minted for this identity at the token endpoint need a DPoP proof (RFC 9449): they are all sender-constrained. */
+      requireDpop: boolean;
       roles: string[];
       source: string;
       /** Format: date-time */
@@ -709,6 +711,8 @@ export interface components {
       description: string;
       name: string;
       permissions: string[];
+      /** @description Tokens minted at the token endpoint for an identity holding this role need a DPoP proof. */
+      requireDpop: boolean;
     };
     Token: {
       apiEndpoints: string[] | null;
@@ -1889,6 +1893,8 @@ export interface operations {
           lastName?: string | null;
           name: string;
           password?: string | null;
+          /** @description Tokens minted at the token endpoint need a DPoP proof (RFC 9449). */
+          requireDpop?: boolean;
           roles?: string[];
           source?: string;
         };
@@ -2022,6 +2028,8 @@ export interface operations {
           lastName?: string | null;
           name?: string;
           password?: string | null;
+          /** @description Tokens minted at the token endpoint need a DPoP proof (RFC 9449). */
+          requireDpop?: boolean;
           roles?: string[];
         };
       };
@@ -2179,6 +2187,15 @@ export interface operations {
         };
       };
       /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description An error (docs/errors.md lists the codes). */
       401: {
         headers: {
           [name: string]: unknown;
@@ -2321,6 +2338,15 @@ export interface operations {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description An error (docs/errors.md lists the codes). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description An error (docs/errors.md lists the codes). */
       401: {
@@ -2853,6 +2879,8 @@ export interface operations {
           description?: string;
           name: string;
           permissions: string[];
+          /** @description Tokens minted at the token endpoint need a DPoP proof (RFC 9449). */
+          requireDpop?: boolean;
         };
       };
     };
@@ -2976,6 +3004,8 @@ export interface operations {
         'application/json': {
           description?: string;
           permissions?: string[];
+          /** @description Tokens minted at the token endpoint need a DPoP proof (RFC 9449). */
+          requireDpop?: boolean;
         };
       };
     };
@@ -3308,96 +3338,40 @@ export interface operations {
               };
         };
       };
-      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
+      /** @description An RFC 6749 §5.2 error with the SPEC §4 fields beside it. */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            code: string;
-            /**
-             * Format: uri
-             * @description The code's entry in docs/errors.md.
-             */
-            docs: string;
-            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
-            error: string;
-            error_description: string;
-            errorCode: number;
-            errorMessage: string;
-            /** @description The id of the request, as the server log records it. */
-            requestId: string;
-          };
+          'application/json': components['schemas']['OAuthError'];
         };
       };
-      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
+      /** @description An RFC 6749 §5.2 error with the SPEC §4 fields beside it. */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            code: string;
-            /**
-             * Format: uri
-             * @description The code's entry in docs/errors.md.
-             */
-            docs: string;
-            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
-            error: string;
-            error_description: string;
-            errorCode: number;
-            errorMessage: string;
-            /** @description The id of the request, as the server log records it. */
-            requestId: string;
-          };
+          'application/json': components['schemas']['OAuthError'];
         };
       };
-      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
+      /** @description An RFC 6749 §5.2 error with the SPEC §4 fields beside it. */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            code: string;
-            /**
-             * Format: uri
-             * @description The code's entry in docs/errors.md.
-             */
-            docs: string;
-            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
-            error: string;
-            error_description: string;
-            errorCode: number;
-            errorMessage: string;
-            /** @description The id of the request, as the server log records it. */
-            requestId: string;
-          };
+          'application/json': components['schemas']['OAuthError'];
         };
       };
-      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
+      /** @description An RFC 6749 §5.2 error with the SPEC §4 fields beside it. */
       429: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            code: string;
-            /**
-             * Format: uri
-             * @description The code's entry in docs/errors.md.
-             */
-            docs: string;
-            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
-            error: string;
-            error_description: string;
-            errorCode: number;
-            errorMessage: string;
-            /** @description The id of the request, as the server log records it. */
-            requestId: string;
-          };
+          'application/json': components['schemas']['OAuthError'];
         };
       };
     };
@@ -3459,96 +3433,40 @@ export interface operations {
           };
         };
       };
-      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
+      /** @description An RFC 6749 §5.2 error with the SPEC §4 fields beside it. */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            code: string;
-            /**
-             * Format: uri
-             * @description The code's entry in docs/errors.md.
-             */
-            docs: string;
-            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
-            error: string;
-            error_description: string;
-            errorCode: number;
-            errorMessage: string;
-            /** @description The id of the request, as the server log records it. */
-            requestId: string;
-          };
+          'application/json': components['schemas']['OAuthError'];
         };
       };
-      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
+      /** @description An RFC 6749 §5.2 error with the SPEC §4 fields beside it. */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            code: string;
-            /**
-             * Format: uri
-             * @description The code's entry in docs/errors.md.
-             */
-            docs: string;
-            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
-            error: string;
-            error_description: string;
-            errorCode: number;
-            errorMessage: string;
-            /** @description The id of the request, as the server log records it. */
-            requestId: string;
-          };
+          'application/json': components['schemas']['OAuthError'];
         };
       };
-      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
+      /** @description An RFC 6749 §5.2 error with the SPEC §4 fields beside it. */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            code: string;
-            /**
-             * Format: uri
-             * @description The code's entry in docs/errors.md.
-             */
-            docs: string;
-            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
-            error: string;
-            error_description: string;
-            errorCode: number;
-            errorMessage: string;
-            /** @description The id of the request, as the server log records it. */
-            requestId: string;
-          };
+          'application/json': components['schemas']['OAuthError'];
         };
       };
-      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
+      /** @description An RFC 6749 §5.2 error with the SPEC §4 fields beside it. */
       429: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            code: string;
-            /**
-             * Format: uri
-             * @description The code's entry in docs/errors.md.
-             */
-            docs: string;
-            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
-            error: string;
-            error_description: string;
-            errorCode: number;
-            errorMessage: string;
-            /** @description The id of the request, as the server log records it. */
-            requestId: string;
-          };
+          'application/json': components['schemas']['OAuthError'];
         };
       };
     };
@@ -3628,73 +3546,31 @@ export interface operations {
           };
         };
       };
-      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
+      /** @description An RFC 6749 §5.2 error with the SPEC §4 fields beside it. */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            code: string;
-            /**
-             * Format: uri
-             * @description The code's entry in docs/errors.md.
-             */
-            docs: string;
-            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
-            error: string;
-            error_description: string;
-            errorCode: number;
-            errorMessage: string;
-            /** @description The id of the request, as the server log records it. */
-            requestId: string;
-          };
+          'application/json': components['schemas']['OAuthError'];
         };
       };
-      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
+      /** @description An RFC 6749 §5.2 error with the SPEC §4 fields beside it. */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            code: string;
-            /**
-             * Format: uri
-             * @description The code's entry in docs/errors.md.
-             */
-            docs: string;
-            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
-            error: string;
-            error_description: string;
-            errorCode: number;
-            errorMessage: string;
-            /** @description The id of the request, as the server log records it. */
-            requestId: string;
-          };
+          'application/json': components['schemas']['OAuthError'];
         };
       };
-      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
+      /** @description An RFC 6749 §5.2 error with the SPEC §4 fields beside it. */
       429: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            code: string;
-            /**
-             * Format: uri
-             * @description The code's entry in docs/errors.md.
-             */
-            docs: string;
-            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
-            error: string;
-            error_description: string;
-            errorCode: number;
-            errorMessage: string;
-            /** @description The id of the request, as the server log records it. */
-            requestId: string;
-          };
+          'application/json': components['schemas']['OAuthError'];
         };
       };
     };
@@ -3747,73 +3623,31 @@ export interface operations {
           };
         };
       };
-      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
+      /** @description An RFC 6749 §5.2 error with the SPEC §4 fields beside it. */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            code: string;
-            /**
-             * Format: uri
-             * @description The code's entry in docs/errors.md.
-             */
-            docs: string;
-            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
-            error: string;
-            error_description: string;
-            errorCode: number;
-            errorMessage: string;
-            /** @description The id of the request, as the server log records it. */
-            requestId: string;
-          };
+          'application/json': components['schemas']['OAuthError'];
         };
       };
-      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
+      /** @description An RFC 6749 §5.2 error with the SPEC §4 fields beside it. */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            code: string;
-            /**
-             * Format: uri
-             * @description The code's entry in docs/errors.md.
-             */
-            docs: string;
-            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
-            error: string;
-            error_description: string;
-            errorCode: number;
-            errorMessage: string;
-            /** @description The id of the request, as the server log records it. */
-            requestId: string;
-          };
+          'application/json': components['schemas']['OAuthError'];
         };
       };
-      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
+      /** @description An RFC 6749 §5.2 error with the SPEC §4 fields beside it. */
       429: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            code: string;
-            /**
-             * Format: uri
-             * @description The code's entry in docs/errors.md.
-             */
-            docs: string;
-            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
-            error: string;
-            error_description: string;
-            errorCode: number;
-            errorMessage: string;
-            /** @description The id of the request, as the server log records it. */
-            requestId: string;
-          };
+          'application/json': components['schemas']['OAuthError'];
         };
       };
     };
@@ -3855,73 +3689,31 @@ export interface operations {
           'application/json': Record<string, never>;
         };
       };
-      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
+      /** @description An RFC 6749 §5.2 error with the SPEC §4 fields beside it. */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            code: string;
-            /**
-             * Format: uri
-             * @description The code's entry in docs/errors.md.
-             */
-            docs: string;
-            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
-            error: string;
-            error_description: string;
-            errorCode: number;
-            errorMessage: string;
-            /** @description The id of the request, as the server log records it. */
-            requestId: string;
-          };
+          'application/json': components['schemas']['OAuthError'];
         };
       };
-      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
+      /** @description An RFC 6749 §5.2 error with the SPEC §4 fields beside it. */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            code: string;
-            /**
-             * Format: uri
-             * @description The code's entry in docs/errors.md.
-             */
-            docs: string;
-            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
-            error: string;
-            error_description: string;
-            errorCode: number;
-            errorMessage: string;
-            /** @description The id of the request, as the server log records it. */
-            requestId: string;
-          };
+          'application/json': components['schemas']['OAuthError'];
         };
       };
-      /** @description Errors of the OAuth endpoints: an RFC 6749 §5.2 object beside the SPEC §4 fields. */
+      /** @description An RFC 6749 §5.2 error with the SPEC §4 fields beside it. */
       429: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            code: string;
-            /**
-             * Format: uri
-             * @description The code's entry in docs/errors.md.
-             */
-            docs: string;
-            /** @description RFC 6749 §5.2 error code (invalid_request, invalid_client, invalid_grant, …). */
-            error: string;
-            error_description: string;
-            errorCode: number;
-            errorMessage: string;
-            /** @description The id of the request, as the server log records it. */
-            requestId: string;
-          };
+          'application/json': components['schemas']['OAuthError'];
         };
       };
     };

@@ -85,6 +85,7 @@ const CHANGEABLE = [
   'enabled',
   'password_hash',
   'act_for',
+  'require_dpop',
   'updated_at_ms',
 ] as const;
 export type IdentityChange = Partial<Pick<IdentityUpdate, (typeof CHANGEABLE)[number]>>;

@@ -22,14 +22,20 @@ export async function insertRole(db: Db, row: NewRoleRow): Promise<RoleRow> {
 export async function updateRole(
   db: Db,
   name: string,
-  change: { description?: string | undefined; permissions?: string | undefined; updated_at_ms: number },
+  change: {
+    description?: string | undefined;
+    permissions?: string | undefined;
+    require_dpop?: number | undefined;
+    updated_at_ms: number;
+  },
 ): Promise<RoleRow | undefined> {
   // Copied field by field: nothing else reaches the UPDATE.
-  const set: { description?: string; permissions?: string; updated_at_ms: number } = {
+  const set: { description?: string; permissions?: string; require_dpop?: number; updated_at_ms: number } = {
     updated_at_ms: change.updated_at_ms,
   };
   if (change.description !== undefined) set.description = change.description;
   if (change.permissions !== undefined) set.permissions = change.permissions;
+  if (change.require_dpop !== undefined) set.require_dpop = change.require_dpop;
   return maybe(
     await db
       .updateTable('roles')

@@ -31,6 +31,8 @@ export interface NewToken {
   /** First token of a refresh family. */
   familyId?: number | null;
   subtype?: string | null;
+  /** RFC 9449: thumbprint of the DPoP key the token is bound to. */
+  cnfJkt?: string | null;
   createdBy: number | null;
   imported?: boolean;
   revokedAtMs?: number | null;
@@ -75,6 +77,7 @@ export function newTokenRow(t: NewToken): NewTokenRow {
     jti: t.jti ?? null,
     client_id: t.clientId ?? null,
     audience: t.audience ?? null,
+    cnf_jkt: t.cnfJkt ?? null,
   };
 }
 
@@ -106,6 +109,7 @@ export async function insertToken(db: Db, token: NewToken): Promise<TokenRow> {
     jti: row.jti ?? null,
     client_id: row.client_id ?? null,
     audience: row.audience ?? null,
+    cnf_jkt: row.cnf_jkt ?? null,
   };
 }
 
