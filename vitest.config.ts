@@ -9,6 +9,7 @@ export default defineConfig({
     alias: {
       // Subpaths first: the first matching entry wins.
       '@tokenward/core/duration': src('./packages/core/src/duration.ts'),
+      '@tokenward/core/oauth': src('./packages/core/src/oauth.ts'),
       '@tokenward/core': src('./packages/core/src/index.ts'),
       '@tokenward/store': src('./packages/store/src/index.ts'),
       '@tokenward/server': src('./apps/server/src/app.ts'),

@@ -1,4 +1,5 @@
-import { ASYMMETRIC_ALGORITHMS } from '@tokenward/core';
+// The subpath, not the package: the console's bundle takes this file and must not pull Node's crypto.
+import { ASYMMETRIC_ALGORITHMS } from '@tokenward/core/oauth';
 
 /**
  * The JSON body of every Tokenward error response (SPEC §4), and of the middleware's own.
