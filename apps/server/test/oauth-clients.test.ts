@@ -3,7 +3,7 @@
 // grant of the token endpoint, introspection, revocation and each error by its `error` code.
 // The AuthorizationServer objects are built by hand (discovery is tested on its own).
 import { JWT_BEARER_ASSERTION, OAUTH_PATHS, TOKEN_EXCHANGE_GRANT } from '@tokenward/core';
-import { exportJWK, generateKeyPair } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,12 +73,13 @@ for (const dialect of DIALECTS) {
         json: {},
       });
       svc.token = granted.body.token;
-      as = {
-        issuer: s.app.tw.config.publicUrl,
-        token_endpoint: s.url + OAUTH_PATHS.token,
-        introspection_endpoint: s.url + OAUTH_PATHS.introspection,
-        revocation_endpoint: s.url + OAUTH_PATHS.revocation,
-      };
+      // RFC 8414 discovery, as an integrator would: everything below comes from the document.
+      const issuer = new URL(s.app.tw.config.issuer);
+      as = await oauth.processDiscoveryResponse(
+        issuer,
+        await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...insecure }),
+      );
+      expect(as.token_endpoint).toBe(s.url + OAUTH_PATHS.token);
     });
 
     afterAll(async () => {
@@ -290,7 +291,7 @@ for (const dialect of DIALECTS) {
 
     describe('openid-client', () => {
       const config = (auth: client.ClientAuth, id = svcName): client.Configuration => {
-        const cfg = new client.Configuration(as as client.ServerMetadata, id, undefined, auth);
+        const cfg = new client.Configuration(as, id, undefined, auth);
         client.allowInsecureRequests(cfg);
         return cfg;
       };
@@ -314,8 +315,50 @@ for (const dialect of DIALECTS) {
         expect((await client.tokenIntrospection(basic, ex.access_token)).active).toBe(false);
       });
 
+      it('private_key_jwt, and DPoP: a bound token from the token endpoint used on the API', async () => {
+        const { publicKey, privateKey } = await generateKeyPair('ES256');
+        const jwk = { ...(await exportJWK(publicKey)), kid: 'oc1', alg: 'ES256' };
+        const put = await http(s.url, 'PUT', `/api/v1/identity/${svc.id}/jwks`, {
+          token: admin,
+          json: { keys: [jwk] },
+        });
+        expect(put.status).toBe(200);
+        const pkj = config(client.PrivateKeyJwt({ key: privateKey, kid: 'oc1' }));
+        const dpopKeys = await client.randomDPoPKeyPair('ES256');
+        const DPoP = client.getDPoPHandle(pkj, dpopKeys);
+        const bound = await client.clientCredentialsGrant(pkj, { scope: 'Reader' }, { DPoP });
+        expect(bound.token_type.toLowerCase()).toBe('dpop');
+        const me = await client.fetchProtectedResource(
+          pkj,
+          bound.access_token,
+          new URL(`${s.url}/api/v1/me`),
+          'GET',
+          undefined,
+          undefined,
+          { DPoP },
+        );
+        expect(me.status).toBe(200);
+        // The same token without its proof is refused.
+        const bare = await http(s.url, 'GET', '/api/v1/me', { token: bound.access_token });
+        expect(bare.status).toBe(401);
+        const intro = await client.tokenIntrospection(
+          config(client.ClientSecretBasic(svc.token)),
+          bound.access_token,
+        );
+        expect(intro.token_type).toBe('DPoP');
+        expect(intro.cnf).toEqual({ jkt: await calculateJwkThumbprint(await exportJWK(dpopKeys.publicKey)) });
+      });
+
       it('errors surface as ResponseBodyError with the RFC code', async () => {
         const basic = config(client.ClientSecretBasic(svc.token));
+        expect(
+          await oauthError(
+            client.genericGrantRequest(basic, TOKEN_EXCHANGE_GRANT, {
+              subject_token: user.token,
+              audience: 'https://not-configured.example',
+            }),
+          ),
+        ).toBe('invalid_target');
         expect(await oauthError(client.clientCredentialsGrant(config(client.ClientSecretBasic('x'))))).toBe(
           'invalid_client',
         );
