@@ -401,6 +401,47 @@ for (const dialect of DIALECTS) {
       expect(byRole.body.code).toBe('invalid_dpop_proof');
     });
 
+    it('requireDpop holds on every way to a new access token: personal-token authenticate, client_credentials', async () => {
+      const strict = await makeIdentity(s.url, admin, 'dpop-strict-2', ['Operator', 'Reader']);
+      const pat = await http(s.url, 'POST', '/api/v1/PersonalTokens', {
+        token: strict.token,
+        json: { name: 'strict pat' },
+      });
+      expect(pat.status, pat.text).toBe(200);
+      const set = await http(s.url, 'PUT', `/api/v1/identity/${strict.id}`, {
+        token: admin,
+        json: { requireDpop: true },
+      });
+      expect(set.status, set.text).toBe(200);
+      const AUTH = '/api/v1/PersonalTokens/authenticate';
+      const body = { username: 'dpop-strict-2', personalToken: pat.body.token };
+      const noProof = await http(s.url, 'POST', AUTH, { json: body });
+      expect(noProof.status, noProof.text).toBe(400);
+      expect(noProof.body.code).toBe('invalid_dpop_proof');
+      const withProof = await http(s.url, 'POST', AUTH, {
+        headers: { dpop: await makeProof(key, { htm: 'POST', htu: s.url + AUTH }) },
+        json: body,
+      });
+      expect(withProof.status, withProof.text).toBe(200);
+      expect(claims(withProof.body.token).cnf).toEqual({ jkt });
+      const TOKEN = '/api/v1/token';
+      const cc = {
+        grant_type: 'client_credentials',
+        client_id: 'dpop-strict-2',
+        client_secret: strict.token,
+      };
+      const ccNoProof = await http(s.url, 'POST', TOKEN, { json: cc });
+      expect(ccNoProof.status, ccNoProof.text).toBe(400);
+      expect(ccNoProof.body.error).toBe('invalid_dpop_proof');
+      const ccProof = await http(s.url, 'POST', TOKEN, {
+        headers: { dpop: await makeProof(key, { htm: 'POST', htu: s.url + TOKEN }) },
+        json: cc,
+      });
+      expect(ccProof.status, ccProof.text).toBe(200);
+      expect(ccProof.body.token_type).toBe('DPoP');
+      expect(claims(ccProof.body.access_token).cnf).toEqual({ jkt });
+    });
+
     it('every 401 carries WWW-Authenticate; error="invalid_token" only when a token was presented', async () => {
       const none = await http(s.url, 'GET', ME);
       expect(none.status).toBe(401);

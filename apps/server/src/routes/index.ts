@@ -77,7 +77,7 @@ export const registerRoutes: FastifyPluginAsyncTypebox<RouteServices> = async (a
   await app.register(roleRoutes, { prefix, roleAdmin: s.roleAdmin });
   await app.register(auditRoutes, { prefix, audit: s.audit });
   await app.register(meRoutes, { prefix, identities: s.identities, limits: s.limits });
-  await app.register(personalTokenRoutes, { prefix, personalTokens: s.personalTokens });
+  await app.register(personalTokenRoutes, { prefix, personalTokens: s.personalTokens, dpop: s.dpop });
   await app.register(protocolRoutes, {
     prefix,
     introspection: s.introspection,

@@ -2,9 +2,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError } from '@tokenward/core';
 import { Type } from 'typebox';
 import { caller } from '../plugins/auth.js';
+import { tokenEndpointProof } from '../plugins/dpop-request.js';
 import { canonicalFields, rewriteInput } from '../plugins/validation.js';
 import { BodyObject, DateInput, errors, FORM_OR_JSON, IdParams, Pagination } from '../schemas/common.js';
 import { PatchTokenBody, StatusFilter, statusFilter, TokenListSchema } from '../schemas/token.js';
+import type { DpopProofs } from '../services/dpop.js';
 import type { PersonalTokenService } from '../services/personal-token.service.js';
 import { meta } from './meta.js';
 
@@ -24,11 +26,13 @@ const AUTH_FIELDS = Object.keys(authFields);
 
 export interface PersonalTokenRouteOptions {
   personalTokens: PersonalTokenService;
+  /** RFC 9449 proofs: `/PersonalTokens/authenticate` binds its token to a proof's key. */
+  dpop: DpopProofs;
 }
 
 export const personalTokenRoutes: FastifyPluginAsyncTypebox<PersonalTokenRouteOptions> = async (
   app,
-  { personalTokens },
+  { personalTokens, dpop },
 ) => {
   app.get(
     '/PersonalTokens',
@@ -130,14 +134,15 @@ export const personalTokenRoutes: FastifyPluginAsyncTypebox<PersonalTokenRouteOp
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const q = request.query;
       const b = request.body ?? {};
       const username = q.username ?? b.username;
       const personalToken = q.personalToken ?? b.personalToken;
       if (!username || !personalToken)
         throw new AppError('invalid_request', 'username and personalToken are required.');
-      return personalTokens.authenticate(username, personalToken, meta(request));
+      const jkt = await tokenEndpointProof(request, reply, dpop);
+      return personalTokens.authenticate(username, personalToken, meta(request), jkt);
     },
   );
 };

@@ -10,6 +10,7 @@ import type { TokenView } from '../schemas/token.js';
 import type { AccessIssuer } from './access-issuer.js';
 import type { Attempt, AttemptLimiter } from './attempt-limiter.js';
 import type { AuditService } from './audit.service.js';
+import { checkTokenEndpointDpop } from './dpop.js';
 import { identityView } from './identity.service.js';
 import type { RequestMeta } from './request-meta.js';
 import { type TokenMinter, targetOf } from './token-minter.js';
@@ -154,7 +155,13 @@ export class PersonalTokenService {
    * Seed 003: exchanges a username + personal token for a short-lived access JWT. Failures are
    * counted per username and per client address; every failure has the same answer.
    */
-  async authenticate(username: string, personalToken: string, meta: RequestMeta): Promise<PatAuthResult> {
+  async authenticate(
+    username: string,
+    personalToken: string,
+    meta: RequestMeta,
+    /** The key of the request's valid DPoP proof, or null: the access token is bound to it. */
+    dpopJkt: string | null = null,
+  ): Promise<PatAuthResult> {
     const identity = await findIdentityByNameOrEmail(this.deps.store.db, username);
     // The account is the identity (its name and its email share one count), or the name tried.
     const account = identity ? `id:${identity.id}` : `name:${username.toLowerCase()}`;
@@ -196,6 +203,8 @@ export class PersonalTokenService {
     // The personal token mints the access token: its authority decides what the JWT carries.
     const pat = await this.deps.verifier.principalFor(token, 'token');
     if (!pat) throw new AppError('invalid_credentials', 'The username or personal token is not valid.');
+    // An identity (or role) that requires DPoP gets no bearer token here either (RFC 9449).
+    checkTokenEndpointDpop(dpopJkt, [token], pat.identity);
     const target = targetOf(identity);
     const plan = this.deps.minter.plan(pat.authority, 'pat-authenticate', target, {});
     const issued = await this.deps.issuer.issueJwt({
@@ -205,6 +214,7 @@ export class PersonalTokenService {
       parentId: token.id,
       name: 'personal token exchange',
       createdBy: identity.id,
+      cnfJkt: dpopJkt,
     });
     await this.deps.audit.record({
       action: 'token.authenticate',
