@@ -109,14 +109,15 @@ for (const dialect of DIALECTS) {
         issuer: s.url,
         token_endpoint: `${s.url}/api/v1/token/exchange`,
       };
-      const client: oauth.Client = { client_id: 'dpop-test' };
+      // Token exchange needs an authenticated client (issue 14 item 3): op, with its app token.
+      const client: oauth.Client = { client_id: 'dpop-op' };
       const DPoP = oauth.DPoP(client, await oauth.generateKeyPair('ES256'));
       const res = await oauth.genericTokenEndpointRequest(
         as,
         client,
-        oauth.None(),
+        oauth.ClientSecretPost(op.token),
         'urn:ietf:params:oauth:grant-type:token-exchange',
-        { subject_token: op.token, actor_token: op.token },
+        { subject_token: op.token },
         { DPoP, [oauth.allowInsecureRequests]: true },
       );
       const tokens = await oauth.processGenericTokenEndpointResponse(as, client, res);

@@ -72,12 +72,14 @@ for (const dialect of DIALECTS) {
 
     beforeAll(async () => {
       store = freshStore(dialect);
+      // One issuer for both (each would otherwise be its own URL): answers compared byte for byte.
+      const issuer = 'https://tokenward.test';
       fast = await startServer(store, {
-        config: { logLevel: 'warn', usageFlushSeconds: 3600 },
+        config: { logLevel: 'warn', usageFlushSeconds: 3600, issuer },
         beforeListen: countVerify,
       });
       // The same store behind a second instance that always goes through Fastify.
-      framework = await startServer(store, { config: { logLevel: 'warn' }, fastPaths: false });
+      framework = await startServer(store, { config: { logLevel: 'warn', issuer }, fastPaths: false });
       admin = await adminToken(fast.url);
     });
 

@@ -1,6 +1,6 @@
 // HTTP Basic on every API route (issue 14 item 3): username = an identity's name or email,
 // password = one of its live app or personal tokens; and WWW-Authenticate on every 401 (item 4).
-import { OAUTH_PATHS } from '@tokenward/core';
+import { ASYMMETRIC_ALGORITHMS, OAUTH_PATHS } from '@tokenward/core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -52,9 +52,14 @@ for (const dialect of DIALECTS) {
     it('every 401 of the API names its scheme; error=invalid_token only when a credential was sent', async () => {
       const none = await http(s.url, 'GET', '/api/v1/apptoken');
       expect(none.status).toBe(401);
-      expect(none.headers.get('www-authenticate')).toBe('Bearer realm="tokenward"');
+      // Both schemes the API takes tokens by (RFC 6750 §3, RFC 9449 §7.1); Basic is not offered,
+      // so browsers never pop up a password dialog for the console's calls.
+      const dpop = `DPoP realm="tokenward", algs="${ASYMMETRIC_ALGORITHMS.join(' ')}"`;
+      expect(none.headers.get('www-authenticate')).toBe(`Bearer realm="tokenward", ${dpop}`);
       const bad = await http(s.url, 'GET', '/api/v1/apptoken', { token: 'tw_app_nope' });
-      expect(bad.headers.get('www-authenticate')).toBe('Bearer realm="tokenward", error="invalid_token"');
+      expect(bad.headers.get('www-authenticate')).toBe(
+        `Bearer realm="tokenward", error="invalid_token", ${dpop}`,
+      );
     });
 
     describe('HTTP Basic on every API route', () => {
