@@ -1,9 +1,10 @@
 /**
- * RFC 9449 (DPoP) rules shared by the server and the SDK: what a proof's header and claims must
- * say. The signature itself is checked by the caller with jose (`jwtVerify` with `EmbeddedJWK`,
- * the proof's own public key) before these rules are asked; core depends on nothing.
+ * RFC 9449 (DPoP) rules shared by the server and the SDK: a proof's signature (jose, with the
+ * proof's own public key), its header and its claims. The replay check and nonces are each
+ * side's (the server's through the store, the SDK's per process).
  */
 import { hash } from 'node:crypto';
+import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, type JWK, jwtVerify } from 'jose';
 import { ASYMMETRIC_ALGORITHMS } from './oauth.js';
 
 /** Longest DPoP header looked at; longer ones are refused unread. */
@@ -95,4 +96,61 @@ export function dpopBindingHolds(
 ): boolean {
   if (where === 'token-endpoint' && cnfJkt === null) return true;
   return cnfJkt === proofJkt;
+}
+
+/** A proof that passed verifyDpopProof: its key's thumbprint and what the replay and nonce checks need. */
+export interface VerifiedDpopProof {
+  ok: true;
+  /** RFC 7638 SHA-256 thumbprint of the proof's key: what a bound token's `cnf.jkt` names. */
+  jkt: string;
+  jti: string;
+  iat: number;
+  nonce: unknown;
+}
+
+/** Why verifyDpopProof refused a proof: `proofs` (none, or more than one), `signature`, or a claim. */
+export type DpopRefusal = { ok: false; reason: 'proofs' | 'length' | 'signature' | DpopProblem };
+
+/**
+ * The one check of a request's DPoP proofs (RFC 9449 §4.3), for the server and the SDK alike:
+ * exactly one proof, not over MAX_DPOP_PROOF_LENGTH, an asymmetric `alg` (looked at before any
+ * key is imported: `none` and HMAC never get further), a valid signature by the proof's own
+ * public `jwk`, then dpopProblem's header and claim rules. Never throws.
+ */
+export async function verifyDpopProof(
+  proofs: readonly string[],
+  expected: Omit<DpopExpectation, 'nowSeconds'> & { nowMs: number },
+): Promise<VerifiedDpopProof | DpopRefusal> {
+  if (proofs.length !== 1) return { ok: false, reason: 'proofs' };
+  const proof = proofs[0]!;
+  if (proof.length > MAX_DPOP_PROOF_LENGTH) return { ok: false, reason: 'length' };
+  let header: Record<string, unknown>;
+  let payload: Record<string, unknown>;
+  try {
+    const alg = decodeProtectedHeader(proof).alg;
+    if (typeof alg !== 'string' || !ALGORITHMS.has(alg)) return { ok: false, reason: 'alg' };
+    const verified = await jwtVerify(proof, EmbeddedJWK, {
+      typ: 'dpop+jwt',
+      algorithms: [...ASYMMETRIC_ALGORITHMS],
+      // The iat window is dpopProblem's, both ways; jose alone would refuse only the future.
+      clockTolerance: expected.windowSeconds,
+      currentDate: new Date(expected.nowMs),
+    });
+    header = verified.protectedHeader as Record<string, unknown>;
+    payload = verified.payload as Record<string, unknown>;
+  } catch {
+    return { ok: false, reason: 'signature' };
+  }
+  const problem = dpopProblem(header, payload, {
+    ...expected,
+    nowSeconds: Math.floor(expected.nowMs / 1000),
+  });
+  if (problem !== null) return { ok: false, reason: problem };
+  return {
+    ok: true,
+    jkt: await calculateJwkThumbprint(header.jwk as JWK, 'sha256'),
+    jti: payload.jti as string,
+    iat: payload.iat as number,
+    nonce: payload.nonce,
+  };
 }

@@ -3,14 +3,13 @@ import {
   AppError,
   ASYMMETRIC_ALGORITHMS,
   accessTokenHash,
+  type DpopRefusal,
   dpopBindingHolds,
   dpopHtu,
-  dpopProblem,
-  MAX_DPOP_PROOF_LENGTH,
   safeEqual,
+  verifyDpopProof,
 } from '@tokenward/core';
 import { pruneDpopProofs, recordDpopProof, type Store } from '@tokenward/store';
-import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, type JWK, jwtVerify } from 'jose';
 import { LRUCache } from 'lru-cache';
 
 /** Where a proof is checked: the answers differ (RFC 9449 §5 vs §7). */
@@ -77,46 +76,24 @@ export class DpopProofs {
    */
   async proofFor(req: DpopRequest, where: DpopWhere): Promise<string | null> {
     if (req.proofs.length === 0) return null;
-    if (req.proofs.length > 1) throw this.refusal(where, 'invalid_dpop_proof', 'Send one DPoP header.');
-    const proof = req.proofs[0]!;
-    if (proof.length > MAX_DPOP_PROOF_LENGTH) throw this.refusal(where, 'invalid_dpop_proof');
-    let header: Record<string, unknown>;
-    let payload: Record<string, unknown>;
-    try {
-      // The header is looked at before any key is imported: alg `none` and HMAC never get that far.
-      const alg = decodeProtectedHeader(proof).alg;
-      if (typeof alg !== 'string' || !(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg))
-        throw new Error('alg');
-      const verified = await jwtVerify(proof, EmbeddedJWK, {
-        typ: 'dpop+jwt',
-        algorithms: [...ASYMMETRIC_ALGORITHMS],
-        // The iat window is dpopProblem's, both ways; jose would refuse only the future.
-        clockTolerance: this.deps.windowSeconds,
-        currentDate: new Date(this.deps.clock()),
-      });
-      header = verified.protectedHeader as Record<string, unknown>;
-      payload = verified.payload as Record<string, unknown>;
-    } catch {
-      throw this.refusal(where, 'invalid_dpop_proof');
-    }
     const nowMs = this.deps.clock();
-    const problem = dpopProblem(header, payload, {
+    const checked = await verifyDpopProof(req.proofs, {
       htm: req.method,
       htu: this.urlsOf(req),
-      nowSeconds: Math.floor(nowMs / 1000),
+      nowMs,
       windowSeconds: this.deps.windowSeconds,
       ...(req.accessToken === undefined ? {} : { ath: accessTokenHash(req.accessToken) }),
     });
-    if (problem !== null) throw this.refusal(where, 'invalid_dpop_proof', problemText[problem]);
-    if (this.deps.nonceKey !== null && !this.nonceValid(payload.nonce, nowMs)) {
+    if (!checked.ok) throw this.refusal(where, 'invalid_dpop_proof', refusalText[checked.reason]);
+    if (this.deps.nonceKey !== null && !this.nonceValid(checked.nonce, nowMs)) {
       throw this.refusal(
         where,
         'use_dpop_nonce',
-        payload.nonce === undefined ? 'A DPoP nonce is required.' : 'The DPoP nonce is stale.',
+        checked.nonce === undefined ? 'A DPoP nonce is required.' : 'The DPoP nonce is stale.',
       );
     }
-    const jkt = await calculateJwkThumbprint(header.jwk as JWK, 'sha256');
-    await this.record(jkt, payload.jti as string, payload.iat as number, nowMs, where);
+    const { jkt } = checked;
+    await this.record(jkt, checked.jti, checked.iat, nowMs, where);
     return jkt;
   }
 
@@ -200,7 +177,10 @@ export class DpopProofs {
   }
 }
 
-const problemText: Record<NonNullable<ReturnType<typeof dpopProblem>>, string> = {
+const refusalText: Record<DpopRefusal['reason'], string> = {
+  proofs: 'Send one DPoP header.',
+  length: 'The DPoP proof is not valid.',
+  signature: 'The DPoP proof is not valid.',
   typ: 'The DPoP proof must have typ dpop+jwt.',
   alg: 'The DPoP proof must be signed with an asymmetric algorithm.',
   jwk: 'The DPoP proof must carry a public key.',
