@@ -15,7 +15,8 @@ export const SECURITY_SCHEMES = {
   bearer: {
     type: 'http',
     scheme: 'bearer',
-    description: 'An app, personal or access token: `Authorization: Bearer <token>`.',
+    description:
+      'An app, personal or access token: `Authorization: Bearer <token>`. A DPoP-bound access token (RFC 9449) goes as `Authorization: DPoP <token>` with a `DPoP` proof header instead; a 401 names both schemes in `WWW-Authenticate`.',
   },
   basic: {
     type: 'http',

@@ -267,7 +267,7 @@ export const protocolRoutes: FastifyPluginAsyncTypebox<ProtocolRouteOptions> = a
         summary:
           'RFC 6749 token endpoint: refresh_token (rotation), token exchange (RFC 8693) and client_credentials grants.',
         description:
-          'Form-encoded (RFC 6749 §3.2) or JSON. Client authentication: client_secret_basic, client_secret_post, private_key_jwt (RFC 7523) or Bearer. Errors are RFC 6749 §5.2 objects.',
+          'Form-encoded (RFC 6749 §3.2) or JSON. Client authentication: client_secret_basic, client_secret_post, private_key_jwt (RFC 7523) or Bearer. A `DPoP` request header (an RFC 9449 proof) binds the issued access token to its key (`token_type: DPoP`, `cnf.jkt`); when nonces are on, a 400 `use_dpop_nonce` carries a `DPoP-Nonce` header to retry with. Errors are RFC 6749 §5.2 objects.',
         security: OPTIONAL_CLIENT,
         consumes: FORM_OR_JSON,
         body: TokenBody,
