@@ -47,8 +47,13 @@ export interface DpopExpectation {
 export type DpopProblem = 'typ' | 'alg' | 'jwk' | 'htm' | 'htu' | 'iat' | 'jti' | 'ath';
 
 const ALGORITHMS: ReadonlySet<string> = new Set(ASYMMETRIC_ALGORITHMS);
-/** JWK members of private keys (RFC 7518 §6.2.2, §6.3.2, RFC 8037). */
+/** JWK members of private or symmetric keys (RFC 7518 §6.2.2, §6.3.2, §6.4, RFC 8037). */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+
+/** Whether a JWK carries private (or symmetric) key material: only public keys are accepted. */
+export function hasPrivateJwkMember(jwk: object): boolean {
+  return PRIVATE_MEMBERS.some((m) => m in jwk);
+}
 
 /**
  * Checks a proof's (signature-verified) protected header and payload against the request
@@ -64,7 +69,7 @@ export function dpopProblem(
   if (typeof header.alg !== 'string' || !ALGORITHMS.has(header.alg)) return 'alg';
   const jwk = header.jwk;
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return 'jwk';
-  for (const m of PRIVATE_MEMBERS) if (m in jwk) return 'jwk';
+  if (hasPrivateJwkMember(jwk)) return 'jwk';
   if (payload.htm !== expected.htm) return 'htm';
   const htu = typeof payload.htu === 'string' ? dpopHtu(payload.htu) : null;
   if (htu === null || !expected.htu.includes(htu)) return 'htu';

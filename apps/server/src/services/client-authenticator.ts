@@ -143,7 +143,7 @@ export class ClientAuthenticator {
     const now = this.deps.clock();
     let payload: { exp?: number; jti?: string };
     try {
-      const set = createLocalJWKSet(JSON.parse(keys.jwks) as JSONWebKeySet);
+      const set = createLocalJWKSet({ keys: keys.keys } as JSONWebKeySet);
       ({ payload } = await jwtVerify(b.client_assertion, set, {
         algorithms: [...ASYMMETRIC_ALGORITHMS],
         issuer: clientId,

@@ -1,4 +1,4 @@
-import { AppError } from '@tokenward/core';
+import { AppError, hasPrivateJwkMember } from '@tokenward/core';
 import { deleteClientKeys, findClientKeys, putClientKeys, type Store } from '@tokenward/store';
 import { importJWK, type JWK } from 'jose';
 import type { AuditService } from './audit.service.js';
@@ -8,8 +8,6 @@ import type { Principal } from './verifier.js';
 
 /** Key types a client may register: asymmetric only (a shared secret is what app tokens are). */
 const KEY_TYPES = new Set(['EC', 'RSA', 'OKP']);
-/** JWK members that hold private key material (RFC 7518 §6, RFC 8037 §2). */
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 export interface ClientKeyView {
   identityId: number;
@@ -47,7 +45,7 @@ export class ClientKeyService {
     await checkPublicKeys(keys);
     const row = {
       identityId,
-      jwks: JSON.stringify({ keys }),
+      keys: keys as Record<string, unknown>[],
       roles: plan.roles,
       ceiling: plan.ceiling,
       endpoints: plan.endpoints,
@@ -88,7 +86,7 @@ async function checkPublicKeys(keys: JWK[]): Promise<void> {
     if (!KEY_TYPES.has(String(key.kty))) {
       throw new AppError('invalid_request', `keys[${i}]: kty must be EC, RSA or OKP.`);
     }
-    if (PRIVATE_MEMBERS.some((m) => m in key)) {
+    if (hasPrivateJwkMember(key)) {
       throw new AppError(
         'invalid_request',
         `keys[${i}] holds private key material; register public keys only.`,
@@ -113,10 +111,15 @@ function defaultAlg(key: JWK): string {
   return key.crv === 'P-384' ? 'ES384' : 'ES256';
 }
 
-function view(k: { identityId: number; jwks: string; roles: string[]; updatedAtMs: number }): ClientKeyView {
+function view(k: {
+  identityId: number;
+  keys: Record<string, unknown>[];
+  roles: string[];
+  updatedAtMs: number;
+}): ClientKeyView {
   return {
     identityId: k.identityId,
-    keys: (JSON.parse(k.jwks) as { keys: JWK[] }).keys,
+    keys: k.keys as JWK[],
     roles: k.roles,
     updated: new Date(k.updatedAtMs).toISOString(),
   };

@@ -6,8 +6,8 @@ type Db = Kysely<Database> | Transaction<Database>;
 /** An identity's registered keys and what a client holding one may do. */
 export interface ClientKeys {
   identityId: number;
-  /** The JWKS as JSON text. */
-  jwks: string;
+  /** The registered public keys (JWKs; stored as a JWKS in JSON text). */
+  keys: Record<string, unknown>[];
   roles: string[];
   ceiling: string[];
   endpoints: string[] | null;
@@ -25,7 +25,7 @@ export async function findClientKeys(db: Db, identityId: number): Promise<Client
   if (!row) return undefined;
   return {
     identityId: row.identity_id,
-    jwks: row.jwks,
+    keys: (JSON.parse(row.jwks) as { keys: Record<string, unknown>[] }).keys,
     roles: JSON.parse(row.roles) as string[],
     ceiling: JSON.parse(row.ceiling) as string[],
     endpoints: row.api_endpoints === null ? null : (JSON.parse(row.api_endpoints) as string[]),
@@ -37,7 +37,7 @@ export async function findClientKeys(db: Db, identityId: number): Promise<Client
 /** Replaces an identity's registered keys (one statement: insert or update). */
 export async function putClientKeys(db: Db, k: ClientKeys): Promise<void> {
   const values = {
-    jwks: k.jwks,
+    jwks: JSON.stringify({ keys: k.keys }),
     roles: JSON.stringify(k.roles),
     ceiling: JSON.stringify(k.ceiling),
     api_endpoints: k.endpoints === null ? null : JSON.stringify(k.endpoints),
